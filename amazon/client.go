@@ -1,0 +1,286 @@
+package amazon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// Version selects the API generation.
+type Version string
+
+const (
+	// V2 is the current Events API, POST /adsApi/v1/create/events.
+	V2 Version = "v2"
+	// V1 is the legacy API, POST /events/v1.
+	V1 Version = "v1"
+)
+
+// Paths of the events call per API version.
+const (
+	PathV2 = "/adsApi/v1/create/events"
+	PathV1 = "/events/v1"
+)
+
+// MaxBatch is the most events Amazon accepts in one request.
+const MaxBatch = 500
+
+// MaxEventAge returns how old an event may be for Amazon to accept it.
+func MaxEventAge(v Version) time.Duration {
+	if v == V1 {
+		return 7 * 24 * time.Hour
+	}
+	return 21 * 24 * time.Hour
+}
+
+// Region is an Amazon Ads region: its API host and its Login with Amazon token URL.
+type Region struct {
+	// Endpoint is the API base URL.
+	Endpoint string
+	// TokenURL is the LWA token endpoint.
+	TokenURL string
+}
+
+// Regions maps the region names of the config (na, eu, fe) to their hosts.
+var Regions = map[string]Region{
+	"na": {Endpoint: "https://advertising-api.amazon.com", TokenURL: "https://api.amazon.com/auth/o2/token"},
+	"eu": {Endpoint: "https://advertising-api-eu.amazon.com", TokenURL: "https://api.amazon.co.uk/auth/o2/token"},
+	"fe": {Endpoint: "https://advertising-api-fe.amazon.com", TokenURL: "https://api.amazon.co.jp/auth/o2/token"},
+}
+
+// Client sends batches of events to one Amazon Ads account.
+type Client struct {
+	// Endpoint is the API base URL, without a trailing slash.
+	Endpoint string
+	// API is the API generation to speak.
+	API Version
+	// ClientID is the LWA client ID, sent in the client header.
+	ClientID string
+	// AccountID is sent in Amazon-Ads-AccountId as given.
+	AccountID string
+	// Tokens gives the bearer token of each request.
+	Tokens oauth2.TokenSource
+	// HTTP is the client used for the events call; it must have a timeout.
+	HTTP *http.Client
+}
+
+// maxResponseBytes caps how much of Amazon's answer is read.
+const maxResponseBytes = 4 << 20
+
+// Result is Amazon's answer to one batch.
+type Result struct {
+	// Status is the HTTP status of the answer.
+	Status int
+	// Accepted counts the events Amazon took.
+	Accepted int
+	// Rejected lists the events Amazon refused, by their index in the batch (0-based).
+	Rejected []Rejection
+	// Code and Message are the whole-request error of a non-207 answer.
+	Code, Message string
+	// RetryAfter is the Retry-After of a 429 or 503, zero when absent.
+	RetryAfter time.Duration
+}
+
+// Rejection is one event Amazon refused within a 207 answer.
+type Rejection struct {
+	// Index is the event's position in the batch, always 0-based.
+	Index int
+	// Errors are Amazon's reasons.
+	Errors []FieldError
+}
+
+// FieldError is one reason Amazon gave for refusing an event.
+type FieldError struct {
+	// Code is Amazon's error code, e.g. FIELD_VALUE_IS_INVALID.
+	Code string `json:"code"`
+	// FieldLocation names the field, when Amazon says.
+	FieldLocation string `json:"fieldLocation,omitempty"`
+	// Message is Amazon's explanation.
+	Message string `json:"message"`
+}
+
+// String renders the reason as one line.
+func (f FieldError) String() string {
+	if f.FieldLocation != "" {
+		return f.Code + " at " + f.FieldLocation + ": " + f.Message
+	}
+	return f.Code + ": " + f.Message
+}
+
+// Send posts one batch and parses the answer. A transport failure or an
+// unreadable token is returned as an error; any HTTP answer is a Result.
+func (c *Client) Send(ctx context.Context, events []Event) (*Result, error) {
+	if len(events) == 0 || len(events) > MaxBatch {
+		return nil, fmt.Errorf("a batch holds 1–%d events, not %d", MaxBatch, len(events))
+	}
+	body, path, err := c.encode(events)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := c.Tokens.Token()
+	if err != nil {
+		return nil, fmt.Errorf("getting an access token: %w", scrubTokenError(err))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("building the events request: %w", err)
+	}
+	c.setHeaders(req, tok.AccessToken)
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("posting events: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return nil, fmt.Errorf("reading Amazon's answer (status %d): %w", resp.StatusCode, err)
+	}
+	return c.parse(resp, raw, len(events)), nil
+}
+
+func (c *Client) encode(events []Event) ([]byte, string, error) {
+	if c.API == V1 {
+		v1 := V1Request{IngestionMethod: IngestionServerToServer, EventData: make([]V1Event, len(events))}
+		for i := range events {
+			v1.EventData[i] = events[i].ToV1()
+		}
+		b, err := json.Marshal(v1)
+		return b, PathV1, err
+	}
+	b, err := json.Marshal(struct {
+		Events []Event `json:"events"`
+	}{events})
+	return b, PathV2, err
+}
+
+func (c *Client) setHeaders(req *http.Request, accessToken string) {
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Amazon-Ads-AccountId", c.AccountID)
+	if c.API == V1 {
+		req.Header.Set("Amazon-Advertising-API-ClientId", c.ClientID)
+	} else {
+		req.Header.Set("Amazon-Ads-ClientId", c.ClientID)
+	}
+}
+
+func (c *Client) parse(resp *http.Response, raw []byte, n int) *Result {
+	res := &Result{Status: resp.StatusCode, RetryAfter: retryAfter(resp.Header.Get("Retry-After"))}
+	if resp.StatusCode != http.StatusMultiStatus {
+		var e struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(raw, &e) != nil || (e.Code == "" && e.Message == "") {
+			e.Message = truncate(string(raw), 300)
+		}
+		res.Code, res.Message = e.Code, e.Message
+		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+			res.Accepted = n
+		}
+		return res
+	}
+	if c.API == V1 {
+		res.Rejected = parseV1Errors(raw)
+	} else {
+		res.Rejected = parseV2Errors(raw)
+	}
+	res.Accepted = n - len(res.Rejected)
+	return res
+}
+
+func parseV2Errors(raw []byte) []Rejection {
+	var m struct {
+		Error []struct {
+			Index  int          `json:"index"`
+			Errors []FieldError `json:"errors"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil
+	}
+	out := make([]Rejection, 0, len(m.Error))
+	for _, e := range m.Error {
+		out = append(out, Rejection{Index: e.Index, Errors: e.Errors})
+	}
+	return out
+}
+
+func parseV1Errors(raw []byte) []Rejection {
+	var m struct {
+		Error []struct {
+			Index          int    `json:"index"`
+			HTTPStatusCode string `json:"httpStatusCode"`
+			SubErrors      []struct {
+				ErrorCode    json.RawMessage `json:"errorCode"`
+				ErrorType    string          `json:"errorType"`
+				ErrorMessage string          `json:"errorMessage"`
+			} `json:"subErrors"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil
+	}
+	out := make([]Rejection, 0, len(m.Error))
+	for _, e := range m.Error {
+		r := Rejection{Index: e.Index - 1} // v1 answers count from 1
+		for _, s := range e.SubErrors {
+			r.Errors = append(r.Errors, FieldError{Code: s.ErrorType, Message: s.ErrorMessage})
+		}
+		if len(r.Errors) == 0 {
+			r.Errors = []FieldError{{Code: "HTTP_" + e.HTTPStatusCode, Message: "rejected"}}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func retryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// scrubTokenError keeps the LWA error code and description but never the
+// request, which carries the client secret and refresh token.
+func scrubTokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		msg := re.ErrorCode
+		if re.ErrorDescription != "" {
+			msg += ": " + re.ErrorDescription
+		}
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		return fmt.Errorf("login with Amazon answered %d %s; check client_id, client_secret and refresh_token", status, msg)
+	}
+	return err
+}

@@ -1,0 +1,169 @@
+package caddymodule
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// DefaultMaxBody is how much of a request body is teed when max_body is unset.
+const DefaultMaxBody = 64 << 10
+
+// Destination says where and how events are sent: one Amazon Ads account.
+// Secret fields should be given as {env.*} or {file.*} placeholders; they are
+// resolved when the config loads and never logged.
+type Destination struct {
+	// Region is na, eu or fe: it picks the API host and the Login with
+	// Amazon token URL. Default: na.
+	Region string `json:"region,omitempty"`
+	// AccountID is sent in Amazon-Ads-AccountId, as given (Amazon's samples
+	// use the advertiser ID; Adobe's extension calls it Entity ID). The
+	// Caddyfile also accepts entity_id.
+	AccountID string `json:"account_id,omitempty"`
+	// ClientID is the Login with Amazon client ID.
+	ClientID string `json:"client_id,omitempty"`
+	// ClientSecret is the Login with Amazon client secret.
+	ClientSecret string `json:"client_secret,omitempty"`
+	// RefreshToken is the Login with Amazon refresh token; access tokens are
+	// fetched with it, cached and renewed before they expire.
+	RefreshToken string `json:"refresh_token,omitempty"`
+	// AccessToken is a static access token, used instead of the refresh
+	// trio. It expires after about an hour; prefer refresh_token.
+	AccessToken string `json:"access_token,omitempty"`
+	// Endpoint overrides the region's API base URL, e.g. the sandbox's.
+	Endpoint string `json:"endpoint,omitempty"`
+	// TokenURL overrides the region's Login with Amazon token URL.
+	TokenURL string `json:"token_url,omitempty"`
+	// API is v2 (default; POST /adsApi/v1/create/events) or v1 (legacy
+	// POST /events/v1).
+	API string `json:"api,omitempty"`
+	// MaxBody is how many bytes of a matched request's body are read for
+	// the mapping. A longer body still reaches the site whole, but its
+	// body./form. values are missing. Default: 64 KiB.
+	MaxBody int64 `json:"max_body,omitempty"`
+	// Spool is the directory of the destination's on-disk queue.
+	// Default: a folder in Caddy's data directory.
+	Spool string `json:"spool,omitempty"`
+	// FlushInterval is how long a partial batch waits before it is sent.
+	// Default: 1s.
+	FlushInterval caddy.Duration `json:"flush_interval,omitempty"`
+	// BatchSize is the most events per request to Amazon, 1–500. Default: 500.
+	BatchSize int `json:"batch_size,omitempty"`
+	// DryRun builds, validates and logs each event (hashed) and sends nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+}
+
+// settings is a Destination with placeholders resolved and defaults applied.
+type settings struct {
+	api                        amazon.Version
+	endpoint, tokenURL         string
+	accountID, clientID        string
+	clientSecret, refreshToken string
+	accessToken                string
+	maxBody                    int64
+	spool                      string
+	flushInterval              time.Duration
+	batchSize                  int
+	dryRun                     bool
+}
+
+// resolve expands {env.*} and {file.*} placeholders and checks the settings.
+// Errors name the field, never its value.
+func (d *Destination) resolve() (settings, error) {
+	repl := caddy.NewReplacer()
+	get := func(v string) string { return strings.TrimSpace(repl.ReplaceKnown(v, "")) }
+	s := settings{
+		accountID: get(d.AccountID), clientID: get(d.ClientID), clientSecret: get(d.ClientSecret),
+		refreshToken: get(d.RefreshToken), accessToken: get(d.AccessToken),
+		endpoint: get(d.Endpoint), tokenURL: get(d.TokenURL), spool: get(d.Spool),
+		maxBody: d.MaxBody, flushInterval: time.Duration(d.FlushInterval), batchSize: d.BatchSize, dryRun: d.DryRun,
+	}
+	region := strings.ToLower(orDefault(d.Region, "na"))
+	hosts, ok := amazon.Regions[region]
+	if !ok {
+		return s, fmt.Errorf("region %q is not one of na, eu, fe", d.Region)
+	}
+	s.endpoint = orDefault(s.endpoint, hosts.Endpoint)
+	s.tokenURL = orDefault(s.tokenURL, hosts.TokenURL)
+	switch strings.ToLower(orDefault(d.API, "v2")) {
+	case "v2":
+		s.api = amazon.V2
+	case "v1":
+		s.api = amazon.V1
+	default:
+		return s, fmt.Errorf("api %q is not v2 or v1", d.API)
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.batchSize <= 0 {
+		s.batchSize = amazon.MaxBatch
+	}
+	return s, s.check()
+}
+
+func (s *settings) check() error {
+	if s.dryRun {
+		return nil
+	}
+	if s.accountID == "" {
+		return fmt.Errorf("account_id (or entity_id) is required; it is empty (if it is an {env.*} placeholder, is the variable set?)")
+	}
+	if s.clientID == "" {
+		return fmt.Errorf("client_id is required: Amazon wants it in a header even with access_token")
+	}
+	if s.accessToken == "" && (s.clientSecret == "" || s.refreshToken == "") {
+		return fmt.Errorf("set refresh_token and client_secret (recommended), or access_token; they are empty (unset {env.*} variable or missing {file.*}?)")
+	}
+	for name, raw := range map[string]string{"endpoint": s.endpoint, "token_url": s.tokenURL} {
+		if u, err := url.Parse(raw); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("%s is not an http(s) URL", name)
+		}
+	}
+	return nil
+}
+
+// key identifies the destination across config reloads: the same account
+// at the same endpoint with the same credentials shares one forwarder.
+// Secrets enter only through a hash.
+func (s *settings) key() string {
+	h := sha256.New()
+	for _, v := range []string{string(s.api), s.endpoint, s.tokenURL, s.accountID, s.clientID, s.clientSecret, s.refreshToken, s.accessToken, s.spool} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return "amazon_capi:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// label names the destination in logs without secrets.
+func (s *settings) label() string {
+	host := s.endpoint
+	if u, err := url.Parse(s.endpoint); err == nil {
+		host = u.Host
+	}
+	return s.accountID + "@" + host
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}
+
+// outboundClient is the HTTP client for calls to Amazon: every call is
+// bounded in time, and connections are reused.
+func outboundClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 4
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return &http.Client{Timeout: 60 * time.Second, Transport: t}
+}

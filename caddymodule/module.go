@@ -1,0 +1,135 @@
+// Package caddymodule is the thin Caddy glue of caddy-amazon-capi: the HTTP
+// handler http.handlers.amazon_capi (Caddyfile directive amazon_capi), which
+// tees the requests it is told to watch and turns them into Amazon
+// conversion events, and the sandbox handler http.handlers.amazon_capi_sandbox,
+// a local stand-in for Amazon.
+//
+// The work itself lives in plain Go packages: mapping (request → event),
+// amazon (wire format, tokens) and forward (queue, batching, delivery).
+package caddymodule
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+	httpcaddyfile.RegisterHandlerDirective("amazon_capi", parseCaddyfile)
+	httpcaddyfile.RegisterDirectiveOrder("amazon_capi", httpcaddyfile.Before, "invoke")
+}
+
+// Handler watches the requests its events select and forwards a conversion
+// event to Amazon's Conversions API for each, in the background. The request
+// goes on to the next handler unchanged and never waits for Amazon.
+type Handler struct {
+	Destination
+
+	// Events are the conversions to extract. Several may match one request;
+	// each matching event produces one conversion.
+	Events []*Event `json:"events,omitempty"`
+
+	dest   *destination
+	logger *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.amazon_capi",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// Provision compiles the events and attaches the handler to its
+// destination's forwarder, which outlives config reloads. It does no
+// network I/O.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if len(h.Events) == 0 {
+		return fmt.Errorf("amazon_capi: no event configured; add an event <name> { … } block")
+	}
+	seen := map[string]bool{}
+	for _, ev := range h.Events {
+		if seen[ev.Name] {
+			return fmt.Errorf("amazon_capi: event %q is defined twice", ev.Name)
+		}
+		seen[ev.Name] = true
+		if err := ev.provision(ctx); err != nil {
+			return fmt.Errorf("amazon_capi: %w", err)
+		}
+	}
+	settings, err := h.Destination.resolve()
+	if err != nil {
+		return fmt.Errorf("amazon_capi: %w", err)
+	}
+	dest, err := acquireDestination(settings, h.logger)
+	if err != nil {
+		return fmt.Errorf("amazon_capi: %w", err)
+	}
+	h.dest = dest
+	return nil
+}
+
+// Validate checks that the configuration is complete.
+func (h *Handler) Validate() error {
+	if h.BatchSize < 0 || h.BatchSize > amazon.MaxBatch {
+		return fmt.Errorf("amazon_capi: batch_size must be 1–%d", amazon.MaxBatch)
+	}
+	return nil
+}
+
+// Cleanup releases the handler's hold on its destination; the forwarder
+// stops (after sending what it holds) when no config uses it any more.
+func (h *Handler) Cleanup() error {
+	if h.dest != nil {
+		h.dest.release()
+	}
+	return nil
+}
+
+// ServeHTTP passes the request on and, when events match it, builds and
+// queues their conversions. A request no event matches costs only the
+// matcher checks.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	first := -1
+	for i, ev := range h.Events {
+		if ev.matches(r) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return next.ServeHTTP(w, r)
+	}
+	return h.serveMatched(w, r, next, first)
+}
+
+func (h *Handler) serveMatched(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, first int) error {
+	arrived := time.Now()
+	matched := make([]*Event, 0, len(h.Events)-first)
+	matched = append(matched, h.Events[first])
+	for _, ev := range h.Events[first+1:] {
+		if ev.matches(r) {
+			matched = append(matched, ev)
+		}
+	}
+	h.emit(matched, h.newView(r, matched, arrived))
+	return next.ServeHTTP(w, r)
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

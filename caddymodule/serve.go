@@ -1,0 +1,58 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/shopsignal/caddy-amazon-capi/mapping"
+)
+
+// newView captures what the mappings of the matched events read: the body
+// is teed only when one of them reads it.
+func (h *Handler) newView(r *http.Request, matched []*Event, arrived time.Time) *mapping.Request {
+	view := &mapping.Request{HTTP: r, Arrived: arrived}
+	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok {
+		view.RemoteIP = ip
+	}
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+		view.Replace = func(s string) string { return repl.ReplaceAll(s, "") }
+	}
+	for _, ev := range matched {
+		if ev.mapping.ReadsBody() {
+			view.Body, view.BodyTooLarge = teeBody(r, h.dest.settings.maxBody)
+			break
+		}
+	}
+	return view
+}
+
+// emit builds each matched event and queues it. It never fails the request:
+// an invalid request is counted and logged without its values, and a panic
+// is recovered.
+func (h *Handler) emit(matched []*Event, view *mapping.Request) {
+	d := h.dest
+	defer func() {
+		if p := recover(); p != nil {
+			d.counters.panics.Add(1)
+			h.logger.Error("recovered from a panic while building an event; the request was not affected", zap.Any("panic", p))
+		}
+	}()
+	for _, ev := range matched {
+		d.counters.matched.Add(1)
+		e, err := ev.mapping.Evaluate(view)
+		if err != nil {
+			d.counters.invalid.Add(1)
+			var inv *mapping.InvalidError
+			if errors.As(err, &inv) {
+				h.logger.Debug("request matched but gave no event", zap.String("event", inv.Event), zap.String("field", inv.Field), zap.String("reason", inv.Reason))
+			}
+			continue
+		}
+		d.enqueue(e)
+	}
+}

@@ -1,0 +1,53 @@
+package caddymodule
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+)
+
+// teeBody reads up to limit bytes of the request body for the mapping and
+// puts every byte read back in front of the rest, so the next handler reads
+// the same stream. It returns the bytes when the whole body fit within
+// limit; tooLarge says it did not. Content-Length is never changed.
+func teeBody(r *http.Request, limit int64) (body []byte, tooLarge bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, false
+	}
+	size := limit + 1
+	if r.ContentLength >= 0 && r.ContentLength < size {
+		size = r.ContentLength + 1
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(min(size, 64<<10)))
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
+	read := buf.Bytes()
+	r.Body = &restoredBody{Reader: io.MultiReader(bytes.NewReader(read), errAfter(err, r.Body)), closer: r.Body}
+	if err != nil || int64(len(read)) > limit {
+		return nil, err == nil
+	}
+	return read, false
+}
+
+// restoredBody reads the teed bytes, then the rest of the original body,
+// and closes the original.
+type restoredBody struct {
+	io.Reader
+	closer io.Closer
+}
+
+func (b *restoredBody) Close() error { return b.closer.Close() }
+
+// errAfter returns the original body, or, when reading it failed, a reader
+// that fails the same way, so the next handler sees the client's error.
+func errAfter(err error, rest io.Reader) io.Reader {
+	if err == nil || errors.Is(err, io.EOF) {
+		return rest
+	}
+	return errReader{err}
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

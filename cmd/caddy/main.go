@@ -1,0 +1,18 @@
+// Command caddy is Caddy with the amazon_capi modules built in, so
+// `go run ./cmd/caddy run --config Caddyfile.example` works without xcaddy.
+// For production builds, see xcaddy.md.
+package main
+
+import (
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+
+	// Caddy's standard modules.
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	// This project's modules.
+	_ "github.com/shopsignal/caddy-amazon-capi/caddymodule"
+)
+
+func main() {
+	caddycmd.Main()
+}

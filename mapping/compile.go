@@ -1,0 +1,191 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// Limits Amazon sets on an event.
+const (
+	maxMatchKeys  = 15
+	maxCustomData = 13
+	maxUserAgent  = 512
+)
+
+// Mapping is a compiled Rule, ready to evaluate requests. It is immutable
+// and safe for concurrent use.
+type Mapping struct {
+	name                                    string
+	eventName, conversionType, source       expr
+	timestamp, dedupeID, value, currency    expr
+	unitsSold, country, limitedDataUse      expr
+	consentTCF, consentGPP, consentUserData expr
+	consentAdStorage, consentIP, userAgent  expr
+	matchKeys                               []compiledKey
+	custom                                  []compiledCustom
+	readsBody, readsResponse, readsRespBody bool
+}
+
+type compiledKey struct {
+	keyType string
+	value   expr
+}
+
+type compiledCustom struct {
+	name, dataType string
+	value          expr
+}
+
+var customNamePattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// Compile checks a Rule for the event called name and compiles it. Every
+// problem is reported, each naming the event and the field; Compile does no
+// I/O.
+func Compile(name string, r Rule) (*Mapping, error) {
+	c := compiler{m: &Mapping{name: name}, event: name}
+	m := c.m
+	m.eventName = c.field("event_name", orDefault(r.EventName, name), nil)
+	m.conversionType = c.required("type", r.Type, checkEnum(amazon.ConversionTypes))
+	m.source = c.field("source", orDefault(r.Source, "WEBSITE"), checkEnum(amazon.EventSources))
+	m.timestamp = c.field("timestamp", r.Timestamp, checkLiteral(parseTime))
+	m.dedupeID = c.field("dedupe_id", r.DedupeID, nil)
+	m.value = c.field("value", r.Value, checkLiteral(parseValue))
+	m.currency = c.field("currency", r.Currency, checkEnumUpper(amazon.CurrencyCodes))
+	m.unitsSold = c.field("units_sold", r.UnitsSold, checkLiteral(parseUnits))
+	m.country = c.required("country", r.Country, checkEnumUpper(amazon.CountryCodes))
+	m.limitedDataUse = c.field("limited_data_use", r.LimitedDataUse, nil)
+	m.consentTCF = c.field("consent_tcf", r.ConsentTCF, nil)
+	m.consentGPP = c.field("consent_gpp", r.ConsentGPP, nil)
+	m.consentUserData = c.field("amazon_consent_user_data", r.ConsentUserData, checkLiteral(parseConsentStatus))
+	m.consentAdStorage = c.field("amazon_consent_ad_storage", r.ConsentAdStorage, checkLiteral(parseConsentStatus))
+	m.consentIP = c.field("consent_ip", r.ConsentIP, checkLiteral(parseIP))
+	m.userAgent = c.field("user_agent", orDefault(r.UserAgent, "request.user_agent"), nil)
+	c.matchKeys(r.MatchKeys)
+	c.custom(r.Custom)
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	return m, nil
+}
+
+// Name is the event block's name.
+func (m *Mapping) Name() string { return m.name }
+
+// ReadsBody reports whether any field reads the request body (body. or form.),
+// so the caller tees the body only when it is needed.
+func (m *Mapping) ReadsBody() bool { return m.readsBody }
+
+// ReadsResponse reports whether any field reads the site's answer.
+func (m *Mapping) ReadsResponse() bool { return m.readsResponse }
+
+// ReadsResponseBody reports whether any field reads the response body.
+func (m *Mapping) ReadsResponseBody() bool { return m.readsRespBody }
+
+type compiler struct {
+	m     *Mapping
+	event string
+	errs  []error
+}
+
+func (c *compiler) fail(field string, err error) {
+	c.errs = append(c.errs, fmt.Errorf("event %q, field %s: %w", c.event, field, err))
+}
+
+// field compiles one optional field; check, when given, validates a literal.
+func (c *compiler) field(name, value string, check func(string) error) expr {
+	e, err := parseExpr(value)
+	if err != nil {
+		c.fail(name, err)
+		return expr{}
+	}
+	if e.isLiteral() && e.key != "" && check != nil {
+		if err := check(e.key); err != nil {
+			c.fail(name, fmt.Errorf("%w (a path starts with one of %s)", err, strings.Join(Roots, ", ")))
+		}
+	}
+	c.note(e)
+	return e
+}
+
+func (c *compiler) required(name, value string, check func(string) error) expr {
+	if strings.TrimSpace(value) == "" {
+		c.fail(name, errors.New("is required"))
+		return expr{}
+	}
+	return c.field(name, value, check)
+}
+
+func (c *compiler) note(e expr) {
+	c.m.readsBody = c.m.readsBody || e.readsBody()
+	c.m.readsResponse = c.m.readsResponse || e.readsReply()
+	c.m.readsRespBody = c.m.readsRespBody || e.root == rootResponseBody
+}
+
+func (c *compiler) matchKeys(keys []MatchKeyRule) {
+	if len(keys) == 0 {
+		c.fail("match_key", errors.New("at least one is required, e.g. match_key EMAIL body.customer.email"))
+	}
+	if len(keys) > maxMatchKeys {
+		c.fail("match_key", fmt.Errorf("%d given, Amazon takes at most %d", len(keys), maxMatchKeys))
+	}
+	for i, k := range keys {
+		field := fmt.Sprintf("match_key[%d]", i)
+		if err := amazon.MatchKeyTypes.Check(k.Type); err != nil {
+			c.fail(field, err)
+			continue
+		}
+		e := c.field(field+" "+k.Type, k.Value, func(lit string) error {
+			_, err := MatchKeyValue(k.Type, lit)
+			if err != nil {
+				return fmt.Errorf("literal is not a valid %s: %w", k.Type, err)
+			}
+			return nil
+		})
+		if !e.isSet() {
+			c.fail(field, errors.New("has no value"))
+		}
+		c.m.matchKeys = append(c.m.matchKeys, compiledKey{keyType: k.Type, value: e})
+	}
+}
+
+func (c *compiler) custom(attrs []CustomRule) {
+	if len(attrs) > maxCustomData {
+		c.fail("custom", fmt.Errorf("%d given, Amazon takes at most %d", len(attrs), maxCustomData))
+	}
+	for _, a := range attrs {
+		field := "custom " + a.Name
+		if !customNamePattern.MatchString(a.Name) {
+			c.fail(field, errors.New("name must be letters, digits and underscores"))
+		}
+		dt := orDefault(strings.ToUpper(a.DataType), "STRING")
+		if err := amazon.CustomDataTypes.Check(dt); err != nil {
+			c.fail(field, err)
+		}
+		e := c.field(field, a.Value, nil)
+		c.m.custom = append(c.m.custom, compiledCustom{name: a.Name, dataType: dt, value: e})
+	}
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}
+
+func checkEnum(e amazon.Enum) func(string) error { return e.Check }
+
+func checkEnumUpper(e amazon.Enum) func(string) error {
+	return func(s string) error { return e.Check(strings.ToUpper(s)) }
+}
+
+func checkLiteral[T any](parse func(string) (T, error)) func(string) error {
+	return func(s string) error {
+		_, err := parse(s)
+		return err
+	}
+}

@@ -1,0 +1,395 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/tidwall/gjson"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// InvalidError says why a request gave no event. It names the field and the
+// reason and never quotes the request's values, so it is safe to log.
+type InvalidError struct {
+	// Event is the event block's name.
+	Event string
+	// Field is the config field that failed.
+	Field string
+	// Reason says what was wrong.
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("event %q, field %s: %s", e.Event, e.Field, e.Reason)
+}
+
+// TimeFormat is how event times are sent: RFC 3339 in UTC with milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z"
+
+// Evaluate builds the event for a request. It returns an *InvalidError when a
+// required value is missing or a value is invalid.
+func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) {
+	ev := evaluation{m: m, r: r}
+	e := amazon.Event{
+		EventDescription: amazon.EventDescription{
+			Name:                 ev.text("event_name", m.eventName, true),
+			ConversionType:       ev.enum("type", m.conversionType, amazon.ConversionTypes, true),
+			EventSource:          ev.enum("source", m.source, amazon.EventSources, true),
+			EventIngestionMethod: amazon.IngestionServerToServer,
+		},
+		EventTime:    ev.eventTime(),
+		EventID:      ev.text("dedupe_id", m.dedupeID, false),
+		CountryCode:  ev.enum("country", m.country, amazon.CountryCodes, true),
+		CurrencyCode: ev.enum("currency", m.currency, amazon.CurrencyCodes, false),
+		MatchKeys:    ev.matchKeys(),
+		CustomData:   ev.custom(),
+	}
+	e.Value = ev.value(e.EventDescription.ConversionType)
+	e.UnitsSold = ev.units()
+	if ev.truthy(m.limitedDataUse) {
+		e.DataProcessingOptions = &amazon.DataProcessingOptions{Options: amazon.LimitedDataUse}
+	}
+	e.Consent = ev.consent()
+	if ua := ev.text("user_agent", m.userAgent, false); ua != "" && m.userAgent.key != "-" {
+		e.DeviceInfo = &amazon.DeviceInfo{UserAgent: cutRunes(ua, maxUserAgent)}
+	}
+	if ev.err != nil {
+		return amazon.Event{}, ev.err
+	}
+	if e.EventID == "" {
+		e.EventID = uuid.NewString()
+	}
+	return e, nil
+}
+
+// evaluation holds the state of one Evaluate call; it keeps the first error.
+type evaluation struct {
+	m   *Mapping
+	r   *Request
+	err error
+}
+
+func (ev *evaluation) fail(field, reason string) {
+	if ev.err == nil {
+		ev.err = &InvalidError{Event: ev.m.name, Field: field, Reason: reason}
+	}
+}
+
+func (ev *evaluation) get(field string, e expr, required bool) (gjson.Result, bool) {
+	if !e.isSet() {
+		return gjson.Result{}, false
+	}
+	v, ok := ev.r.lookup(e)
+	if !ok && required {
+		reason := "no value at " + e.String()
+		if ev.r.BodyTooLarge && e.readsBody() {
+			reason = "the request body is larger than max_body"
+		}
+		ev.fail(field, reason)
+	}
+	return v, ok
+}
+
+func (ev *evaluation) text(field string, e expr, required bool) string {
+	v, ok := ev.get(field, e, required)
+	if !ok {
+		return ""
+	}
+	if v.Type == gjson.JSON {
+		ev.fail(field, "is an object or array, not a single value")
+		return ""
+	}
+	return strings.TrimSpace(v.String())
+}
+
+func (ev *evaluation) enum(field string, e expr, set amazon.Enum, required bool) string {
+	s := strings.ToUpper(ev.text(field, e, required))
+	if s != "" && !set.Has(s) {
+		ev.fail(field, "not a valid value of "+enumName(field))
+		return ""
+	}
+	return s
+}
+
+func enumName(field string) string {
+	switch field {
+	case "currency":
+		return "ISO-4217 currency codes"
+	case "country":
+		return "ISO 3166-1 alpha-2 country codes"
+	}
+	return field
+}
+
+func (ev *evaluation) eventTime() string {
+	v, ok := ev.get("timestamp", ev.m.timestamp, false)
+	if !ok {
+		return ev.r.arrived().UTC().Format(TimeFormat)
+	}
+	t, err := parseTime(raw(v))
+	if err != nil {
+		ev.fail("timestamp", err.Error())
+		return ""
+	}
+	return t.UTC().Format(TimeFormat)
+}
+
+func (ev *evaluation) value(conversionType string) *float64 {
+	v, ok := ev.get("value", ev.m.value, false)
+	if !ok {
+		return nil
+	}
+	f, err := parseValue(raw(v))
+	if err != nil {
+		ev.fail("value", err.Error())
+		return nil
+	}
+	if f < 0 && conversionType == "OFF_AMAZON_PURCHASES" {
+		ev.fail("value", "negative value for OFF_AMAZON_PURCHASES")
+		return nil
+	}
+	return &f
+}
+
+func (ev *evaluation) units() *int64 {
+	v, ok := ev.get("units_sold", ev.m.unitsSold, false)
+	if !ok {
+		return nil
+	}
+	n, err := parseUnits(raw(v))
+	if err != nil {
+		ev.fail("units_sold", err.Error())
+		return nil
+	}
+	return &n
+}
+
+// matchKeys evaluates every match key. A key without a value, or with an
+// invalid one, is left out; the event is invalid only when none is left.
+func (ev *evaluation) matchKeys() []amazon.MatchKey {
+	keys := make([]amazon.MatchKey, 0, len(ev.m.matchKeys))
+	var skipped []string
+	for _, k := range ev.m.matchKeys {
+		v, ok := ev.get("match_key "+k.keyType, k.value, false)
+		if !ok {
+			skipped = append(skipped, k.keyType+" missing")
+			continue
+		}
+		hashed, err := MatchKeyValue(k.keyType, v.String())
+		if err != nil {
+			skipped = append(skipped, k.keyType+" "+err.Error())
+			continue
+		}
+		keys = append(keys, amazon.MatchKey{Type: k.keyType, Values: []string{hashed}})
+	}
+	if len(keys) == 0 {
+		reason := "no match key had a valid value (" + strings.Join(skipped, "; ") + ")"
+		if ev.r.BodyTooLarge {
+			reason += "; the request body is larger than max_body"
+		}
+		ev.fail("match_key", reason)
+	}
+	return keys
+}
+
+func (ev *evaluation) custom() []amazon.CustomData {
+	if len(ev.m.custom) == 0 {
+		return nil
+	}
+	out := make([]amazon.CustomData, 0, len(ev.m.custom))
+	for _, c := range ev.m.custom {
+		v, ok := ev.get("custom "+c.name, c.value, false)
+		if !ok {
+			continue
+		}
+		val, err := customValue(c.dataType, raw(v))
+		if err != nil {
+			ev.fail("custom "+c.name, err.Error())
+			continue
+		}
+		out = append(out, amazon.CustomData{Name: c.name, DataType: c.dataType, Value: val})
+	}
+	return out
+}
+
+func (ev *evaluation) consent() *amazon.Consent {
+	c := &amazon.Consent{
+		TCF: ev.text("consent_tcf", ev.m.consentTCF, false),
+		GPP: ev.text("consent_gpp", ev.m.consentGPP, false),
+	}
+	if ip := ev.text("consent_ip", ev.m.consentIP, false); ip != "" {
+		addr, err := parseIP(ip)
+		if err != nil {
+			ev.fail("consent_ip", err.Error())
+		} else {
+			c.Geo = &amazon.GeoConsent{IPAddress: addr}
+		}
+	}
+	user := ev.consentStatus("amazon_consent_user_data", ev.m.consentUserData)
+	storage := ev.consentStatus("amazon_consent_ad_storage", ev.m.consentAdStorage)
+	if user != "" {
+		c.AmazonConsent = &amazon.AmazonConsent{AmznUserData: user, AmznAdStorage: storage}
+	}
+	if c.Empty() {
+		return nil
+	}
+	return c
+}
+
+func (ev *evaluation) consentStatus(field string, e expr) string {
+	s := ev.text(field, e, false)
+	if s == "" {
+		return ""
+	}
+	st, err := parseConsentStatus(s)
+	if err != nil {
+		ev.fail(field, err.Error())
+	}
+	return st
+}
+
+func (ev *evaluation) truthy(e expr) bool {
+	v, ok := ev.get("limited_data_use", e, false)
+	return ok && isTruthy(v.String())
+}
+
+func (r *Request) arrived() time.Time {
+	if r.Arrived.IsZero() {
+		return time.Now()
+	}
+	return r.Arrived
+}
+
+// raw gives a JSON number's text as written and any other value's string.
+func raw(v gjson.Result) string {
+	if v.Type == gjson.Number && v.Raw != "" {
+		return v.Raw
+	}
+	return strings.TrimSpace(v.String())
+}
+
+func isTruthy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on", "y", "granted", "limited_data_use":
+		return true
+	}
+	return false
+}
+
+func isFalsy(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "0", "false", "no", "off", "n", "denied":
+		return true
+	}
+	return false
+}
+
+// parseTime reads RFC 3339 text (with or without fractions or zone) or Unix
+// seconds or milliseconds.
+func parseTime(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n > 1e11 { // milliseconds
+			return time.UnixMilli(n), nil
+		}
+		return time.Unix(n, 0), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("not an ISO-8601 / RFC 3339 time or Unix timestamp")
+}
+
+// parseValue reads a number or numeric string and rounds it to two decimals.
+func parseValue(s string) (float64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, errors.New("not a number")
+	}
+	return math.Round(f*100) / 100, nil
+}
+
+// parseUnits reads a whole, non-negative number (3, "3" or 3.0).
+func parseUnits(s string) (int64, error) {
+	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || f != math.Trunc(f) || f < 0 || f > math.MaxInt32 {
+		return 0, errors.New("not a whole number of units")
+	}
+	return int64(f), nil
+}
+
+// parseConsentStatus maps GRANTED/DENIED and truthy/falsy values.
+func parseConsentStatus(s string) (string, error) {
+	switch {
+	case isTruthy(s):
+		return "GRANTED", nil
+	case isFalsy(s):
+		return "DENIED", nil
+	}
+	return "", errors.New("not GRANTED/DENIED or a yes/no value")
+}
+
+func parseIP(s string) (string, error) {
+	ip, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return "", errors.New("not an IP address")
+	}
+	return ip.Unmap().String(), nil
+}
+
+// customValue checks INTEGER and TIMESTAMP values and reduces STRING values
+// to the letters, digits and underscores Amazon accepts.
+func customValue(dataType, s string) (string, error) {
+	switch dataType {
+	case "INTEGER":
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return "", errors.New("not a 32-bit integer")
+		}
+		return strconv.FormatInt(n, 10), nil
+	case "TIMESTAMP":
+		t, err := parseTime(s)
+		if err != nil {
+			return "", err
+		}
+		return strconv.FormatInt(t.Unix(), 10), nil
+	}
+	out := strings.Trim(underscoreOthers(s), "_")
+	if out == "" {
+		return "", errors.New("nothing left after removing characters other than letters, digits and _")
+	}
+	return out, nil
+}
+
+func underscoreOthers(s string) string {
+	var b strings.Builder
+	prevUnderscore := false
+	for _, r := range s {
+		ok := (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_'
+		if ok {
+			b.WriteRune(r)
+			prevUnderscore = r == '_'
+		} else if !prevUnderscore {
+			b.WriteByte('_')
+			prevUnderscore = true
+		}
+	}
+	return b.String()
+}
+
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}

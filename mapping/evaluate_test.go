@@ -1,0 +1,202 @@
+package mapping
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+const checkoutJSON = `{
+  "order": {"id": "ORD-1001", "total": 129.95, "currency": "eur", "created_at": "2026-11-20T10:15:00+01:00"},
+  "customer": {"email": " Jane.Doe@Example.com ", "phone": "+49 30 1234567", "first_name": "Jane"},
+  "items": [{"sku": "A1", "qty": 2, "brand": "Acme Co."}, {"sku": "B2", "qty": "1"}]
+}`
+
+func checkoutRule() Rule {
+	return Rule{
+		Type:      "OFF_AMAZON_PURCHASES",
+		Timestamp: "body.order.created_at",
+		DedupeID:  "body.order.id",
+		Value:     "body.order.total",
+		Currency:  "body.order.currency",
+		UnitsSold: "body.items.#.qty|@sum",
+		Country:   "header.CF-IPCountry",
+		MatchKeys: []MatchKeyRule{
+			{Type: "EMAIL", Value: "body.customer.email"},
+			{Type: "PHONE", Value: "body.customer.phone"},
+			{Type: "FIP", Value: "request.remote_ip"},
+		},
+		LimitedDataUse: "header.Sec-GPC",
+		ConsentTCF:     "cookie.euconsent-v2",
+		Custom:         []CustomRule{{Name: "brand", Value: "body.items.0.brand"}},
+	}
+}
+
+func checkoutRequest(body string) *Request {
+	r := httptest.NewRequest(http.MethodPost, "/checkout?utm=x", strings.NewReader(body))
+	r.Header.Set("CF-IPCountry", "de")
+	r.Header.Set("Sec-GPC", "1")
+	r.Header.Set("User-Agent", "Mozilla/5.0 test")
+	r.AddCookie(&http.Cookie{Name: "euconsent-v2", Value: "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA"})
+	return &Request{HTTP: r, Body: []byte(body), RemoteIP: "203.0.113.7", Arrived: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+}
+
+func mustCompile(t *testing.T, r Rule) *Mapping {
+	t.Helper()
+	m, err := Compile("purchase", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestEvaluateBuildsTheEventFromAJSONCheckout(t *testing.T) {
+	e, err := mustCompile(t, checkoutRule()).Evaluate(checkoutRequest(checkoutJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(e)
+	for _, want := range []string{
+		`"eventDescription":{"name":"purchase","conversionType":"OFF_AMAZON_PURCHASES","eventSource":"WEBSITE","eventIngestionMethod":"SERVER_TO_SERVER"}`,
+		`"eventTime":"2026-11-20T09:15:00.000Z"`,
+		`"eventId":"ORD-1001"`,
+		`"countryCode":"DE"`,
+		`"value":129.95`,
+		`"currencyCode":"EUR"`,
+		`"unitsSold":3`,
+		`{"type":"FIP","values":["203.0.113.7"]}`,
+		`"dataProcessingOptions":{"options":"LIMITED_DATA_USE"}`,
+		`"tcf":"CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA"`,
+		`"customData":[{"name":"brand","dataType":"STRING","value":"Acme_Co"}]`,
+		`"deviceInfo":{"userAgent":"Mozilla/5.0 test"}`,
+	} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("event lacks %s\n%s", want, got)
+		}
+	}
+	if strings.Contains(string(got), "Jane") || strings.Contains(string(got), "1234567") {
+		t.Errorf("raw PII in the event: %s", got)
+	}
+	if e.MatchKeys[0].Values[0] != sha256Hex("jane.doe@example.com") {
+		t.Errorf("email hash = %s", e.MatchKeys[0].Values[0])
+	}
+}
+
+func TestEvaluateReadsFormQueryPlaceholdersAndLiterals(t *testing.T) {
+	rule := Rule{
+		Type:      "SIGN_UP",
+		Country:   "US",
+		Value:     "query.v",
+		DedupeID:  "{custom.id}",
+		MatchKeys: []MatchKeyRule{{Type: "EMAIL", Value: "form.email"}, {Type: "POSTAL", Value: "form.customer[zip]"}},
+		UserAgent: "-",
+	}
+	body := "email=a%40b.example&customer%5Bzip%5D=SW1A+1AA"
+	r := httptest.NewRequest(http.MethodPost, "/signup?v=12.345", strings.NewReader(body))
+	req := &Request{HTTP: r, Body: []byte(body), Replace: func(s string) string { return strings.ReplaceAll(s, "{custom.id}", "abc") }}
+	e, err := mustCompile(t, rule).Evaluate(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.EventID != "abc" || *e.Value != 12.35 || e.CountryCode != "US" || e.DeviceInfo != nil {
+		t.Errorf("got id %q value %v country %q device %v", e.EventID, *e.Value, e.CountryCode, e.DeviceInfo)
+	}
+	if e.MatchKeys[0].Values[0] != sha256Hex("a@b.example") || e.MatchKeys[1].Values[0] != sha256Hex("sw1a1aa") {
+		t.Errorf("match keys %+v", e.MatchKeys)
+	}
+}
+
+func TestEvaluateGeneratesAnEventIDWhenNoneIsMapped(t *testing.T) {
+	rule := checkoutRule()
+	rule.DedupeID = ""
+	m := mustCompile(t, rule)
+	a, err1 := m.Evaluate(checkoutRequest(checkoutJSON))
+	b, err2 := m.Evaluate(checkoutRequest(checkoutJSON))
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	if a.EventID == "" || a.EventID == b.EventID {
+		t.Errorf("event IDs %q and %q, want two different non-empty IDs", a.EventID, b.EventID)
+	}
+}
+
+func TestEvaluateRejectsMissingOrInvalidValuesWithoutQuotingThem(t *testing.T) {
+	cases := []struct {
+		name, body, field string
+		edit              func(*Request)
+	}{
+		{"no match key value", `{"order":{"id":"1"}}`, "match_key", func(r *Request) { r.RemoteIP = "" }},
+		{"bad country", checkoutJSON, "country", func(r *Request) { r.HTTP.Header.Set("CF-IPCountry", "Narnia") }},
+		{"missing country", checkoutJSON, "country", func(r *Request) { r.HTTP.Header.Del("CF-IPCountry") }},
+		{"bad currency", strings.Replace(checkoutJSON, `"eur"`, `"euros"`, 1), "currency", nil},
+		{"value not a number", strings.Replace(checkoutJSON, `129.95`, `"lots"`, 1), "value", nil},
+		{"negative purchase", strings.Replace(checkoutJSON, `129.95`, `-1`, 1), "value", nil},
+		{"bad time", strings.Replace(checkoutJSON, `2026-11-20T10:15:00+01:00`, `soon`, 1), "timestamp", nil},
+		{"bad email, no other key", strings.Replace(strings.Replace(checkoutJSON, `" Jane.Doe@Example.com "`, `"@@@ !!!"`, 1), `"phone"`, `"tel"`, 1), "match_key", func(r *Request) { r.RemoteIP = "" }},
+		{"object as value", strings.Replace(checkoutJSON, `129.95`, `{"amount":1}`, 1), "value", nil},
+		{"invalid JSON", `{"order": {"total": 12`, "match_key", func(r *Request) { r.RemoteIP = "" }},
+		{"body too large", "", "match_key", func(r *Request) { r.BodyTooLarge = true; r.RemoteIP = "" }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req := checkoutRequest(c.body)
+			if c.edit != nil {
+				c.edit(req)
+			}
+			_, err := mustCompile(t, checkoutRule()).Evaluate(req)
+			var inv *InvalidError
+			if !errors.As(err, &inv) {
+				t.Fatalf("got %v, want an *InvalidError", err)
+			}
+			if inv.Field != c.field {
+				t.Errorf("field %q, want %q (%v)", inv.Field, c.field, err)
+			}
+			for _, pii := range []string{"Jane", "Narnia", "euros", "lots", "@@@"} {
+				if strings.Contains(err.Error(), pii) {
+					t.Errorf("error %q quotes the request's value", err)
+				}
+			}
+		})
+	}
+}
+
+func TestEvaluateLeavesOutInvalidMatchKeys(t *testing.T) {
+	body := strings.Replace(checkoutJSON, `" Jane.Doe@Example.com "`, `"not-an-email"`, 1)
+	e, err := mustCompile(t, checkoutRule()).Evaluate(checkoutRequest(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.MatchKeys) != 2 || e.MatchKeys[0].Type != "PHONE" || e.MatchKeys[1].Type != "FIP" {
+		t.Errorf("match keys %+v, want PHONE and FIP only", e.MatchKeys)
+	}
+}
+
+func TestEvaluateTimestampForms(t *testing.T) {
+	for in, want := range map[string]string{
+		`"2026-11-20T10:15:00Z"`:        "2026-11-20T10:15:00.000Z",
+		`"2026-11-20T10:15:00.123456Z"`: "2026-11-20T10:15:00.123Z",
+		`"2026-11-20 10:15:00"`:         "2026-11-20T10:15:00.000Z",
+		`1763633700`:                    "2025-11-20T10:15:00.000Z",
+		`1763633700123`:                 "2025-11-20T10:15:00.123Z",
+		`"1763633700"`:                  "2025-11-20T10:15:00.000Z",
+	} {
+		body := strings.Replace(checkoutJSON, `"2026-11-20T10:15:00+01:00"`, in, 1)
+		e, err := mustCompile(t, checkoutRule()).Evaluate(checkoutRequest(body))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if e.EventTime != want {
+			t.Errorf("%s → %s, want %s", in, e.EventTime, want)
+		}
+	}
+	rule := checkoutRule()
+	rule.Timestamp = ""
+	e, _ := mustCompile(t, rule).Evaluate(checkoutRequest(checkoutJSON))
+	if e.EventTime != "2026-11-25T12:00:00.000Z" {
+		t.Errorf("default time %s, want the arrival time", e.EventTime)
+	}
+}

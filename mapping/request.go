@@ -1,0 +1,144 @@
+package mapping
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Request is the view of one request (and optionally the site's answer) that
+// a Mapping reads from.
+type Request struct {
+	// HTTP is the request; its Body is not read (see Body).
+	HTTP *http.Request
+	// Body is the teed request body, nil when no mapping reads it.
+	Body []byte
+	// BodyTooLarge is set when the body was longer than the tee's limit, so
+	// body paths must not be trusted.
+	BodyTooLarge bool
+	// RemoteIP is the client's IP as the server sees it (after trusted proxies).
+	RemoteIP string
+	// Arrived is when the request arrived; the default event time.
+	Arrived time.Time
+	// Response is the site's answer, when known.
+	Response *Response
+	// Replace expands Caddy placeholders; nil leaves them empty.
+	Replace func(string) string
+
+	form      url.Values
+	query     url.Values
+	validBody int8 // 0 unknown, 1 valid JSON, -1 not JSON
+}
+
+// Response is the site's answer as far as mappings can read it.
+type Response struct {
+	// Status is the HTTP status code.
+	Status int
+	// Header holds the response headers.
+	Header http.Header
+	// Body is the teed response body.
+	Body []byte
+}
+
+// lookup evaluates an expression against the request. It returns the value
+// and whether there was one; a JSON value keeps its gjson type.
+func (r *Request) lookup(e expr) (gjson.Result, bool) {
+	switch e.root {
+	case rootLiteral:
+		return str(e.key)
+	case rootPlaceholder:
+		if r.Replace == nil {
+			return gjson.Result{}, false
+		}
+		return str(r.Replace(e.key))
+	case rootBody:
+		if r.BodyTooLarge || !r.bodyIsJSON() {
+			return gjson.Result{}, false
+		}
+		return exists(gjson.GetBytes(r.Body, e.key))
+	case rootForm:
+		if r.BodyTooLarge {
+			return gjson.Result{}, false
+		}
+		if r.form == nil {
+			r.form, _ = url.ParseQuery(string(r.Body))
+		}
+		return str(r.form.Get(e.key))
+	case rootQuery:
+		if r.query == nil {
+			r.query = r.HTTP.URL.Query()
+		}
+		return str(r.query.Get(e.key))
+	case rootHeader:
+		return str(r.HTTP.Header.Get(e.key))
+	case rootCookie:
+		c, err := r.HTTP.Cookie(e.key)
+		if err != nil {
+			return gjson.Result{}, false
+		}
+		return str(c.Value)
+	case rootRequest:
+		return str(r.requestField(e.key))
+	}
+	return r.lookupResponse(e)
+}
+
+func (r *Request) lookupResponse(e expr) (gjson.Result, bool) {
+	if r.Response == nil {
+		return gjson.Result{}, false
+	}
+	switch e.root {
+	case rootResponseStatus:
+		return gjson.Result{Type: gjson.Number, Num: float64(r.Response.Status), Raw: strconv.Itoa(r.Response.Status)}, r.Response.Status != 0
+	case rootResponseHeader:
+		return str(r.Response.Header.Get(e.key))
+	case rootResponseBody:
+		if !gjson.ValidBytes(r.Response.Body) {
+			return gjson.Result{}, false
+		}
+		return exists(gjson.GetBytes(r.Response.Body, e.key))
+	}
+	return gjson.Result{}, false
+}
+
+func (r *Request) requestField(name string) string {
+	h := r.HTTP
+	switch name {
+	case "method":
+		return h.Method
+	case "host":
+		return h.Host
+	case "path":
+		return h.URL.Path
+	case "uri":
+		return h.RequestURI
+	case "remote_ip":
+		return r.RemoteIP
+	case "user_agent":
+		return h.UserAgent()
+	case "referer":
+		return h.Referer()
+	}
+	return ""
+}
+
+func (r *Request) bodyIsJSON() bool {
+	if r.validBody == 0 {
+		r.validBody = -1
+		if gjson.ValidBytes(r.Body) {
+			r.validBody = 1
+		}
+	}
+	return r.validBody == 1
+}
+
+func str(s string) (gjson.Result, bool) {
+	return gjson.Result{Type: gjson.String, Str: s}, s != ""
+}
+
+func exists(v gjson.Result) (gjson.Result, bool) {
+	return v, v.Exists() && v.Type != gjson.Null
+}
