@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -132,15 +133,44 @@ func (s *settings) check() error {
 }
 
 // key identifies the destination across config reloads: the same account
-// at the same endpoint with the same credentials shares one forwarder.
-// Secrets enter only through a hash.
+// at the same endpoint, through the same API and spool, shares one
+// forwarder and one spool file. Credentials are not part of it: a reload
+// that changes them updates the destination in place.
 func (s *settings) key() string {
 	h := sha256.New()
-	for _, v := range []string{string(s.api), s.endpoint, s.tokenURL, s.accountID, s.clientID, s.clientSecret, s.refreshToken, s.accessToken, s.spool} {
+	for _, v := range []string{string(s.api), s.endpoint, s.accountID, s.spool} {
 		h.Write([]byte(v))
 		h.Write([]byte{0})
 	}
-	return "amazon_capi:" + hex.EncodeToString(h.Sum(nil))
+	return "amazon_capi:" + hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// credentials are the settings that, when changed, need a new client.
+func (s *settings) credentials() [6]string {
+	return [6]string{s.clientID, s.clientSecret, s.refreshToken, s.accessToken, s.tokenURL, s.accountID}
+}
+
+// spoolFile is the destination's spool file: in the spool directory (by
+// default Caddy's data directory), named after the account and the key.
+func (s *settings) spoolFile() string {
+	dir := s.spool
+	if dir == "" {
+		dir = filepath.Join(caddy.AppDataDir(), "amazon_capi")
+	}
+	return filepath.Join(dir, safeName(s.accountID)+"-"+strings.TrimPrefix(s.key(), "amazon_capi:")+".db")
+}
+
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return string(b)
 }
 
 // label names the destination in logs without secrets.

@@ -71,7 +71,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("amazon_capi: %w", err)
 	}
-	dest, err := acquireDestination(settings, h.logger)
+	dest, err := acquireDestination(settings)
 	if err != nil {
 		return fmt.Errorf("amazon_capi: %w", err)
 	}

@@ -2,6 +2,8 @@ package caddymodule
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,11 +15,11 @@ import (
 )
 
 // destinations holds the state that outlives config reloads: one forwarder
-// per destination, kept while any loaded config uses it.
+// and spool per destination, kept while any loaded config uses it.
 var destinations = caddy.NewUsagePool()
 
 // stopTimeout bounds how long a forwarder that no config uses any more
-// keeps sending before it stops.
+// takes to write its in-memory events to the spool and stop.
 const stopTimeout = 10 * time.Second
 
 // destination is the live side of a Destination.
@@ -25,8 +27,12 @@ type destination struct {
 	key       string
 	settings  settings
 	forwarder *forward.Forwarder
+	client    atomic.Pointer[amazon.Client]
 	logger    *zap.Logger
 	counters  counters
+
+	mu          sync.Mutex
+	credentials [6]string
 }
 
 // counters count what happened to matched requests, per outcome.
@@ -34,14 +40,23 @@ type counters struct {
 	matched, invalid, queued, dropped, dryRun, panics atomic.Uint64
 }
 
-func acquireDestination(s settings, _ *zap.Logger) (*destination, error) {
-	val, _, err := destinations.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
+// acquireDestination returns the destination for s, creating it on first
+// use. A destination kept across a reload takes the new credentials.
+func acquireDestination(s settings) (*destination, error) {
+	val, loaded, err := destinations.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
 		return newDestination(s)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return val.(*destination), nil
+	d := val.(*destination)
+	if loaded {
+		if err := d.update(s); err != nil {
+			d.release()
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 func newDestination(s settings) (*destination, error) {
@@ -52,17 +67,15 @@ func newDestination(s settings) (*destination, error) {
 	if s.dryRun {
 		return d, nil
 	}
-	httpClient := outboundClient()
-	tokens, err := amazon.NewTokenSource(amazon.TokenConfig{
-		ClientID: s.clientID, ClientSecret: s.clientSecret, RefreshToken: s.refreshToken,
-		AccessToken: s.accessToken, TokenURL: s.tokenURL, HTTP: httpClient,
-	})
+	if err := d.update(s); err != nil {
+		return nil, err
+	}
+	spool, err := forward.OpenSpool(s.spoolFile())
 	if err != nil {
 		return nil, err
 	}
-	client := &amazon.Client{
-		Endpoint: s.endpoint, API: s.api, ClientID: s.clientID, AccountID: s.accountID,
-		Tokens: tokens, HTTP: httpClient,
+	if n := spool.Len(); n > 0 {
+		logger.Info("sending events left in the spool", zap.Int("events", n), zap.String("spool", spool.Path()))
 	}
 	d.forwarder = forward.New(forward.Config{
 		Destination:   s.label(),
@@ -70,11 +83,44 @@ func newDestination(s settings) (*destination, error) {
 		FlushInterval: s.flushInterval,
 		MaxAge:        amazon.MaxEventAge(s.api),
 		Logger:        logger,
-	}, client)
+	}, d, spool)
 	return d, nil
 }
 
-// Destruct stops the forwarder once no loaded config uses the destination.
+// update builds a new Amazon client when the credentials changed.
+func (d *destination) update(s settings) error {
+	if s.dryRun != d.settings.dryRun {
+		return fmt.Errorf("dry_run changed for a destination that is in use; it takes effect after a restart")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.client.Load() != nil && d.credentials == s.credentials() {
+		return nil
+	}
+	httpClient := outboundClient()
+	tokens, err := amazon.NewTokenSource(amazon.TokenConfig{
+		ClientID: s.clientID, ClientSecret: s.clientSecret, RefreshToken: s.refreshToken,
+		AccessToken: s.accessToken, TokenURL: s.tokenURL, HTTP: httpClient,
+	})
+	if err != nil {
+		return err
+	}
+	d.client.Store(&amazon.Client{
+		Endpoint: s.endpoint, API: s.api, ClientID: s.clientID, AccountID: s.accountID,
+		Tokens: tokens, HTTP: httpClient,
+	})
+	d.credentials = s.credentials()
+	return nil
+}
+
+// Send sends a batch with the current client; it makes the destination the
+// forwarder's Sender, so a reload can change credentials under it.
+func (d *destination) Send(ctx context.Context, events []amazon.Event) (*amazon.Result, error) {
+	return d.client.Load().Send(ctx, events)
+}
+
+// Destruct stops the forwarder once no loaded config uses the destination;
+// unsent events stay in the spool.
 func (d *destination) Destruct() error {
 	if d.forwarder == nil {
 		return nil

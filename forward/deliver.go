@@ -10,77 +10,107 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
-// deliver sends one batch until Amazon has answered for every event in it,
-// retrying what may succeed later, or until the forwarder is cancelled.
-func (f *Forwarder) deliver(batch []amazon.Event) {
-	batch = f.dropExpired(batch)
-	for attempt := 1; len(batch) > 0; attempt++ {
-		res, err := f.send(batch)
-		wait, retry := f.handle(batch, res, err)
-		if !retry {
+// verdict is what became of one call to Amazon.
+type verdict struct {
+	retry          bool
+	wait           time.Duration
+	sent, rejected int
+}
+
+// deliver sends one batch of spooled records until Amazon has answered for
+// every one of them, retrying what may succeed later. Records Amazon has
+// answered for leave the spool; when the forwarder stops mid-retry, the
+// rest stay for the next start.
+func (f *Forwarder) deliver(batch []Record) {
+	batch = f.dropUnsendable(batch)
+	if len(batch) == 0 {
+		return
+	}
+	events := make([]amazon.Event, len(batch))
+	for i := range batch {
+		events[i] = batch[i].Event
+	}
+	for attempt := 1; ; attempt++ {
+		began := time.Now()
+		res, err := f.send(events)
+		if res != nil && res.Status == http.StatusRequestEntityTooLarge && len(batch) > 1 {
+			f.report(BatchReport{Events: len(batch), Status: res.Status, Took: time.Since(began)})
+			f.cfg.Logger.Info("Amazon found the batch too large (413); splitting it",
+				zap.String("destination", f.cfg.Destination), zap.Int("events", len(batch)))
+			f.deliver(batch[:len(batch)/2])
+			f.deliver(batch[len(batch)/2:])
 			return
 		}
-		pause := f.backoff(attempt, wait)
+		v := f.handle(batch, res, err)
+		report := BatchReport{Events: len(batch), Err: err, Sent: v.sent, Rejected: v.rejected, Took: time.Since(began)}
+		if res != nil {
+			report.Status = res.Status
+		}
+		f.report(report)
+		if !v.retry {
+			return
+		}
+		pause := f.backoff(attempt, v.wait)
 		f.cfg.Logger.Info("batch not delivered, will retry",
 			zap.String("destination", f.cfg.Destination), zap.Int("events", len(batch)),
 			zap.Int("attempt", attempt), zap.Duration("retry_in", pause), zap.Error(err), statusField(res))
 		if !f.sleep(pause) {
-			f.cfg.Logger.Warn("stopped while retrying; events not sent",
-				zap.String("destination", f.cfg.Destination), zap.Int("events", len(batch)))
 			return
 		}
 	}
 }
 
-func (f *Forwarder) send(batch []amazon.Event) (*amazon.Result, error) {
+func (f *Forwarder) send(events []amazon.Event) (*amazon.Result, error) {
 	f.batches.Add(1)
 	ctx, cancel := context.WithTimeout(f.ctx, f.cfg.RequestTimeout)
 	defer cancel()
-	start := time.Now()
-	res, err := f.sender.Send(ctx, batch)
-	if err == nil && res.Status == http.StatusMultiStatus {
-		f.cfg.Logger.Debug("batch delivered", zap.String("destination", f.cfg.Destination),
-			zap.Int("events", len(batch)), zap.Int("rejected", len(res.Rejected)), zap.Duration("took", time.Since(start)))
-	}
-	return res, err
+	return f.sender.Send(ctx, events)
 }
 
-// handle acts on Amazon's answer. It returns whether to retry the same
-// batch, and the wait Amazon asked for.
-func (f *Forwarder) handle(batch []amazon.Event, res *amazon.Result, err error) (time.Duration, bool) {
+func (f *Forwarder) report(r BatchReport) {
+	if r.Status == http.StatusMultiStatus {
+		f.cfg.Logger.Debug("batch delivered", zap.String("destination", f.cfg.Destination),
+			zap.Int("events", r.Events), zap.Int("rejected", r.Rejected), zap.Duration("took", r.Took))
+	}
+	if f.cfg.AfterBatch != nil {
+		f.cfg.AfterBatch(r)
+	}
+}
+
+// handle acts on Amazon's answer (a 413 on a batch of several events is
+// split before). A batch Amazon has answered for leaves the spool before it
+// is counted.
+func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdict {
 	switch {
 	case err != nil:
-		return 0, true
+		return verdict{retry: f.ctx.Err() == nil}
 	case res.Status == http.StatusMultiStatus || (res.Status >= 200 && res.Status < 300):
-		f.accept(batch, res)
-		return 0, false
+		f.remove(batch)
+		return f.accept(batch, res)
 	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
-		return res.RetryAfter, true
+		return verdict{retry: true, wait: res.RetryAfter}
 	case res.Status == http.StatusUnauthorized:
 		f.cfg.Logger.Warn("Amazon refused the access token (401); check access_token or the refresh trio; events are kept and retried",
 			zap.String("destination", f.cfg.Destination), zap.String("code", res.Code), zap.String("message", res.Message))
-		return 0, true
-	case res.Status == http.StatusRequestEntityTooLarge && len(batch) > 1:
-		half := len(batch) / 2
-		f.deliver(batch[:half])
-		f.deliver(batch[half:])
-		return 0, false
+		return verdict{retry: true}
 	}
+	f.remove(batch)
 	f.rejected.Add(uint64(len(batch)))
 	f.cfg.Logger.Error("Amazon refused the whole batch; events not sent",
 		zap.String("destination", f.cfg.Destination), zap.Int("status", res.Status),
 		zap.String("code", res.Code), zap.String("message", res.Message), zap.Int("events", len(batch)))
-	return 0, false
+	return verdict{rejected: len(batch)}
 }
 
 // accept counts a 207 answer and logs each rejected event with Amazon's reasons.
-func (f *Forwarder) accept(batch []amazon.Event, res *amazon.Result) {
-	f.sent.Add(uint64(len(batch) - len(res.Rejected)))
-	f.rejected.Add(uint64(len(res.Rejected)))
+func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
+	v := verdict{sent: len(batch) - len(res.Rejected), rejected: len(res.Rejected)}
+	f.sent.Add(uint64(v.sent))
+	f.rejected.Add(uint64(v.rejected))
 	for _, r := range res.Rejected {
 		fields := []zap.Field{zap.String("destination", f.cfg.Destination), zap.Int("index", r.Index)}
 		if r.Index >= 0 && r.Index < len(batch) {
-			e := &batch[r.Index]
+			e := &batch[r.Index].Event
 			fields = append(fields, zap.String("event", e.EventDescription.Name), zap.String("event_id", e.EventID))
 		}
 		reasons := make([]string, len(r.Errors))
@@ -89,25 +119,39 @@ func (f *Forwarder) accept(batch []amazon.Event, res *amazon.Result) {
 		}
 		f.cfg.Logger.Warn("Amazon rejected an event", append(fields, zap.Strings("reasons", reasons))...)
 	}
+	return v
 }
 
-// dropExpired removes events older than Amazon's window; they would be
-// refused anyway.
-func (f *Forwarder) dropExpired(batch []amazon.Event) []amazon.Event {
+// dropUnsendable removes from the batch, and from the spool, the events
+// Amazon would refuse whatever happens: older than its window, or unreadable.
+func (f *Forwarder) dropUnsendable(batch []Record) []Record {
 	cutoff := time.Now().Add(-f.cfg.MaxAge)
-	kept := batch[:0:0]
-	for _, e := range batch {
-		t, err := time.Parse(time.RFC3339Nano, e.EventTime)
-		if err == nil && t.Before(cutoff) {
-			f.rejected.Add(1)
-			f.cfg.Logger.Warn("event older than Amazon's window; not sent",
-				zap.String("destination", f.cfg.Destination), zap.String("event", e.EventDescription.Name),
-				zap.String("event_id", e.EventID), zap.String("event_time", e.EventTime))
+	kept := make([]Record, 0, len(batch))
+	var gone []Record
+	for _, r := range batch {
+		t, err := time.Parse(time.RFC3339Nano, r.Event.EventTime)
+		if err == nil && t.After(cutoff) {
+			kept = append(kept, r)
 			continue
 		}
-		kept = append(kept, e)
+		gone = append(gone, r)
+		f.cfg.Logger.Warn("event older than Amazon's window, or unreadable; not sent",
+			zap.String("destination", f.cfg.Destination), zap.String("event", r.Event.EventDescription.Name),
+			zap.String("event_id", r.Event.EventID), zap.String("event_time", r.Event.EventTime))
+	}
+	if len(gone) > 0 {
+		f.remove(gone)
+		f.rejected.Add(uint64(len(gone)))
+		f.report(BatchReport{Events: len(gone), Rejected: len(gone)})
 	}
 	return kept
+}
+
+func (f *Forwarder) remove(records []Record) {
+	if err := f.spool.Remove(records); err != nil {
+		f.cfg.Logger.Error("removing sent events from the spool; they may be sent again",
+			zap.String("destination", f.cfg.Destination), zap.Error(err))
+	}
 }
 
 func statusField(res *amazon.Result) zap.Field {

@@ -1,8 +1,11 @@
 // Package forward delivers events to Amazon in the background: a bounded
-// queue that never blocks the caller, a batcher that sends at most BatchSize
-// events per request or whatever is waiting every FlushInterval, and the
-// handling of Amazon's answer (per-event rejections, retries with backoff,
-// splitting a batch that is too large).
+// in-memory intake that never blocks the caller, a writer that moves events
+// into a durable Spool in groups (one fsync for many events), a sender that
+// sends at most BatchSize spooled events per request, or whatever is waiting
+// once the oldest has waited FlushInterval, and the handling of Amazon's
+// answer (per-event rejections, retries with backoff, splitting a batch that
+// is too large). An event leaves the spool only once Amazon has answered for
+// it, so a crash or restart loses nothing that reached the spool.
 //
 // It knows nothing about Caddy or the mapping language: it moves
 // amazon.Events to a Sender.
@@ -33,7 +36,8 @@ type Config struct {
 	BatchSize int
 	// FlushInterval is how long a partial batch waits; default 1s.
 	FlushInterval time.Duration
-	// QueueSize bounds the in-memory queue; default 10,000 events.
+	// QueueSize bounds the in-memory intake in front of the spool; default
+	// 10,000 events.
 	QueueSize int
 	// MaxAge is the oldest event Amazon accepts; older ones are not sent.
 	// Default: 21 days.
@@ -44,6 +48,25 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Logger receives the forwarder's logs; default none.
 	Logger *zap.Logger
+	// AfterBatch, when set, is called on the sending goroutine after each
+	// call to Amazon has been handled (for metrics and tests). It must not
+	// block for long.
+	AfterBatch func(BatchReport)
+}
+
+// BatchReport describes one call to Amazon once it has been handled.
+type BatchReport struct {
+	// Events is the size of the batch.
+	Events int
+	// Status is Amazon's HTTP status, 0 when the call failed (see Err).
+	Status int
+	// Err is the transport error, if any.
+	Err error
+	// Sent and Rejected count the events Amazon took and refused; both are
+	// zero when the batch will be retried.
+	Sent, Rejected int
+	// Took is how long the call took.
+	Took time.Duration
 }
 
 func (c *Config) defaults() {
@@ -83,51 +106,64 @@ type Stats struct {
 	Rejected uint64
 	// Batches counts calls to Amazon, retries included.
 	Batches uint64
-	// QueueDepth is the number of events waiting now.
+	// QueueDepth is the number of events waiting now, in memory and spooled.
 	QueueDepth int
+	// Spooled is the number of events in the spool.
+	Spooled int
 }
 
 // Forwarder owns the delivery of one destination's events.
 type Forwarder struct {
 	cfg    Config
 	sender Sender
-	queue  chan amazon.Event
-	ctx    context.Context
-	cancel context.CancelFunc
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	spool  *Spool
+	intake chan amazon.Event
+	// spooled is signalled (without blocking) after each write to the spool.
+	spooled chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	stop    chan struct{}
+	// writerDone and senderDone close when the goroutines end.
+	writerDone, senderDone chan struct{}
+	once                   sync.Once
 
 	queued, dropped, sent, rejected, batches atomic.Uint64
 }
 
-// New starts a forwarder that sends through sender until Stop.
-func New(cfg Config, sender Sender) *Forwarder {
+// New starts a forwarder that spools into spool and sends through sender
+// until Stop. Events already in the spool are sent first.
+func New(cfg Config, sender Sender, spool *Spool) *Forwarder {
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Forwarder{
-		cfg:    cfg,
-		sender: sender,
-		queue:  make(chan amazon.Event, cfg.QueueSize),
-		ctx:    ctx,
-		cancel: cancel,
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		cfg:        cfg,
+		sender:     sender,
+		spool:      spool,
+		intake:     make(chan amazon.Event, cfg.QueueSize),
+		spooled:    make(chan struct{}, 1),
+		ctx:        ctx,
+		cancel:     cancel,
+		stop:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		senderDone: make(chan struct{}),
 	}
-	go f.run()
+	go f.writeLoop()
+	go f.sendLoop()
 	return f
 }
 
 // Enqueue hands an event over without blocking. It returns false, and the
-// event is counted as dropped, when the queue is full or the forwarder has
+// event is counted as dropped, when the intake is full or the forwarder has
 // stopped. It is safe to call at any time, also after Stop.
 func (f *Forwarder) Enqueue(e amazon.Event) bool {
-	if f.ctx.Err() != nil {
+	select {
+	case <-f.stop:
 		f.dropped.Add(1)
 		return false
+	default:
 	}
 	select {
-	case f.queue <- e:
+	case f.intake <- e:
 		f.queued.Add(1)
 		return true
 	default:
@@ -138,75 +174,127 @@ func (f *Forwarder) Enqueue(e amazon.Event) bool {
 
 // Stats returns the counters so far.
 func (f *Forwarder) Stats() Stats {
+	spooled := f.spool.Len()
 	return Stats{
 		Queued: f.queued.Load(), Dropped: f.dropped.Load(), Sent: f.sent.Load(),
-		Rejected: f.rejected.Load(), Batches: f.batches.Load(), QueueDepth: len(f.queue),
+		Rejected: f.rejected.Load(), Batches: f.batches.Load(),
+		QueueDepth: len(f.intake) + spooled, Spooled: spooled,
 	}
 }
 
-// Stop sends what is queued until ctx ends, then stops the forwarder. Events
-// still queued when ctx ends are logged as not sent. Stop may be called more
-// than once; Enqueue after Stop drops the event without panicking.
+// Stop writes what is still in memory to the spool, stops sending (a
+// batch in flight is abandoned when ctx ends) and closes the spool. Events
+// not yet sent stay in the spool for the next start. Stop may be called
+// more than once; Enqueue after Stop drops the event without panicking.
 func (f *Forwarder) Stop(ctx context.Context) {
-	f.once.Do(func() { close(f.stop) })
-	select {
-	case <-f.done:
-	case <-ctx.Done():
-		f.cancel()
-		<-f.done
-	}
-	f.cancel()
+	f.once.Do(func() {
+		close(f.stop)
+		go func() {
+			select {
+			case <-ctx.Done():
+				f.cancel()
+			case <-f.senderDone:
+			}
+		}()
+		<-f.writerDone
+		f.cancel() // the spool holds everything now; stop retrying
+		<-f.senderDone
+		if err := f.spool.Close(); err != nil {
+			f.cfg.Logger.Error("closing the spool", zap.Error(err))
+		}
+	})
 }
 
-func (f *Forwarder) run() {
-	defer close(f.done)
-	batch := make([]amazon.Event, 0, f.cfg.BatchSize)
-	timer := time.NewTimer(f.cfg.FlushInterval)
-	defer timer.Stop()
+// writeLoop moves events from the intake to the spool, as many per
+// transaction as are waiting.
+func (f *Forwarder) writeLoop() {
+	defer close(f.writerDone)
+	group := make([]amazon.Event, 0, 1024)
 	for {
 		select {
-		case e := <-f.queue:
-			batch = append(batch, e)
-			if len(batch) >= f.cfg.BatchSize {
-				f.deliver(batch)
-				batch = batch[:0]
-			} else if len(batch) == 1 {
-				timer.Reset(f.cfg.FlushInterval)
-			}
-		case <-timer.C:
-			if len(batch) > 0 {
-				f.deliver(batch)
-				batch = batch[:0]
-			}
+		case e := <-f.intake:
+			group = f.spoolGroup(append(group[:0], e))
 		case <-f.stop:
-			f.drain(batch)
-			return
+			for {
+				select {
+				case e := <-f.intake:
+					group = f.spoolGroup(append(group[:0], e))
+				default:
+					return
+				}
+			}
 		}
 	}
 }
 
-// drain sends the partial batch and everything still queued.
-func (f *Forwarder) drain(batch []amazon.Event) {
-	for {
+// spoolGroup adds what else is waiting to group and writes it all at once.
+func (f *Forwarder) spoolGroup(group []amazon.Event) []amazon.Event {
+	for len(group) < cap(group) {
 		select {
-		case e := <-f.queue:
-			batch = append(batch, e)
-			if len(batch) < f.cfg.BatchSize {
-				continue
-			}
+		case e := <-f.intake:
+			group = append(group, e)
+			continue
 		default:
 		}
-		if len(batch) == 0 {
-			return
+		break
+	}
+	if err := f.spool.Append(group, time.Now()); err != nil {
+		f.dropped.Add(uint64(len(group)))
+		f.cfg.Logger.Error("could not write events to the spool; they are lost",
+			zap.String("destination", f.cfg.Destination), zap.Int("events", len(group)), zap.Error(err))
+	}
+	select {
+	case f.spooled <- struct{}{}:
+	default:
+	}
+	return group
+}
+
+// sendLoop sends spooled events, oldest first, until stopped.
+func (f *Forwarder) sendLoop() {
+	defer close(f.senderDone)
+	for f.ctx.Err() == nil {
+		batch, err := f.spool.Oldest(f.cfg.BatchSize)
+		if err != nil {
+			f.cfg.Logger.Error("reading the spool", zap.Error(err))
+			if !f.sleep(time.Second) {
+				return
+			}
+			continue
+		}
+		if len(batch) < f.cfg.BatchSize && !f.waitForBatch(batch) {
+			continue
 		}
 		f.deliver(batch)
-		if f.ctx.Err() != nil {
-			if n := len(f.queue); n > 0 {
-				f.cfg.Logger.Warn("stopped before sending every event", zap.String("destination", f.cfg.Destination), zap.Int("unsent", n))
-			}
-			return
+	}
+}
+
+// waitForBatch waits while a partial batch may still grow: until the oldest
+// event has waited FlushInterval, or a full batch is spooled. It returns
+// true when batch should be sent as it is, false to read the spool again.
+func (f *Forwarder) waitForBatch(batch []Record) bool {
+	if len(batch) == 0 {
+		select {
+		case <-f.spooled:
+		case <-f.ctx.Done():
+		case <-f.stop:
+			<-f.ctx.Done()
 		}
-		batch = batch[:0]
+		return false
+	}
+	deadline := time.NewTimer(time.Until(batch[0].Queued.Add(f.cfg.FlushInterval)))
+	defer deadline.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			return true
+		case <-f.spooled:
+			if f.spool.Len() >= f.cfg.BatchSize {
+				return false
+			}
+		case <-f.ctx.Done():
+			return false
+		}
 	}
 }
 

@@ -1,0 +1,247 @@
+package forward
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// fakeAmazon records the batches it is sent and answers with answer.
+type fakeAmazon struct {
+	mu      sync.Mutex
+	batches [][]amazon.Event
+	answer  func(call int, events []amazon.Event) (*amazon.Result, error)
+}
+
+func newFake(answer func(int, []amazon.Event) (*amazon.Result, error)) *fakeAmazon {
+	if answer == nil {
+		answer = accepted
+	}
+	return &fakeAmazon{answer: answer}
+}
+
+func accepted(_ int, events []amazon.Event) (*amazon.Result, error) {
+	return &amazon.Result{Status: 207, Accepted: len(events)}, nil
+}
+
+func (f *fakeAmazon) Send(_ context.Context, events []amazon.Event) (*amazon.Result, error) {
+	f.mu.Lock()
+	call := len(f.batches)
+	f.batches = append(f.batches, append([]amazon.Event(nil), events...))
+	f.mu.Unlock()
+	return f.answer(call, events)
+}
+
+func (f *fakeAmazon) sizes() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []int
+	for _, b := range f.batches {
+		out = append(out, len(b))
+	}
+	return out
+}
+
+func event(i int) amazon.Event {
+	return amazon.Event{
+		EventDescription: amazon.EventDescription{Name: "purchase", ConversionType: "OFF_AMAZON_PURCHASES", EventSource: "WEBSITE", EventIngestionMethod: amazon.IngestionServerToServer},
+		EventTime:        time.Now().UTC().Format(time.RFC3339Nano),
+		EventID:          fmt.Sprintf("ev-%d", i),
+		CountryCode:      "US",
+		MatchKeys:        []amazon.MatchKey{{Type: "FIP", Values: []string{"203.0.113.7"}}},
+	}
+}
+
+func openSpool(t *testing.T, dir string) *Spool {
+	t.Helper()
+	s, err := OpenSpool(filepath.Join(dir, "spool.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// started is a forwarder under test with the reports of its batches.
+type started struct {
+	*Forwarder
+	reports chan BatchReport
+}
+
+func start(t *testing.T, cfg Config, sender Sender, dir string) started {
+	t.Helper()
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = 5 * time.Millisecond
+	}
+	reports := make(chan BatchReport, 10000)
+	cfg.AfterBatch = func(r BatchReport) { reports <- r }
+	f := New(cfg, sender, openSpool(t, dir))
+	t.Cleanup(func() { f.Stop(context.Background()) })
+	return started{f, reports}
+}
+
+// settle waits until Amazon has answered for n events (sent or rejected).
+func (s started) settle(t *testing.T, n int) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for done := 0; done < n; {
+		select {
+		case r := <-s.reports:
+			done += r.Sent + r.Rejected
+		case <-timeout:
+			t.Fatalf("only %d of %d events settled; stats %+v", done, n, s.Stats())
+		}
+	}
+}
+
+func TestBatchesHoldAtMostBatchSize(t *testing.T) {
+	fake := newFake(nil)
+	// A long flush interval: only full batches go out until the last one.
+	f := start(t, Config{BatchSize: 500, FlushInterval: 200 * time.Millisecond}, fake, t.TempDir())
+	for i := 0; i < 1200; i++ {
+		if !f.Enqueue(event(i)) {
+			t.Fatal("enqueue refused")
+		}
+	}
+	f.settle(t, 1200)
+	for _, n := range fake.sizes() {
+		if n > 500 || n == 0 {
+			t.Errorf("batch of %d events", n)
+		}
+	}
+	if st := f.Stats(); st.Sent != 1200 || st.Queued != 1200 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestPartialBatchGoesOutAfterFlushInterval(t *testing.T) {
+	fake := newFake(nil)
+	f := start(t, Config{BatchSize: 500, FlushInterval: 10 * time.Millisecond}, fake, t.TempDir())
+	f.Enqueue(event(1))
+	f.Enqueue(event(2))
+	f.settle(t, 2)
+}
+
+func TestRetriesTransientFailuresUntilAccepted(t *testing.T) {
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		switch call {
+		case 0:
+			return &amazon.Result{Status: 503}, nil
+		case 1:
+			return nil, fmt.Errorf("connection reset")
+		case 2:
+			return &amazon.Result{Status: 429, RetryAfter: time.Millisecond}, nil
+		}
+		return accepted(call, events)
+	})
+	f := start(t, Config{BatchSize: 10, FlushInterval: time.Millisecond}, fake, t.TempDir())
+	f.Enqueue(event(1))
+	f.settle(t, 1)
+	if st := f.Stats(); st.Sent != 1 || st.Spooled != 0 || st.Batches != 4 {
+		t.Errorf("stats %+v, want 1 sent after 4 calls", st)
+	}
+}
+
+func TestSplitsABatchAmazonFindsTooLarge(t *testing.T) {
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		if len(events) > 2 {
+			return &amazon.Result{Status: 413}, nil
+		}
+		return accepted(call, events)
+	})
+	f := start(t, Config{BatchSize: 8, FlushInterval: time.Millisecond}, fake, t.TempDir())
+	for i := 0; i < 8; i++ {
+		f.Enqueue(event(i))
+	}
+	f.settle(t, 8)
+	if f.Stats().Sent != 8 || f.Stats().Spooled != 0 {
+		t.Errorf("spool still holds %d", f.Stats().Spooled)
+	}
+}
+
+func TestRejectionsAndRefusedBatchesLeaveTheSpool(t *testing.T) {
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		if call == 0 {
+			return &amazon.Result{Status: 207, Rejected: []amazon.Rejection{{Index: 1, Errors: []amazon.FieldError{{Code: "FIELD_VALUE_IS_INVALID", Message: "bad"}}}}}, nil
+		}
+		return &amazon.Result{Status: 400, Code: "BAD_REQUEST", Message: "no"}, nil
+	})
+	f := start(t, Config{BatchSize: 3, FlushInterval: time.Hour}, fake, t.TempDir())
+	for i := 0; i < 6; i++ {
+		f.Enqueue(event(i))
+	}
+	f.settle(t, 6)
+	if st := f.Stats(); st.Sent != 2 || st.Rejected != 4 || st.Spooled != 0 {
+		t.Errorf("stats %+v, want 2 sent, 4 rejected, none spooled", st)
+	}
+}
+
+func TestEventsOlderThanTheWindowAreNotSent(t *testing.T) {
+	fake := newFake(nil)
+	f := start(t, Config{BatchSize: 2, FlushInterval: time.Millisecond, MaxAge: time.Hour}, fake, t.TempDir())
+	old := event(1)
+	old.EventTime = time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339Nano)
+	f.Enqueue(old)
+	f.Enqueue(event(2))
+	f.settle(t, 2)
+	if st := f.Stats(); st.Rejected != 1 || st.Sent != 1 || st.Spooled != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if b := fake.batches[0]; len(b) != 1 || b[0].EventID != "ev-2" {
+		t.Errorf("sent %+v", b)
+	}
+}
+
+func TestSpooledEventsSurviveAStopAndAreSentOnTheNextStart(t *testing.T) {
+	dir := t.TempDir()
+	down := newFake(func(int, []amazon.Event) (*amazon.Result, error) { return &amazon.Result{Status: 503}, nil })
+	f := New(Config{BatchSize: 500, FlushInterval: time.Millisecond, MaxBackoff: time.Millisecond}, down, openSpool(t, dir))
+	for i := 0; i < 300; i++ {
+		f.Enqueue(event(i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f.Stop(ctx)
+	if f.Enqueue(event(999)) {
+		t.Error("Enqueue after Stop accepted the event")
+	}
+
+	up := newFake(nil)
+	g := start(t, Config{BatchSize: 500, FlushInterval: time.Millisecond}, up, dir)
+	g.settle(t, 300)
+	seen := map[string]bool{}
+	for _, b := range up.batches {
+		for _, e := range b {
+			seen[e.EventID] = true
+		}
+	}
+	for i := 0; i < 300; i++ {
+		if !seen[fmt.Sprintf("ev-%d", i)] {
+			t.Fatalf("event ev-%d was lost", i)
+		}
+	}
+	if g.Stats().Spooled != 0 {
+		t.Errorf("spool holds %d after delivery", g.Stats().Spooled)
+	}
+}
+
+func TestEnqueueNeverBlocksWhenTheIntakeIsFull(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		<-block
+		return accepted(call, events)
+	})
+	f := start(t, Config{BatchSize: 1, FlushInterval: time.Millisecond, QueueSize: 1}, fake, t.TempDir())
+	for i := 0; i < 10000; i++ {
+		f.Enqueue(event(i))
+	}
+	st := f.Stats()
+	if st.Queued+st.Dropped != 10000 {
+		t.Errorf("stats %+v", st)
+	}
+}
