@@ -10,7 +10,7 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	// This project's modules.
-	_ "github.com/shopsignal/caddy-amazon-capi/caddymodule"
+	_ "github.com/shopsignal/caddy-amazon-capi"
 )
 
 func main() {
