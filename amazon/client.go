@@ -276,6 +276,9 @@ func scrubTokenError(err error) error {
 		if re.ErrorDescription != "" {
 			msg += ": " + re.ErrorDescription
 		}
+		if msg == "" {
+			msg = truncate(string(re.Body), 200)
+		}
 		status := 0
 		if re.Response != nil {
 			status = re.Response.StatusCode
