@@ -1,0 +1,229 @@
+package caddymodule
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddytest"
+
+	"github.com/shopsignal/caddy-amazon-capi/sandbox"
+)
+
+// Caddy is one global instance per process: every test of this package that
+// starts it loads its config into the same in-process Caddy, one test at a
+// time (no t.Parallel), on ports picked free.
+var adminPort = freePort()
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// loadCaddy loads a config (Caddyfile or JSON) into the in-process Caddy.
+// Global options set the admin port; the config is replaced by an empty one
+// when the test ends, which releases its destinations.
+func loadCaddy(t *testing.T, config, adapter string) *caddytest.Tester {
+	t.Helper()
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{
+		AdminPort:          adminPort,
+		Certificates:       []string{},
+		LoadRequestTimeout: 20 * time.Second,
+		TestRequestTimeout: 30 * time.Second,
+	})
+	tester.InitServer(config, adapter)
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Cleanup(func() {
+		empty := fmt.Sprintf(`{"admin":{"listen":"localhost:%d","config":{"persist":false}}}`, adminPort)
+		resp, err := http.Post(fmt.Sprintf("http://localhost:%d/load", adminPort), "application/json", strings.NewReader(empty))
+		if err == nil {
+			resp.Body.Close()
+		}
+	})
+	return tester
+}
+
+// globals is the Caddyfile global options block every test config starts with.
+func globals() string {
+	return fmt.Sprintf(`{
+	admin localhost:%d
+	default_bind 127.0.0.1
+	auto_https off
+	persist_config off
+	skip_install_trust
+	storage file_system %s
+}
+`, adminPort, os.TempDir()+"/amazon-capi-test-storage")
+}
+
+// sandboxServer finds the running sandbox whose key contains account.
+func sandboxServer(t *testing.T, account string) *sandbox.Server {
+	t.Helper()
+	var found *sandbox.Server
+	sandboxes.Range(func(key, value any) bool {
+		if strings.Contains(key.(string), `"account_id":"`+account+`"`) {
+			found = value.(sandboxHolder).server
+			return false
+		}
+		return true
+	})
+	if found == nil {
+		t.Fatalf("no sandbox for account %s is running", account)
+	}
+	return found
+}
+
+// awaitReceived waits until the sandbox has received n events and returns them.
+func awaitReceived(t *testing.T, sb *sandbox.Server, n int) []sandbox.Received {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := sb.Received()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sandbox received %d events, want %d", len(got), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// echoUpstream is the site behind reverse_proxy: it reports exactly what it
+// received, so a test can compare what the site saw with and without the
+// module.
+type echoUpstream struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []received
+}
+
+type received struct {
+	Method, URI, Proto string
+	ContentLength      int64
+	TransferEncoding   []string
+	Header             map[string][]string
+	BodyLen            int
+	BodySHA256         string
+}
+
+func newEchoUpstream(t *testing.T) *echoUpstream {
+	u := &echoUpstream{}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		sum := sha256.Sum256(body)
+		rec := received{
+			Method: r.Method, URI: r.RequestURI, Proto: r.Proto, ContentLength: r.ContentLength,
+			TransferEncoding: r.TransferEncoding, Header: stableHeaders(r.Header),
+			BodyLen: len(body), BodySHA256: hex.EncodeToString(sum[:]),
+		}
+		u.mu.Lock()
+		u.seen = append(u.seen, rec)
+		u.mu.Unlock()
+		w.Header().Set("X-Upstream", "echo")
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(rec)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+func (u *echoUpstream) last() received {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.seen[len(u.seen)-1]
+}
+
+// stableHeaders drops the headers that differ between any two requests.
+func stableHeaders(h http.Header) map[string][]string {
+	out := map[string][]string{}
+	for k, v := range h {
+		switch k {
+		case "X-Forwarded-For", "Date":
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// clientView is what a client got: status, headers that are not per-request
+// noise, and the body.
+type clientView struct {
+	Status int
+	Header []string
+	Body   string
+}
+
+func doRequest(t *testing.T, req *http.Request) clientView {
+	t.Helper()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr []string
+	for k, v := range resp.Header {
+		if k == "Date" {
+			continue
+		}
+		hdr = append(hdr, k+": "+strings.Join(v, ","))
+	}
+	sort.Strings(hdr)
+	return clientView{Status: resp.StatusCode, Header: hdr, Body: string(body)}
+}
+
+// chunkedReader hides its length, so the client sends the body chunked.
+type chunkedReader struct{ io.Reader }
+
+func newRequest(t *testing.T, method, url string, body []byte, chunked bool, header map[string]string) *http.Request {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(body)
+	if chunked {
+		r = chunkedReader{bytes.NewReader(body)}
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chunked {
+		req.ContentLength = -1
+	}
+	if body == nil {
+		req.Body = http.NoBody
+		req.ContentLength = 0
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	return req
+}
+
+var _ = caddy.Duration(0)
