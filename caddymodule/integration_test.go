@@ -261,7 +261,7 @@ func TestInvalidRequestsSendNothingAndAreCounted(t *testing.T) {
 	}
 	post("email=a%40b.example&country=Narnia") // invalid country
 	post("country=US")                         // no match key
-	post("email=ok%40b.example&country=US")     // valid: the marker that the earlier two were processed
+	post("email=ok%40b.example&country=US")    // valid: the marker that the earlier two were processed
 	sbx := sandboxServer(t, fmt.Sprintf("ACCT-%d", site))
 	events := awaitReceived(t, sbx, 1)
 	if len(events) != 1 {
