@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
@@ -243,5 +246,25 @@ func TestEnqueueNeverBlocksWhenTheIntakeIsFull(t *testing.T) {
 	st := f.Stats()
 	if st.Queued+st.Dropped != 10000 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestEachRejectedEventIsLoggedWithAmazonsReason(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	fake := newFake(func(int, []amazon.Event) (*amazon.Result, error) {
+		return &amazon.Result{Status: 207, Rejected: []amazon.Rejection{{Index: 1, Errors: []amazon.FieldError{
+			{Code: "FIELD_VALUE_IS_INVALID", FieldLocation: "events[1].countryCode", Message: "unknown country"}}}}}, nil
+	})
+	f := start(t, Config{BatchSize: 2, FlushInterval: time.Hour, Logger: zap.New(core)}, fake, t.TempDir())
+	f.Enqueue(event(0))
+	f.Enqueue(event(1))
+	f.settle(t, 2)
+	entries := logs.FilterMessage("Amazon rejected an event").All()
+	if len(entries) != 1 {
+		t.Fatalf("%d rejection lines, want 1", len(entries))
+	}
+	fields := entries[0].ContextMap()
+	if fields["event_id"] != "ev-1" || fmt.Sprint(fields["reasons"]) != "[FIELD_VALUE_IS_INVALID at events[1].countryCode: unknown country]" {
+		t.Errorf("log fields %v", fields)
 	}
 }

@@ -27,6 +27,7 @@ type InvalidError struct {
 	Reason string
 }
 
+// Error renders the reason as one line.
 func (e *InvalidError) Error() string {
 	return fmt.Sprintf("event %q, field %s: %s", e.Event, e.Field, e.Reason)
 }

@@ -97,8 +97,9 @@ type Stats struct {
 	Requests int `json:"requests"`
 	// Events counts events validated.
 	Events int `json:"events"`
-	// Accepted and Rejected split Events by verdict.
+	// Accepted counts events that passed validation.
 	Accepted int `json:"accepted"`
+	// Rejected counts events that did not.
 	Rejected int `json:"rejected"`
 	// TokenGrants counts tokens issued.
 	TokenGrants int `json:"tokenGrants"`
