@@ -126,6 +126,19 @@ func (c *Client) Send(ctx context.Context, events []Event) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res, err := c.post(ctx, path, body, len(events))
+	if err == nil && res.Status == http.StatusUnauthorized {
+		// The token may have been revoked or expired early: get a new one
+		// and try once more.
+		if inv, ok := c.Tokens.(Invalidator); ok {
+			inv.Invalidate()
+			return c.post(ctx, path, body, len(events))
+		}
+	}
+	return res, err
+}
+
+func (c *Client) post(ctx context.Context, path string, body []byte, n int) (*Result, error) {
 	tok, err := c.Tokens.Token()
 	if err != nil {
 		return nil, fmt.Errorf("getting an access token: %w", scrubTokenError(err))
@@ -144,7 +157,7 @@ func (c *Client) Send(ctx context.Context, events []Event) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading Amazon's answer (status %d): %w", resp.StatusCode, err)
 	}
-	return c.parse(resp, raw, len(events)), nil
+	return c.parse(resp, raw, n), nil
 }
 
 func (c *Client) encode(events []Event) ([]byte, string, error) {

@@ -201,3 +201,36 @@ func TestEnumsComeFromAmazonsSchema(t *testing.T) {
 		t.Errorf("Check error %v should list the allowed values", err)
 	}
 }
+
+func TestA401RefreshesTheTokenOnceAndRetries(t *testing.T) {
+	var grants, calls atomic.Int64
+	lwa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := grants.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"at-`+string(rune('0'+n))+`","token_type":"bearer","expires_in":3600}`)
+	}))
+	defer lwa.Close()
+	refuseAll := false
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		if refuseAll || r.Header.Get("Authorization") == "Bearer at-1" {
+			w.WriteHeader(401)
+			io.WriteString(w, `{"code":"UNAUTHORIZED","message":"token revoked"}`)
+			return
+		}
+		w.WriteHeader(207)
+		io.WriteString(w, `{"success":[{"index":0}],"error":[]}`)
+	}))
+	defer api.Close()
+	ts, _ := NewTokenSource(TokenConfig{ClientID: "c", ClientSecret: "s", RefreshToken: "r", TokenURL: lwa.URL, HTTP: lwa.Client()})
+	c := &Client{Endpoint: api.URL, API: V2, ClientID: "c", AccountID: "a", Tokens: ts, HTTP: api.Client()}
+	res, err := c.Send(context.Background(), []Event{testEvent("a")})
+	if err != nil || res.Status != 207 || grants.Load() != 2 || calls.Load() != 2 {
+		t.Fatalf("res %+v err %v grants %d calls %d; want one refresh and one retry", res, err, grants.Load(), calls.Load())
+	}
+	refuseAll = true
+	res, _ = c.Send(context.Background(), []Event{testEvent("a")})
+	if res.Status != 401 || calls.Load() != 4 || grants.Load() != 3 {
+		t.Errorf("status %d calls %d grants %d: a second 401 must be returned, not retried again", res.Status, calls.Load(), grants.Load())
+	}
+}

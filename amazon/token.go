@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -53,12 +54,49 @@ func NewTokenSource(cfg TokenConfig) (oauth2.TokenSource, error) {
 	if early <= 0 {
 		early = 5 * time.Minute
 	}
-	return oauth2.ReuseTokenSourceWithExpiry(nil, &refreshGrant{config: oc, ctx: ctx, refreshToken: cfg.RefreshToken}, early), nil
+	return &tokenCache{source: &refreshGrant{config: oc, ctx: ctx, refreshToken: cfg.RefreshToken}, early: early}, nil
+}
+
+// Invalidator is a token source that can be told its token was refused, so
+// the next Token call fetches a new one.
+type Invalidator interface {
+	Invalidate()
+}
+
+// tokenCache keeps a token until EarlyRefresh before it expires, or until
+// Amazon refuses it.
+type tokenCache struct {
+	mu     sync.Mutex
+	source oauth2.TokenSource
+	token  *oauth2.Token
+	early  time.Duration
+}
+
+// Token returns the cached token, or a new one when it is about to expire.
+func (c *tokenCache) Token() (*oauth2.Token, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != nil && (c.token.Expiry.IsZero() || time.Until(c.token.Expiry) > c.early) {
+		return c.token, nil
+	}
+	tok, err := c.source.Token()
+	if err != nil {
+		return nil, err
+	}
+	c.token = tok
+	return tok, nil
+}
+
+// Invalidate drops the cached token.
+func (c *tokenCache) Invalidate() {
+	c.mu.Lock()
+	c.token = nil
+	c.mu.Unlock()
 }
 
 // refreshGrant runs one LWA refresh-token grant per call, with no cache of
-// its own, so the ReuseTokenSource around it alone decides when to refresh.
-// Calls are serialised by that ReuseTokenSource.
+// its own, so the tokenCache around it alone decides when to refresh. Calls
+// are serialised by that tokenCache.
 type refreshGrant struct {
 	config       *oauth2.Config
 	ctx          context.Context

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,7 @@ func newDestination(s settings) (*destination, error) {
 		FlushInterval: s.flushInterval,
 		MaxAge:        amazon.MaxEventAge(s.api),
 		Logger:        logger,
+		DeadLetter:    forward.OpenDeadLetter(strings.TrimSuffix(s.spoolFile(), ".db") + ".dead.jsonl"),
 	}, d, spool)
 	return d, nil
 }

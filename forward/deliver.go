@@ -2,7 +2,9 @@ package forward
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -85,8 +87,9 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 	case err != nil:
 		return verdict{retry: f.ctx.Err() == nil}
 	case res.Status == http.StatusMultiStatus || (res.Status >= 200 && res.Status < 300):
+		v := f.accept(batch, res) // dead-letters rejections before they leave the spool
 		f.remove(batch)
-		return f.accept(batch, res)
+		return v
 	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
 		return verdict{retry: true, wait: res.RetryAfter}
 	case res.Status == http.StatusUnauthorized:
@@ -94,9 +97,10 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 			zap.String("destination", f.cfg.Destination), zap.String("code", res.Code), zap.String("message", res.Message))
 		return verdict{retry: true}
 	}
+	f.deadLetter(lettersFor(batch, res.Status, fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message)))
 	f.remove(batch)
 	f.rejected.Add(uint64(len(batch)))
-	f.cfg.Logger.Error("Amazon refused the whole batch; events not sent",
+	f.cfg.Logger.Error("Amazon refused the whole batch; events moved to the dead letter",
 		zap.String("destination", f.cfg.Destination), zap.Int("status", res.Status),
 		zap.String("code", res.Code), zap.String("message", res.Message), zap.Int("events", len(batch)))
 	return verdict{rejected: len(batch)}
@@ -105,20 +109,23 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 // accept counts a 207 answer and logs each rejected event with Amazon's reasons.
 func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
 	v := verdict{sent: len(batch) - len(res.Rejected), rejected: len(res.Rejected)}
-	f.sent.Add(uint64(v.sent))
-	f.rejected.Add(uint64(v.rejected))
+	var letters []Letter
 	for _, r := range res.Rejected {
 		fields := []zap.Field{zap.String("destination", f.cfg.Destination), zap.Int("index", r.Index)}
-		if r.Index >= 0 && r.Index < len(batch) {
-			e := &batch[r.Index].Event
-			fields = append(fields, zap.String("event", e.EventDescription.Name), zap.String("event_id", e.EventID))
-		}
 		reasons := make([]string, len(r.Errors))
 		for i, fe := range r.Errors {
 			reasons[i] = fe.String()
 		}
+		if r.Index >= 0 && r.Index < len(batch) {
+			e := &batch[r.Index].Event
+			fields = append(fields, zap.String("event", e.EventDescription.Name), zap.String("event_id", e.EventID))
+			letters = append(letters, Letter{Time: time.Now(), Status: res.Status, Reason: strings.Join(reasons, "; "), Event: *e})
+		}
 		f.cfg.Logger.Warn("Amazon rejected an event", append(fields, zap.Strings("reasons", reasons))...)
 	}
+	f.deadLetter(letters)
+	f.sent.Add(uint64(v.sent))
+	f.rejected.Add(uint64(v.rejected))
 	return v
 }
 
@@ -140,11 +147,32 @@ func (f *Forwarder) dropUnsendable(batch []Record) []Record {
 			zap.String("event_id", r.Event.EventID), zap.String("event_time", r.Event.EventTime))
 	}
 	if len(gone) > 0 {
+		f.deadLetter(lettersFor(gone, 0, fmt.Sprintf("older than Amazon's %s window, or unreadable; never sent", f.cfg.MaxAge)))
 		f.remove(gone)
 		f.rejected.Add(uint64(len(gone)))
 		f.report(BatchReport{Events: len(gone), Rejected: len(gone)})
 	}
 	return kept
+}
+
+func lettersFor(records []Record, status int, reason string) []Letter {
+	out := make([]Letter, len(records))
+	for i, r := range records {
+		out[i] = Letter{Time: time.Now(), Status: status, Reason: reason, Event: r.Event}
+	}
+	return out
+}
+
+// deadLetter keeps letters before their records leave the spool; if that
+// fails the events are lost, and the log says so.
+func (f *Forwarder) deadLetter(letters []Letter) {
+	if f.cfg.DeadLetter == nil || len(letters) == 0 {
+		return
+	}
+	if err := f.cfg.DeadLetter.Add(letters); err != nil {
+		f.cfg.Logger.Error("could not write to the dead letter; the refused events are dropped",
+			zap.String("destination", f.cfg.Destination), zap.Int("events", len(letters)), zap.Error(err))
+	}
 }
 
 func (f *Forwarder) remove(records []Record) {

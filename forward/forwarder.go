@@ -48,6 +48,9 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Logger receives the forwarder's logs; default none.
 	Logger *zap.Logger
+	// DeadLetter receives the events Amazon refused and those too old to
+	// send; nil only logs them.
+	DeadLetter *DeadLetter
 	// AfterBatch, when set, is called on the sending goroutine after each
 	// call to Amazon has been handled (for metrics and tests). It must not
 	// block for long.
@@ -102,8 +105,11 @@ type Stats struct {
 	// Sent counts events Amazon accepted.
 	Sent uint64
 	// Rejected counts events Amazon refused, or that could not be sent
-	// (too old, or a request Amazon refused as a whole).
+	// (too old, or a request Amazon refused as a whole); they go to the
+	// dead letter.
 	Rejected uint64
+	// Replayed counts dead-lettered events queued again.
+	Replayed uint64
 	// Batches counts calls to Amazon, retries included.
 	Batches uint64
 	// QueueDepth is the number of events waiting now, in memory and spooled.
@@ -127,7 +133,7 @@ type Forwarder struct {
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
 
-	queued, dropped, sent, rejected, batches atomic.Uint64
+	queued, dropped, sent, rejected, batches, replayed atomic.Uint64
 }
 
 // New starts a forwarder that spools into spool and sends through sender
@@ -177,7 +183,7 @@ func (f *Forwarder) Stats() Stats {
 	spooled := f.spool.Len()
 	return Stats{
 		Queued: f.queued.Load(), Dropped: f.dropped.Load(), Sent: f.sent.Load(),
-		Rejected: f.rejected.Load(), Batches: f.batches.Load(),
+		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
 		QueueDepth: len(f.intake) + spooled, Spooled: spooled,
 	}
 }
@@ -203,6 +209,29 @@ func (f *Forwarder) Stop(ctx context.Context) {
 			f.cfg.Logger.Error("closing the spool", zap.Error(err))
 		}
 	})
+}
+
+// Replay queues the dead-lettered events again, with their event IDs, and
+// empties the dead letter. It returns how many were queued.
+func (f *Forwarder) Replay() (int, error) {
+	if f.cfg.DeadLetter == nil {
+		return 0, nil
+	}
+	n, err := f.cfg.DeadLetter.Take(func(letters []Letter) error {
+		events := make([]amazon.Event, len(letters))
+		for i := range letters {
+			events[i] = letters[i].Event
+		}
+		return f.spool.Append(events, time.Now())
+	})
+	f.replayed.Add(uint64(n))
+	if n > 0 {
+		select {
+		case f.spooled <- struct{}{}:
+		default:
+		}
+	}
+	return n, err
 }
 
 // writeLoop moves events from the intake to the spool, as many per

@@ -268,3 +268,60 @@ func TestEachRejectedEventIsLoggedWithAmazonsReason(t *testing.T) {
 		t.Errorf("log fields %v", fields)
 	}
 }
+
+func TestRefusedEventsGoToTheDeadLetterAndCanBeReplayed(t *testing.T) {
+	dir := t.TempDir()
+	dl := OpenDeadLetter(filepath.Join(dir, "dead.jsonl"))
+	refuse := true
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		if !refuse {
+			return accepted(call, events)
+		}
+		if call == 0 {
+			return &amazon.Result{Status: 207, Rejected: []amazon.Rejection{{Index: 0, Errors: []amazon.FieldError{{Code: "FIELD_VALUE_IS_INVALID", FieldLocation: "events[0].countryCode", Message: "bad"}}}}}, nil
+		}
+		return &amazon.Result{Status: 403, Code: "FORBIDDEN", Message: "no access to this account"}, nil
+	})
+	f := start(t, Config{BatchSize: 2, FlushInterval: time.Hour, MaxAge: time.Hour, DeadLetter: dl}, fake, dir)
+	old := event(9)
+	old.EventTime = time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339Nano)
+	f.Enqueue(event(0))
+	f.Enqueue(event(1)) // batch 1: event 0 rejected, 1 accepted
+	f.Enqueue(event(2))
+	f.Enqueue(event(3)) // batch 2: refused as a whole
+	f.settle(t, 4)
+	f.Enqueue(old)
+	f.Enqueue(event(4)) // batch 3: the old one never sent, the other refused
+	f.settle(t, 2)
+
+	letters, err := dl.List(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]string{}
+	for _, l := range letters {
+		reasons[l.Event.EventID] = fmt.Sprint(l.Status, " ", l.Reason)
+	}
+	want := map[string]string{
+		"ev-0": "207 FIELD_VALUE_IS_INVALID at events[0].countryCode: bad",
+		"ev-2": "403 Amazon refused the batch: 403 FORBIDDEN no access to this account",
+		"ev-3": "403 Amazon refused the batch: 403 FORBIDDEN no access to this account",
+		"ev-4": "403 Amazon refused the batch: 403 FORBIDDEN no access to this account",
+		"ev-9": "0 older than Amazon's 1h0m0s window, or unreadable; never sent",
+	}
+	if fmt.Sprint(reasons) != fmt.Sprint(want) {
+		t.Errorf("dead letter\n got %v\nwant %v", reasons, want)
+	}
+
+	refuse = false
+	n, err := f.Replay()
+	if err != nil || n != 5 {
+		t.Fatalf("replayed %d, %v", n, err)
+	}
+	f.settle(t, 4)
+	f.Enqueue(event(5)) // fills the last batch (the flush interval is an hour)
+	f.settle(t, 2)      // four replayed sent, the old one dead-lettered again
+	if left, _ := dl.List(0); len(left) != 1 || left[0].Event.EventID != "ev-9" {
+		t.Errorf("dead letter after replay: %v", left)
+	}
+}
