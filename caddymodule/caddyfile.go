@@ -34,6 +34,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		spool          <dir>
 //		batch_size     <1–500>
 //		flush_interval <duration>
+//		dedupe_window  <duration>
+//		spool_max_size <size>
 //		dry_run
 //		event <name> {
 //			match { <request matchers> }
@@ -75,7 +77,7 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser) error {
 		return nil
 	case "event":
 		return h.unmarshalEvent(d)
-	case "max_body", "batch_size", "flush_interval":
+	case "max_body", "batch_size", "flush_interval", "dedupe_window", "spool_max_size":
 		if err := oneArg(d, &arg); err != nil {
 			return err
 		}
@@ -83,12 +85,21 @@ func (h *Handler) unmarshalOption(d *caddyfile.Dispenser) error {
 		return d.Errf("unknown amazon_capi option %q", name)
 	}
 	switch name {
-	case "max_body":
+	case "max_body", "spool_max_size":
 		size, err := humanize.ParseBytes(arg)
 		if err != nil || size == 0 {
-			return d.Errf("max_body: %q is not a size such as 64KiB", arg)
+			return d.Errf("%s: %q is not a size such as 64KiB or 2GiB", name, arg)
 		}
-		h.MaxBody = int64(size)
+		*map[string]*int64{"max_body": &h.MaxBody, "spool_max_size": &h.SpoolMaxSize}[name] = int64(size)
+	case "dedupe_window":
+		dur, err := caddy.ParseDuration(arg)
+		if err != nil {
+			return d.Errf("dedupe_window: %q is not a duration such as 10m (0 or -1s turns it off)", arg)
+		}
+		if dur == 0 {
+			dur = -1
+		}
+		h.DedupeWindow = caddy.Duration(dur)
 	case "batch_size":
 		n, err := strconv.Atoi(arg)
 		if err != nil || n < 1 || n > 500 {

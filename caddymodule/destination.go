@@ -58,6 +58,14 @@ type Destination struct {
 	FlushInterval caddy.Duration `json:"flush_interval,omitempty"`
 	// BatchSize is the most events per request to Amazon, 1–500. Default: 500.
 	BatchSize int `json:"batch_size,omitempty"`
+	// DedupeWindow is how long an event ID is remembered: the same ID seen
+	// again within it (a double-submitted checkout) is sent once. Default:
+	// 10m; a negative value turns it off.
+	DedupeWindow caddy.Duration `json:"dedupe_window,omitempty"`
+	// SpoolMaxSize bounds the spooled events' size in bytes. When the spool
+	// is full (Amazon down for long), new events are dropped, counted and
+	// logged once, and the site is never stalled. Default: 1 GiB.
+	SpoolMaxSize int64 `json:"spool_max_size,omitempty"`
 	// DryRun builds, validates and logs each event (hashed) and sends nothing.
 	DryRun bool `json:"dry_run,omitempty"`
 }
@@ -73,6 +81,8 @@ type settings struct {
 	spool                      string
 	flushInterval              time.Duration
 	batchSize                  int
+	dedupeWindow               time.Duration
+	spoolMaxBytes              int64
 	dryRun                     bool
 }
 
@@ -86,6 +96,7 @@ func (d *Destination) resolve() (settings, error) {
 		refreshToken: get(d.RefreshToken), accessToken: get(d.AccessToken),
 		endpoint: get(d.Endpoint), tokenURL: get(d.TokenURL), spool: get(d.Spool),
 		maxBody: d.MaxBody, flushInterval: time.Duration(d.FlushInterval), batchSize: d.BatchSize, dryRun: d.DryRun,
+		dedupeWindow: time.Duration(d.DedupeWindow), spoolMaxBytes: d.SpoolMaxSize,
 	}
 	region := strings.ToLower(orDefault(d.Region, "na"))
 	hosts, ok := amazon.Regions[region]

@@ -37,8 +37,9 @@ type Handler struct {
 	// each matching event produces one conversion.
 	Events []*Event `json:"events,omitempty"`
 
-	dest   *destination
-	logger *zap.Logger
+	dest    *destination
+	maxBody int64
+	logger  *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -76,6 +77,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("amazon_capi: %w", err)
 	}
 	h.dest = dest
+	h.maxBody = settings.maxBody
 	return nil
 }
 

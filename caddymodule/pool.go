@@ -38,7 +38,7 @@ type destination struct {
 
 // counters count what happened to matched requests, per outcome.
 type counters struct {
-	matched, invalid, queued, dropped, dryRun, panics atomic.Uint64
+	matched, invalid, queued, deduped, dropped, dryRun, panics atomic.Uint64
 }
 
 // acquireDestination returns the destination for s, creating it on first
@@ -84,6 +84,8 @@ func newDestination(s settings) (*destination, error) {
 		FlushInterval: s.flushInterval,
 		MaxAge:        amazon.MaxEventAge(s.api),
 		Logger:        logger,
+		DedupeWindow:  s.dedupeWindow,
+		SpoolMaxBytes: s.spoolMaxBytes,
 		DeadLetter:    forward.OpenDeadLetter(strings.TrimSuffix(s.spoolFile(), ".db") + ".dead.jsonl"),
 	}, d, spool)
 	return d, nil
@@ -96,6 +98,9 @@ func (d *destination) update(s settings) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.forwarder != nil {
+		d.forwarder.Configure(s.batchSize, s.flushInterval)
+	}
 	if d.client.Load() != nil && d.credentials == s.credentials() {
 		return nil
 	}
@@ -144,9 +149,37 @@ func (d *destination) enqueue(e amazon.Event) {
 		d.logger.Info("dry run: event built, not sent", zap.Any("event", e))
 		return
 	}
-	if d.forwarder.Enqueue(e) {
+	d.count(d.forwarder.Enqueue(e), e)
+}
+
+func (d *destination) count(o forward.Outcome, e amazon.Event) {
+	switch o {
+	case forward.Queued:
 		d.counters.queued.Add(1)
+	case forward.Deduped:
+		d.counters.deduped.Add(1)
+	case forward.Dropped:
+		d.counters.dropped.Add(1)
+	case forward.Stopped:
+		d.handOver(e)
+	}
+}
+
+// handOver keeps an event that a request still served by an old config
+// built after that config's destination stopped: it goes to the live
+// destination with the same key, or, if the destination was removed, to
+// one opened just to spool it (its spool is sent at the next start).
+func (d *destination) handOver(e amazon.Event) {
+	live, err := acquireDestination(d.settings)
+	if err != nil {
+		d.counters.dropped.Add(1)
+		d.logger.Error("an event built after its destination stopped could not be kept", zap.Error(err))
 		return
 	}
-	d.counters.dropped.Add(1)
+	defer live.release()
+	if live.forwarder == nil || live == d {
+		d.counters.dropped.Add(1)
+		return
+	}
+	live.count(live.forwarder.Enqueue(e), e)
 }

@@ -24,7 +24,7 @@ func (h *Handler) newView(r *http.Request, matched []*Event, arrived time.Time) 
 	}
 	for _, ev := range matched {
 		if ev.mapping.ReadsBody() {
-			view.Body, view.BodyTooLarge = teeBody(r, h.dest.settings.maxBody)
+			view.Body, view.BodyTooLarge = teeBody(r, h.maxBody)
 			break
 		}
 	}

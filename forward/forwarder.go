@@ -48,6 +48,16 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Logger receives the forwarder's logs; default none.
 	Logger *zap.Logger
+	// DedupeWindow is how long an event ID is remembered: the same ID
+	// enqueued again within it is not sent again. Default 10 minutes; a
+	// negative value turns deduplication off.
+	DedupeWindow time.Duration
+	// DedupeLimit bounds the IDs remembered; default 200,000.
+	DedupeLimit int
+	// SpoolMaxBytes bounds the spooled events' encoded size. When the spool
+	// is full, new events are dropped (counted, one warning) until Amazon
+	// takes some; the site is never stalled. Default 1 GiB.
+	SpoolMaxBytes int64
 	// DeadLetter receives the events Amazon refused and those too old to
 	// send; nil only logs them.
 	DeadLetter *DeadLetter
@@ -94,14 +104,28 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
 	}
+	if c.DedupeWindow == 0 {
+		c.DedupeWindow = 10 * time.Minute
+	}
+	if c.DedupeLimit <= 0 {
+		c.DedupeLimit = 200_000
+	}
+	if c.SpoolMaxBytes <= 0 {
+		c.SpoolMaxBytes = 1 << 30
+	}
 }
 
 // Stats counts what happened to the events a Forwarder was given.
 type Stats struct {
 	// Queued counts events accepted by Enqueue.
 	Queued uint64
-	// Dropped counts events Enqueue refused (queue full or stopped).
+	// Dropped counts events not kept: intake full, spool full, or stopped.
 	Dropped uint64
+	// Deduped counts events not queued because their ID was seen within
+	// the dedupe window.
+	Deduped uint64
+	// SpoolBytes is the spooled events' encoded size.
+	SpoolBytes int64
 	// Sent counts events Amazon accepted.
 	Sent uint64
 	// Rejected counts events Amazon refused, or that could not be sent
@@ -133,7 +157,13 @@ type Forwarder struct {
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
 
-	queued, dropped, sent, rejected, batches, replayed atomic.Uint64
+	dedupe *dedupe
+	// batch and flushInterval are the live BatchSize and FlushInterval,
+	// which Configure changes.
+	batch, flushInterval atomic.Int64
+	full                 atomic.Bool // the spool is full; set and cleared by the writer
+
+	queued, dropped, deduped, sent, rejected, batches, replayed atomic.Uint64
 }
 
 // New starts a forwarder that spools into spool and sends through sender
@@ -152,29 +182,66 @@ func New(cfg Config, sender Sender, spool *Spool) *Forwarder {
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
 		senderDone: make(chan struct{}),
+		dedupe:     newDedupe(cfg.DedupeWindow, cfg.DedupeLimit),
 	}
+	f.batch.Store(int64(cfg.BatchSize))
+	f.flushInterval.Store(int64(cfg.FlushInterval))
 	go f.writeLoop()
 	go f.sendLoop()
 	return f
 }
 
-// Enqueue hands an event over without blocking. It returns false, and the
-// event is counted as dropped, when the intake is full or the forwarder has
-// stopped. It is safe to call at any time, also after Stop.
-func (f *Forwarder) Enqueue(e amazon.Event) bool {
+// Configure changes the batch size and flush interval of a running
+// forwarder (a config reload); queued events are kept. Zero keeps a value.
+func (f *Forwarder) Configure(batchSize int, flushInterval time.Duration) {
+	if batchSize > 0 && batchSize <= amazon.MaxBatch {
+		f.batch.Store(int64(batchSize))
+	}
+	if flushInterval > 0 {
+		f.flushInterval.Store(int64(flushInterval))
+	}
+	select {
+	case f.spooled <- struct{}{}: // let a waiting sender look again
+	default:
+	}
+}
+
+func (f *Forwarder) batchSize() int { return int(f.batch.Load()) }
+
+// Outcome is what Enqueue did with an event.
+type Outcome int
+
+const (
+	// Queued: the event will be spooled and sent.
+	Queued Outcome = iota
+	// Deduped: an event with the same ID was queued within the dedupe window.
+	Deduped
+	// Dropped: the intake was full.
+	Dropped
+	// Stopped: the forwarder has stopped; the event was not kept, and the
+	// caller should hand it to the forwarder that replaced this one.
+	Stopped
+)
+
+// Enqueue hands an event over without blocking. It is safe to call at any
+// time, also after Stop (it then returns Stopped and keeps nothing).
+func (f *Forwarder) Enqueue(e amazon.Event) Outcome {
 	select {
 	case <-f.stop:
-		f.dropped.Add(1)
-		return false
+		return Stopped
 	default:
+	}
+	if !f.dedupe.first(e.EventID, time.Now()) {
+		f.deduped.Add(1)
+		return Deduped
 	}
 	select {
 	case f.intake <- e:
 		f.queued.Add(1)
-		return true
+		return Queued
 	default:
 		f.dropped.Add(1)
-		return false
+		return Dropped
 	}
 }
 
@@ -185,6 +252,7 @@ func (f *Forwarder) Stats() Stats {
 		Queued: f.queued.Load(), Dropped: f.dropped.Load(), Sent: f.sent.Load(),
 		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
 		QueueDepth: len(f.intake) + spooled, Spooled: spooled,
+		Deduped: f.deduped.Load(), SpoolBytes: f.spool.Bytes(),
 	}
 }
 
@@ -267,10 +335,14 @@ func (f *Forwarder) spoolGroup(group []amazon.Event) []amazon.Event {
 		}
 		break
 	}
-	if err := f.spool.Append(group, time.Now()); err != nil {
-		f.dropped.Add(uint64(len(group)))
+	kept := f.fitSpool(group)
+	if len(kept) == 0 {
+		return group
+	}
+	if err := f.spool.Append(kept, time.Now()); err != nil {
+		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",
-			zap.String("destination", f.cfg.Destination), zap.Int("events", len(group)), zap.Error(err))
+			zap.String("destination", f.cfg.Destination), zap.Int("events", len(kept)), zap.Error(err))
 	}
 	select {
 	case f.spooled <- struct{}{}:
@@ -279,11 +351,36 @@ func (f *Forwarder) spoolGroup(group []amazon.Event) []amazon.Event {
 	return group
 }
 
+// fitSpool applies the spool_max_size policy: it returns the part of group
+// the spool has room for and drops the rest (the newest events). The first
+// drop logs one warning; the spool draining below 90% logs that it takes
+// events again.
+func (f *Forwarder) fitSpool(group []amazon.Event) []amazon.Event {
+	used, n := f.spool.Bytes(), int64(f.spool.Len())
+	perEvent := int64(512)
+	if n > 0 {
+		perEvent = max(used/n, 1)
+	}
+	room := max((f.cfg.SpoolMaxBytes-used)/perEvent, 0)
+	if room >= int64(len(group)) {
+		if used < f.cfg.SpoolMaxBytes*9/10 && f.full.Swap(false) {
+			f.cfg.Logger.Info("the spool takes events again", zap.String("destination", f.cfg.Destination), zap.Int64("spool_bytes", used))
+		}
+		return group
+	}
+	f.dropped.Add(uint64(int64(len(group)) - room))
+	if !f.full.Swap(true) {
+		f.cfg.Logger.Warn("the spool is full: new events are dropped until Amazon takes some (raise spool_max_size, or check why sending fails)",
+			zap.String("destination", f.cfg.Destination), zap.Int64("spool_bytes", used), zap.Int64("spooled", n))
+	}
+	return group[:room]
+}
+
 // sendLoop sends spooled events, oldest first, until stopped.
 func (f *Forwarder) sendLoop() {
 	defer close(f.senderDone)
 	for f.ctx.Err() == nil {
-		batch, err := f.spool.Oldest(f.cfg.BatchSize)
+		batch, err := f.spool.Oldest(f.batchSize())
 		if err != nil {
 			f.cfg.Logger.Error("reading the spool", zap.Error(err))
 			if !f.sleep(time.Second) {
@@ -291,7 +388,7 @@ func (f *Forwarder) sendLoop() {
 			}
 			continue
 		}
-		if len(batch) < f.cfg.BatchSize && !f.waitForBatch(batch) {
+		if len(batch) < f.batchSize() && !f.waitForBatch(batch) {
 			continue
 		}
 		f.deliver(batch)
@@ -311,14 +408,14 @@ func (f *Forwarder) waitForBatch(batch []Record) bool {
 		}
 		return false
 	}
-	deadline := time.NewTimer(time.Until(batch[0].Queued.Add(f.cfg.FlushInterval)))
+	deadline := time.NewTimer(time.Until(batch[0].Queued.Add(time.Duration(f.flushInterval.Load()))))
 	defer deadline.Stop()
 	for {
 		select {
 		case <-deadline.C:
 			return true
 		case <-f.spooled:
-			if f.spool.Len() >= f.cfg.BatchSize {
+			if f.spool.Len() >= f.batchSize() {
 				return false
 			}
 		case <-f.ctx.Done():

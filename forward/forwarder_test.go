@@ -106,7 +106,7 @@ func TestBatchesHoldAtMostBatchSize(t *testing.T) {
 	// A long flush interval: only full batches go out until the last one.
 	f := start(t, Config{BatchSize: 500, FlushInterval: 200 * time.Millisecond}, fake, t.TempDir())
 	for i := 0; i < 1200; i++ {
-		if !f.Enqueue(event(i)) {
+		if f.Enqueue(event(i)) != Queued {
 			t.Fatal("enqueue refused")
 		}
 	}
@@ -209,7 +209,7 @@ func TestSpooledEventsSurviveAStopAndAreSentOnTheNextStart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	f.Stop(ctx)
-	if f.Enqueue(event(999)) {
+	if f.Enqueue(event(999)) != Stopped {
 		t.Error("Enqueue after Stop accepted the event")
 	}
 
@@ -323,5 +323,57 @@ func TestRefusedEventsGoToTheDeadLetterAndCanBeReplayed(t *testing.T) {
 	f.settle(t, 2)      // four replayed sent, the old one dead-lettered again
 	if left, _ := dl.List(0); len(left) != 1 || left[0].Event.EventID != "ev-9" {
 		t.Errorf("dead letter after replay: %v", left)
+	}
+}
+
+func TestTheSameEventIDWithinTheWindowIsSentOnce(t *testing.T) {
+	fake := newFake(nil)
+	f := start(t, Config{BatchSize: 10, FlushInterval: time.Millisecond}, fake, t.TempDir())
+	if f.Enqueue(event(1)) != Queued || f.Enqueue(event(1)) != Deduped || f.Enqueue(event(2)) != Queued {
+		t.Fatal("a double submission was not deduplicated")
+	}
+	f.settle(t, 2)
+	if st := f.Stats(); st.Deduped != 1 || st.Sent != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestDedupeForgetsAfterTheWindowAndPastItsLimit(t *testing.T) {
+	d := newDedupe(time.Minute, 3)
+	t0 := time.Now()
+	if !d.first("a", t0) || d.first("a", t0.Add(59*time.Second)) || !d.first("a", t0.Add(61*time.Second)) {
+		t.Error("the window is not honoured")
+	}
+	for _, id := range []string{"b", "c", "d", "e"} {
+		d.first(id, t0.Add(62*time.Second))
+	}
+	if len(d.seen) > 3 {
+		t.Errorf("remembers %d IDs, limit 3", len(d.seen))
+	}
+	if !d.first("", t0) || !d.first("", t0) {
+		t.Error("empty IDs must never count as duplicates")
+	}
+}
+
+func TestAFullSpoolDropsNewEventsWithOneWarningAndNeverBlocks(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	down := newFake(func(int, []amazon.Event) (*amazon.Result, error) { return &amazon.Result{Status: 503}, nil })
+	f := start(t, Config{BatchSize: 500, FlushInterval: time.Hour, SpoolMaxBytes: 20 << 10, Logger: zap.New(core), MaxBackoff: time.Hour}, down, t.TempDir())
+	for i := 0; i < 2000; i++ {
+		f.Enqueue(event(i))
+	}
+	// Wait until the writer has handled all 2000: spooled or dropped.
+	for f.Stats().Spooled+int(f.Stats().Dropped) < 2000 {
+		select {
+		case <-f.reports:
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	st := f.Stats()
+	if st.Dropped == 0 || st.SpoolBytes > 20<<10+2<<10 {
+		t.Errorf("stats %+v: want drops and a spool near 20 KiB", st)
+	}
+	if n := logs.FilterMessageSnippet("the spool is full").Len(); n != 1 {
+		t.Errorf("%d spool-full warnings, want exactly 1", n)
 	}
 }
