@@ -227,3 +227,5 @@ func newRequest(t *testing.T, method, url string, body []byte, chunked bool, hea
 }
 
 var _ = caddy.Duration(0)
+
+func sandboxFaults503() sandbox.Faults { return sandbox.Faults{Status: 503} }

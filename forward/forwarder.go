@@ -208,6 +208,11 @@ func (f *Forwarder) Configure(batchSize int, flushInterval time.Duration) {
 
 func (f *Forwarder) batchSize() int { return int(f.batch.Load()) }
 
+// Settings returns the live batch size and flush interval.
+func (f *Forwarder) Settings() (batchSize int, flushInterval time.Duration) {
+	return f.batchSize(), time.Duration(f.flushInterval.Load())
+}
+
 // Outcome is what Enqueue did with an event.
 type Outcome int
 
