@@ -87,6 +87,16 @@ func (c *tokenCache) Token() (*oauth2.Token, error) {
 	return tok, nil
 }
 
+// Expiry is when the cached token expires; zero when there is none.
+func (c *tokenCache) Expiry() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token == nil {
+		return time.Time{}
+	}
+	return c.token.Expiry
+}
+
 // Invalidate drops the cached token.
 func (c *tokenCache) Invalidate() {
 	c.mu.Lock()

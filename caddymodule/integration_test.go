@@ -37,6 +37,7 @@ http://127.0.0.1:%[1]d {
 			}
 			type      OFF_AMAZON_PURCHASES
 			dedupe_id body.order.id
+			timestamp body.order.created_at
 			value     body.order.total
 			currency  body.order.currency
 			units_sold body.items.#.qty|@sum

@@ -25,12 +25,13 @@ const stopTimeout = 10 * time.Second
 
 // destination is the live side of a Destination.
 type destination struct {
-	key       string
-	settings  settings
-	forwarder *forward.Forwarder
-	client    atomic.Pointer[amazon.Client]
-	logger    *zap.Logger
-	counters  counters
+	key        string
+	settings   settings
+	forwarder  *forward.Forwarder
+	deadLetter *forward.DeadLetter
+	client     atomic.Pointer[amazon.Client]
+	logger     *zap.Logger
+	counters   counters
 
 	mu          sync.Mutex
 	credentials [6]string
@@ -78,6 +79,7 @@ func newDestination(s settings) (*destination, error) {
 	if n := spool.Len(); n > 0 {
 		logger.Info("sending events left in the spool", zap.Int("events", n), zap.String("spool", spool.Path()))
 	}
+	d.deadLetter = forward.OpenDeadLetter(strings.TrimSuffix(s.spoolFile(), ".db") + ".dead.jsonl")
 	d.forwarder = forward.New(forward.Config{
 		Destination:   s.label(),
 		BatchSize:     s.batchSize,
@@ -86,7 +88,7 @@ func newDestination(s settings) (*destination, error) {
 		Logger:        logger,
 		DedupeWindow:  s.dedupeWindow,
 		SpoolMaxBytes: s.spoolMaxBytes,
-		DeadLetter:    forward.OpenDeadLetter(strings.TrimSuffix(s.spoolFile(), ".db") + ".dead.jsonl"),
+		DeadLetter:    d.deadLetter,
 	}, d, spool)
 	return d, nil
 }

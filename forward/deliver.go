@@ -70,6 +70,16 @@ func (f *Forwarder) send(events []amazon.Event) (*amazon.Result, error) {
 }
 
 func (f *Forwarder) report(r BatchReport) {
+	f.lastMu.Lock()
+	switch {
+	case r.Status >= 200 && r.Status < 300:
+		f.lastSuccess = time.Now()
+	case r.Err != nil:
+		f.lastError, f.lastErrorAt = r.Err.Error(), time.Now()
+	case r.Status != 0:
+		f.lastError, f.lastErrorAt = fmt.Sprintf("HTTP %d", r.Status), time.Now()
+	}
+	f.lastMu.Unlock()
 	if r.Status == http.StatusMultiStatus {
 		f.cfg.Logger.Debug("batch delivered", zap.String("destination", f.cfg.Destination),
 			zap.Int("events", r.Events), zap.Int("rejected", r.Rejected), zap.Duration("took", r.Took))

@@ -126,6 +126,14 @@ type Stats struct {
 	Deduped uint64
 	// SpoolBytes is the spooled events' encoded size.
 	SpoolBytes int64
+	// Oldest is when the oldest spooled event was spooled; zero when none.
+	Oldest time.Time
+	// LastSuccess is when Amazon last answered a batch with 2xx/207.
+	LastSuccess time.Time
+	// LastError is the last failed call's status or error.
+	LastError string
+	// LastErrorAt is when that call failed.
+	LastErrorAt time.Time
 	// Sent counts events Amazon accepted.
 	Sent uint64
 	// Rejected counts events Amazon refused, or that could not be sent
@@ -164,6 +172,10 @@ type Forwarder struct {
 	full                 atomic.Bool // the spool is full; set and cleared by the writer
 
 	queued, dropped, deduped, sent, rejected, batches, replayed atomic.Uint64
+
+	lastMu                   sync.Mutex
+	lastSuccess, lastErrorAt time.Time
+	lastError                string
 }
 
 // New starts a forwarder that spools into spool and sends through sender
@@ -253,7 +265,14 @@ func (f *Forwarder) Enqueue(e amazon.Event) Outcome {
 // Stats returns the counters so far.
 func (f *Forwarder) Stats() Stats {
 	spooled := f.spool.Len()
+	var oldest time.Time
+	if recs, err := f.spool.Oldest(1); err == nil && len(recs) > 0 {
+		oldest = recs[0].Queued
+	}
+	f.lastMu.Lock()
+	defer f.lastMu.Unlock()
 	return Stats{
+		Oldest: oldest, LastSuccess: f.lastSuccess, LastError: f.lastError, LastErrorAt: f.lastErrorAt,
 		Queued: f.queued.Load(), Dropped: f.dropped.Load(), Sent: f.sent.Load(),
 		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
 		QueueDepth: len(f.intake) + spooled, Spooled: spooled,

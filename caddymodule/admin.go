@@ -1,0 +1,165 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
+
+	"github.com/shopsignal/caddy-amazon-capi/forward"
+)
+
+func init() {
+	caddy.RegisterModule(AdminAPI{})
+}
+
+// AdminAPI serves the module's routes on Caddy's admin endpoint (never on
+// the site's listeners): GET /amazon_capi/ (the state of each destination),
+// GET /amazon_capi/dead_letter (dead-lettered events, hashed keys only) and
+// POST /amazon_capi/replay (queue dead-lettered events again). Caddy loads
+// it by itself with the admin endpoint.
+type AdminAPI struct{}
+
+// CaddyModule returns the Caddy module information.
+func (AdminAPI) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "admin.api.amazon_capi",
+		New: func() caddy.Module { return new(AdminAPI) },
+	}
+}
+
+// Routes returns the admin routes.
+func (AdminAPI) Routes() []caddy.AdminRoute {
+	return []caddy.AdminRoute{
+		{Pattern: "/amazon_capi/", Handler: caddy.AdminHandlerFunc(serveAdmin)},
+	}
+}
+
+// DestinationStatus is one destination as GET /amazon_capi/ shows it.
+type DestinationStatus struct {
+	// Destination is account_id@host.
+	Destination string `json:"destination"`
+	// API is v2 or v1.
+	API string `json:"api"`
+	// DryRun is set when the destination sends nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Matched counts requests an event matched.
+	Matched uint64 `json:"matched"`
+	// Invalid counts matched requests that gave no event.
+	Invalid uint64 `json:"invalid"`
+	// Queued counts events accepted for sending.
+	Queued uint64 `json:"queued"`
+	// Deduped counts events whose ID was seen within the dedupe window.
+	Deduped uint64 `json:"deduped"`
+	// Dropped counts events not kept (intake or spool full).
+	Dropped uint64 `json:"dropped"`
+	// Forwarder is the delivery state.
+	Forwarder *forward.Stats `json:"forwarder,omitempty"`
+	// OldestEventAgeSeconds is how long the oldest unsent event has waited.
+	OldestEventAgeSeconds float64 `json:"oldest_event_age_seconds"`
+	// TokenExpiry is when the cached access token expires (zero: none yet
+	// or a static token).
+	TokenExpiry time.Time `json:"token_expiry,omitempty"`
+	// BatchSize is the live batch size.
+	BatchSize int `json:"batch_size,omitempty"`
+	// FlushInterval is the live flush interval.
+	FlushInterval string `json:"flush_interval,omitempty"`
+	// Spool is the spool file.
+	Spool string `json:"spool,omitempty"`
+}
+
+func serveAdmin(w http.ResponseWriter, r *http.Request) error {
+	switch {
+	case r.URL.Path == "/amazon_capi/" && r.Method == http.MethodGet:
+		return writeAdminJSON(w, statuses())
+	case r.URL.Path == "/amazon_capi/dead_letter" && r.Method == http.MethodGet:
+		return writeAdminJSON(w, deadLetters())
+	case r.URL.Path == "/amazon_capi/replay" && r.Method == http.MethodPost:
+		return replay(w)
+	}
+	return caddy.APIError{HTTPStatus: http.StatusNotFound, Message: "amazon_capi admin routes: GET /amazon_capi/, GET /amazon_capi/dead_letter, POST /amazon_capi/replay"}
+}
+
+func liveDestinations() []*destination {
+	var out []*destination
+	destinations.Range(func(_, v any) bool {
+		out = append(out, v.(*destination))
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].settings.label() < out[j].settings.label() })
+	return out
+}
+
+func statuses() []DestinationStatus {
+	var out []DestinationStatus
+	for _, d := range liveDestinations() {
+		out = append(out, d.status())
+	}
+	return out
+}
+
+func (d *destination) status() DestinationStatus {
+	st := DestinationStatus{
+		Destination: d.settings.label(), API: string(d.settings.api), DryRun: d.settings.dryRun,
+		Matched: d.counters.matched.Load(), Invalid: d.counters.invalid.Load(), Queued: d.counters.queued.Load(),
+		Deduped: d.counters.deduped.Load(), Dropped: d.counters.dropped.Load(),
+	}
+	if d.forwarder == nil {
+		return st
+	}
+	fs := d.forwarder.Stats()
+	st.Forwarder = &fs
+	if !fs.Oldest.IsZero() {
+		st.OldestEventAgeSeconds = time.Since(fs.Oldest).Seconds()
+	}
+	bs, fi := d.forwarder.Settings()
+	st.BatchSize, st.FlushInterval, st.Spool = bs, fi.String(), d.settings.spoolFile()
+	if c := d.client.Load(); c != nil {
+		if e, ok := c.Tokens.(interface{ Expiry() time.Time }); ok {
+			st.TokenExpiry = e.Expiry()
+		}
+	}
+	return st
+}
+
+func deadLetters() map[string][]forward.Letter {
+	out := map[string][]forward.Letter{}
+	for _, d := range liveDestinations() {
+		if d.deadLetter == nil {
+			continue
+		}
+		letters, err := d.deadLetter.List(1000)
+		if err != nil {
+			d.logger.Error("reading the dead letter", zap.Error(err))
+		}
+		out[d.settings.label()] = letters
+	}
+	return out
+}
+
+func replay(w http.ResponseWriter) error {
+	out := map[string]int{}
+	for _, d := range liveDestinations() {
+		if d.forwarder == nil {
+			continue
+		}
+		n, err := d.forwarder.Replay()
+		if err != nil {
+			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("replaying %s: %w", d.settings.label(), err)}
+		}
+		out[d.settings.label()] = n
+	}
+	return writeAdminJSON(w, map[string]any{"replayed": out})
+}
+
+func writeAdminJSON(w http.ResponseWriter, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	return json.NewEncoder(w).Encode(v)
+}
+
+// Interface guard
+var _ caddy.AdminRouter = AdminAPI{}

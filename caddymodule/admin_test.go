@@ -1,0 +1,91 @@
+package caddymodule
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func adminGet(t *testing.T, method, path string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, fmt.Sprintf("http://localhost:%d%s", adminPort, path), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, raw)
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+}
+
+func TestAdminAPIShowsDestinationsDeadLetterAndReplays(t *testing.T) {
+	site, bare, sb := freePort(), freePort(), freePort()
+	up := newEchoUpstream(t)
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
+	account := fmt.Sprintf("ACCT-%d", site)
+	post := func(body string) {
+		doRequest(t, newRequest(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/checkout", site), []byte(body), false,
+			map[string]string{"Content-Type": "application/json"}))
+	}
+	post(checkoutBody)
+	old := time.Now().Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	post(strings.Replace(checkoutBody, `"total"`, `"created_at":"`+old+`","total"`, 1)) // deduped: same order ID
+	post(strings.Replace(strings.Replace(checkoutBody, "ORD-42", "ORD-OLD", 1), `"total"`, `"created_at":"`+old+`","total"`, 1))
+	awaitReceived(t, sandboxServer(t, account), 1)
+	d := findDestination(t, account)
+	for d.forwarder.Stats().Rejected < 1 {
+		time.Sleep(5 * time.Millisecond) // the old event is dead-lettered by the sender
+	}
+
+	var status []DestinationStatus
+	adminGet(t, "GET", "/amazon_capi/", &status)
+	var mine *DestinationStatus
+	for i := range status {
+		if strings.HasPrefix(status[i].Destination, account+"@") {
+			mine = &status[i]
+		}
+	}
+	if mine == nil || mine.Matched != 3 || mine.Queued != 2 || mine.Deduped != 1 || mine.Forwarder.Sent != 1 ||
+		mine.Forwarder.Rejected != 1 || mine.TokenExpiry.IsZero() || mine.Forwarder.LastSuccess.IsZero() {
+		t.Fatalf("status %+v %+v", mine, mine.Forwarder)
+	}
+
+	var letters map[string][]struct {
+		Reason string `json:"reason"`
+		Event  struct {
+			EventID   string `json:"eventId"`
+			MatchKeys []struct {
+				Values []string `json:"values"`
+			} `json:"matchKeys"`
+		} `json:"event"`
+	}
+	adminGet(t, "GET", "/amazon_capi/dead_letter", &letters)
+	got := letters[mine.Destination]
+	if len(got) != 1 || got[0].Event.EventID != "ORD-OLD" || !strings.Contains(got[0].Reason, "older than") ||
+		strings.Contains(got[0].Event.MatchKeys[0].Values[0], "@") {
+		t.Errorf("dead letter %+v", got)
+	}
+
+	var replayed struct {
+		Replayed map[string]int `json:"replayed"`
+	}
+	adminGet(t, "POST", "/amazon_capi/replay", &replayed)
+	if replayed.Replayed[mine.Destination] != 1 {
+		t.Errorf("replay %+v", replayed)
+	}
+
+	// The admin routes are not on the site.
+	onSite := doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/amazon_capi/", site), nil, false, nil))
+	if strings.Contains(onSite.Body, "forwarder") {
+		t.Errorf("the site serves the admin API: %s", onSite.Body)
+	}
+}
