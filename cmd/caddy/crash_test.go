@@ -1,0 +1,224 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shopsignal/caddy-amazon-capi/sandbox"
+)
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// buildCaddy builds this command into a temporary directory.
+func buildCaddy(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "caddy")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// child is a Caddy process under test.
+type child struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+func startChild(t *testing.T, bin, config string) *child {
+	t.Helper()
+	cmd := exec.Command(bin, "run", "--config", config, "--adapter", "caddyfile")
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir())
+	logs, err := os.Create(config + ".log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); logs.Close(); close(c.done) }()
+	t.Cleanup(func() { c.kill() })
+	return c
+}
+
+func (c *child) kill() {
+	_ = c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+}
+
+// status reads the spooled count from the child's admin API.
+func spooled(admin int) (int, error) {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/amazon_capi/", admin))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var st []struct {
+		Forwarder struct {
+			Spooled int `json:"Spooled"`
+		} `json:"forwarder"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &st); err != nil || len(st) != 1 {
+		return 0, fmt.Errorf("admin answered %s", raw)
+	}
+	return st[0].Forwarder.Spooled, nil
+}
+
+// waitUntil polls a condition on another process, which cannot signal us.
+func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestNothingIsLostWhenTheProcessIsKilled accepts 10,000 conversions while
+// Amazon is down, kills Caddy with SIGKILL, starts it again and brings
+// Amazon back: every event arrives, with the event ID it was given.
+func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs Caddy")
+	}
+	const n = 10000
+	bin := buildCaddy(t)
+	site, admin, amazonPort := freePort(t), freePort(t), freePort(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "Caddyfile")
+	err := os.WriteFile(config, []byte(fmt.Sprintf(`{
+	admin 127.0.0.1:%[2]d
+	persist_config off
+	default_bind 127.0.0.1
+}
+http://127.0.0.1:%[1]d {
+	amazon_capi {
+		endpoint       http://127.0.0.1:%[3]d
+		token_url      http://127.0.0.1:%[3]d/auth/o2/token
+		account_id     CRASH
+		client_id      c
+		client_secret  s
+		refresh_token  r
+		spool          %[4]s/spool
+		flush_interval 50ms
+		event purchase {
+			match {
+				path /checkout
+			}
+			type      OFF_AMAZON_PURCHASES
+			dedupe_id query.order
+			country   US
+			match_key EMAIL query.email
+		}
+	}
+	respond "thank you"
+}
+`, site, admin, amazonPort, dir)), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first := startChild(t, bin, config)
+	waitUntil(t, "Caddy to start", 30*time.Second, func() bool { _, err := spooled(admin); return err == nil })
+
+	// 10,000 matched requests while Amazon (the sandbox) is down.
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	orders := make(chan int)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}, Timeout: 10 * time.Second}
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range orders {
+				resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/checkout?order=ORD-%d&email=user%d@example.com", site, i, i))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		orders <- i
+	}
+	close(orders)
+	wg.Wait()
+	t.Logf("%d requests answered in %v while Amazon was down (%d failed)", n, time.Since(start).Round(time.Millisecond), failed.Load())
+	if failed.Load() != 0 {
+		t.Fatalf("%d requests failed", failed.Load())
+	}
+	// Accepted means spooled: wait until all are on disk, then kill.
+	waitUntil(t, "the events to be spooled", 30*time.Second, func() bool { c, _ := spooled(admin); return c == n })
+	first.kill()
+
+	startChild(t, bin, config)
+	waitUntil(t, "Caddy to restart", 30*time.Second, func() bool { c, err := spooled(admin); return err == nil && c == n })
+
+	// Amazon comes back.
+	sb := sandbox.New(sandbox.Config{AccountID: "CRASH", Keep: 3 * n})
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", amazonPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: sb}
+	go srv.Serve(l)
+	defer srv.Close()
+
+	waitUntil(t, "every event to reach Amazon", 120*time.Second, func() bool {
+		c, err := spooled(admin)
+		return err == nil && c == 0
+	})
+	counts := map[string]int{}
+	for _, r := range sb.Received() {
+		if !r.Accepted {
+			t.Fatalf("the sandbox rejected %s: %+v", r.EventID, r.Errors)
+		}
+		counts[r.EventID]++
+	}
+	twice := 0
+	for i := 0; i < n; i++ {
+		c := counts[fmt.Sprintf("ORD-%d", i)]
+		if c == 0 {
+			t.Fatalf("event ORD-%d was lost", i)
+		}
+		if c > 1 {
+			twice++
+		}
+	}
+	t.Logf("all %d events arrived after SIGKILL and restart; %d were sent more than once; %d calls to Amazon", n, twice, sb.Stats().Requests)
+	if len(counts) != n || strings.Contains(fmt.Sprint(counts), "@example.com") {
+		t.Errorf("%d distinct event IDs", len(counts))
+	}
+}
