@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -27,7 +28,7 @@ http://127.0.0.1:%[1]d {
 		client_secret  test-secret
 		refresh_token  test-refresh
 		spool          %[5]s
-		max_body       1KiB
+		max_body       32KiB
 		flush_interval 20ms
 		%[6]s
 		event purchase {
@@ -133,7 +134,7 @@ func TestTheSiteSeesAndAnswersExactlyAsWithoutTheModule(t *testing.T) {
 	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
 
 	big := bytes.Repeat([]byte("0123456789abcdef"), 10<<20/16) // 10 MiB
-	maxBody := 1024
+	maxBody := 32 << 10
 	prefix, suffix := `{"order":{"id":"X"},"customer":{"email":"a@b.example"},"pad":"`, `"}`
 	exactly := []byte(prefix + strings.Repeat("x", maxBody-len(prefix)-len(suffix)) + suffix)
 	if len(exactly) != maxBody {
@@ -155,12 +156,23 @@ func TestTheSiteSeesAndAnswersExactlyAsWithoutTheModule(t *testing.T) {
 		{"non-JSON", []byte("hello, world\x00\xff"), false, "text/plain"},
 		{"invalid JSON", []byte(`{"order": {"id": "ORD-1", `), false, "application/json"},
 		{"form-encoded", []byte("email=a%40b.example&country=US&x=%FF"), false, "application/x-www-form-urlencoded"},
+		{"100 MiB streamed", nil, true, "application/json"}, // body made below, streamed chunked
+		{"JSON nested 10,000 deep", []byte(strings.Repeat(`{"a":`, 10000) + "1" + strings.Repeat("}", 10000)), false, "application/json"},
+		{"JSON arrays nested 10,000 deep", []byte(`{"order":{"id":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}}`), false, "application/json"},
+		{"non-UTF-8", []byte("{\"order\":{\"id\":\"\xff\xfe\xc0\"},\"customer\":{\"email\":\"\xe9@x.example\"}}"), false, "application/json"},
+		{"gzip-encoded", gzipped(checkoutBody), false, "application/json"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			hdr := map[string]string{"X-Custom": "kept", "Cookie": "a=1; b=2"}
 			if c.ctype != "" {
 				hdr["Content-Type"] = c.ctype
+			}
+			switch c.name {
+			case "100 MiB streamed":
+				c.body = bytes.Repeat([]byte(`{"order":{"id":"big"}}`), 100<<20/22+1)[:100<<20]
+			case "gzip-encoded":
+				hdr["Content-Encoding"] = "gzip"
 			}
 			withMod := doRequest(t, newRequest(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/checkout?x=1", site), c.body, c.chunked, hdr))
 			viaModule := up.last()
@@ -188,6 +200,34 @@ func TestTheSiteSeesAndAnswersExactlyAsWithoutTheModule(t *testing.T) {
 			}
 		})
 	}
+	if p := findDestination(t, fmt.Sprintf("ACCT-%d", site)).counters.panics.Load(); p != 0 {
+		t.Errorf("%d panics while mapping", p)
+	}
+}
+
+func TestFiveHundredHeadersPassThrough(t *testing.T) {
+	site, bare, sb := freePort(), freePort(), freePort()
+	up := newEchoUpstream(t)
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
+	hdr := map[string]string{"Content-Type": "application/json"}
+	for i := 0; i < 500; i++ {
+		hdr[fmt.Sprintf("X-H%d", i)] = strings.Repeat("v", i%50)
+	}
+	with := doRequest(t, newRequest(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/checkout", site), []byte(checkoutBody), false, hdr))
+	viaModule := up.last()
+	without := doRequest(t, newRequest(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/checkout", bare), []byte(checkoutBody), false, hdr))
+	direct := up.last()
+	if with.Status != 200 || with.Status != without.Status || len(viaModule.Header) != len(direct.Header) || len(viaModule.Header) < 500 {
+		t.Errorf("status %d/%d, headers seen %d/%d", with.Status, without.Status, len(viaModule.Header), len(direct.Header))
+	}
+}
+
+func gzipped(s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	zw.Close()
+	return b.Bytes()
 }
 
 func TestMatchedRequestsNeverWaitForAmazon(t *testing.T) {

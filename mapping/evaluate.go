@@ -108,7 +108,11 @@ func (ev *evaluation) text(field string, e expr, required bool) string {
 		ev.fail(field, "is an object or array, not a single value")
 		return ""
 	}
-	return strings.TrimSpace(v.String())
+	s := strings.TrimSpace(v.String())
+	if s == "" && required {
+		ev.fail(field, "empty value at "+e.String())
+	}
+	return s
 }
 
 func (ev *evaluation) enum(field string, e expr, set amazon.Enum, required bool) string {
