@@ -139,7 +139,7 @@ func (c *Client) Send(ctx context.Context, events []Event) (*Result, error) {
 }
 
 func (c *Client) post(ctx context.Context, path string, body []byte, n int) (*Result, error) {
-	tok, err := c.Tokens.Token()
+	tok, err := tokenWithin(ctx, c.Tokens)
 	if err != nil {
 		return nil, fmt.Errorf("getting an access token: %w", scrubTokenError(err))
 	}
@@ -299,4 +299,25 @@ func scrubTokenError(err error) error {
 		return fmt.Errorf("login with Amazon answered %d %s; check client_id, client_secret and refresh_token", status, msg)
 	}
 	return err
+}
+
+// tokenWithin gets a token, giving up when ctx ends (oauth2 token sources
+// take no context); a token call still running then ends on its HTTP
+// client's timeout.
+func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, error) {
+	type answer struct {
+		tok *oauth2.Token
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		tok, err := ts.Token()
+		ch <- answer{tok, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.tok, a.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

@@ -142,6 +142,8 @@ type Stats struct {
 	Rejected uint64
 	// Replayed counts dead-lettered events queued again.
 	Replayed uint64
+	// Panics counts panics recovered while sending.
+	Panics uint64
 	// Batches counts calls to Amazon, retries included.
 	Batches uint64
 	// QueueDepth is the number of events waiting now, in memory and spooled.
@@ -171,7 +173,7 @@ type Forwarder struct {
 	batch, flushInterval atomic.Int64
 	full                 atomic.Bool // the spool is full; set and cleared by the writer
 
-	queued, dropped, deduped, sent, rejected, batches, replayed atomic.Uint64
+	queued, dropped, deduped, sent, rejected, batches, replayed, panics atomic.Uint64
 
 	lastMu                   sync.Mutex
 	lastSuccess, lastErrorAt time.Time
@@ -276,7 +278,7 @@ func (f *Forwarder) Stats() Stats {
 		Queued: f.queued.Load(), Dropped: f.dropped.Load(), Sent: f.sent.Load(),
 		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
 		QueueDepth: len(f.intake) + spooled, Spooled: spooled,
-		Deduped: f.deduped.Load(), SpoolBytes: f.spool.Bytes(),
+		Deduped: f.deduped.Load(), SpoolBytes: f.spool.Bytes(), Panics: f.panics.Load(),
 	}
 }
 
@@ -415,8 +417,26 @@ func (f *Forwarder) sendLoop() {
 		if len(batch) < f.batchSize() && !f.waitForBatch(batch) {
 			continue
 		}
-		f.deliver(batch)
+		if !f.safeDeliver(batch) && !f.sleep(f.backoff(4, 0)) {
+			return
+		}
 	}
+}
+
+// safeDeliver delivers a batch, recovering from a panic (a bug, or a bad
+// answer the code did not expect) so the process and the site live on; the
+// batch stays spooled and is tried again. It returns false after a panic.
+func (f *Forwarder) safeDeliver(batch []Record) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.panics.Add(1)
+			f.cfg.Logger.Error("recovered from a panic while sending; the batch stays in the spool",
+				zap.String("destination", f.cfg.Destination), zap.Any("panic", p), zap.Stack("stack"))
+			ok = false
+		}
+	}()
+	f.deliver(batch)
+	return true
 }
 
 // waitForBatch waits while a partial batch may still grow: until the oldest

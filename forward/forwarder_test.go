@@ -377,3 +377,18 @@ func TestAFullSpoolDropsNewEventsWithOneWarningAndNeverBlocks(t *testing.T) {
 		t.Errorf("%d spool-full warnings, want exactly 1", n)
 	}
 }
+
+func TestAPanicWhileSendingIsRecoveredAndTheBatchKept(t *testing.T) {
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		if call == 0 {
+			panic("unexpected answer")
+		}
+		return accepted(call, events)
+	})
+	f := start(t, Config{BatchSize: 1, FlushInterval: time.Millisecond, MaxBackoff: time.Millisecond}, fake, t.TempDir())
+	f.Enqueue(event(1))
+	f.settle(t, 1)
+	if st := f.Stats(); st.Panics != 1 || st.Sent != 1 {
+		t.Errorf("stats %+v, want one panic then the event sent", st)
+	}
+}

@@ -1,0 +1,127 @@
+package caddymodule
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// badAmazons starts Amazons that misbehave in every way a network can:
+// each is a base URL.
+func badAmazons(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	listen := func(serve func(net.Conn)) string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				go serve(c)
+			}
+		}()
+		return "http://" + l.Addr().String()
+	}
+	var hung []net.Conn
+	t.Cleanup(func() {
+		for _, c := range hung {
+			c.Close()
+		}
+	})
+	hangs := make(chan net.Conn, 100)
+	out["hangs"] = listen(func(c net.Conn) { hangs <- c }) // never answers
+	go func() {
+		for c := range hangs {
+			hung = append(hung, c)
+		}
+	}()
+	t.Cleanup(func() { close(hangs) })
+	out["resets"] = listen(func(c net.Conn) {
+		c.(*net.TCPConn).SetLinger(0)
+		c.Close()
+	})
+	out["refuses"] = fmt.Sprintf("http://127.0.0.1:%d", freePort())
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			w.Write([]byte(`{"access_token":`))
+			return
+		}
+		w.WriteHeader(207)
+		w.Write([]byte("\x00\xff{not json"))
+	}))
+	t.Cleanup(garbage.Close)
+	out["garbage"] = garbage.URL
+	huge := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/token") {
+			w.Write([]byte(`{"access_token":"t","token_type":"bearer","expires_in":3600}`))
+			return
+		}
+		w.WriteHeader(207)
+		w.Write([]byte(`{"success":[],"error":[` + strings.Repeat(`{"index":0,"errors":[]},`, 2<<20) + `{"index":0}]}`))
+	}))
+	t.Cleanup(huge.Close)
+	out["huge"] = huge.URL
+	return out
+}
+
+func TestAMisbehavingAmazonNeverSlowsOrBreaksTheSite(t *testing.T) {
+	var cfg bytes.Buffer
+	cfg.WriteString(globals())
+	ports := map[string]int{}
+	for name, url := range badAmazons(t) {
+		ports[name] = freePort()
+		fmt.Fprintf(&cfg, `
+http://127.0.0.1:%d {
+	amazon_capi {
+		endpoint       %[2]s
+		token_url      %[2]s/auth/o2/token
+		account_id     BAD-%[3]s
+		client_id      c
+		client_secret  s
+		refresh_token  r
+		spool          %[4]s
+		flush_interval 1ms
+		batch_size     1
+		event purchase {
+			type      OFF_AMAZON_PURCHASES
+			country   US
+			match_key FIP request.remote_ip
+		}
+	}
+	respond "ok"
+}
+`, ports[name], url, name, t.TempDir())
+	}
+	loadCaddy(t, cfg.String(), "caddyfile")
+	for name, port := range ports {
+		var worst time.Duration
+		for i := 0; i < 30; i++ {
+			start := time.Now()
+			got := doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/buy?i=%d", port, i), nil, false, nil))
+			worst = max(worst, time.Since(start))
+			if got.Status != 200 || got.Body != "ok" {
+				t.Fatalf("%s: the site answered %d %q", name, got.Status, got.Body)
+			}
+		}
+		t.Logf("Amazon %s: slowest of 30 requests %v", name, worst)
+		if worst > time.Second {
+			t.Errorf("Amazon %s: a request took %v", name, worst)
+		}
+		if d := findDestination(t, "BAD-"+name); d.counters.panics.Load() != 0 || d.forwarder.Stats().Panics != 0 {
+			t.Errorf("Amazon %s: panics", name)
+		}
+	}
+}
