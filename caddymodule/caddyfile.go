@@ -165,6 +165,15 @@ func (ev *Event) unmarshalField(d *caddyfile.Dispenser) error {
 			return err
 		}
 		ev.MatcherSetsRaw = append(ev.MatcherSetsRaw, set)
+	case "when_response":
+		m, err := parseResponseMatcher(d)
+		if err != nil {
+			return err
+		}
+		ev.WhenResponse = m
+	case "event_id_header", "event_id_cookie":
+		target := map[string]*string{"event_id_header": &ev.EventIDHeader, "event_id_cookie": &ev.EventIDCookie}[name]
+		return oneArg(d, target)
 	case "match_key":
 		args := d.RemainingArgs()
 		if len(args) != 2 {
@@ -199,3 +208,15 @@ func oneArg(d *caddyfile.Dispenser, target *string) error {
 
 // Interface guards
 var _ caddyfile.Unmarshaler = (*Handler)(nil)
+
+// parseResponseMatcher reads `when_response { status 2xx … ; header <field> [<value>] }`
+// (or the same on one line) with Caddy's own response matcher parser.
+func parseResponseMatcher(d *caddyfile.Dispenser) (*caddyhttp.ResponseMatcher, error) {
+	// Caddy's parser expects a matcher name first: give it this token.
+	matchers := map[string]caddyhttp.ResponseMatcher{}
+	if err := caddyhttp.ParseNamedResponseMatcher(d.NewFromNextSegment(), matchers); err != nil {
+		return nil, err
+	}
+	m := matchers["when_response"]
+	return &m, nil
+}

@@ -50,6 +50,10 @@ type Destination struct {
 	// the mapping. A longer body still reaches the site whole, but its
 	// body./form. values are missing. Default: 64 KiB.
 	MaxBody int64 `json:"max_body,omitempty"`
+	// MaxResponseBody is how many bytes of the site's answer are kept for
+	// response.body. paths (only when an event maps one); the client gets
+	// the whole answer regardless. Default: 64 KiB.
+	MaxResponseBody int64 `json:"max_response_body,omitempty"`
 	// Spool is the directory of the destination's on-disk queue.
 	// Default: a folder in Caddy's data directory.
 	Spool string `json:"spool,omitempty"`
@@ -78,6 +82,7 @@ type settings struct {
 	clientSecret, refreshToken string
 	accessToken                string
 	maxBody                    int64
+	maxResponseBody            int64
 	spool                      string
 	flushInterval              time.Duration
 	batchSize                  int
@@ -95,7 +100,7 @@ func (d *Destination) resolve() (settings, error) {
 		accountID: get(d.AccountID), clientID: get(d.ClientID), clientSecret: get(d.ClientSecret),
 		refreshToken: get(d.RefreshToken), accessToken: get(d.AccessToken),
 		endpoint: get(d.Endpoint), tokenURL: get(d.TokenURL), spool: get(d.Spool),
-		maxBody: d.MaxBody, flushInterval: time.Duration(d.FlushInterval), batchSize: d.BatchSize, dryRun: d.DryRun,
+		maxBody: d.MaxBody, maxResponseBody: d.MaxResponseBody, flushInterval: time.Duration(d.FlushInterval), batchSize: d.BatchSize, dryRun: d.DryRun,
 		dedupeWindow: time.Duration(d.DedupeWindow), spoolMaxBytes: d.SpoolMaxSize,
 	}
 	region := strings.ToLower(orDefault(d.Region, "na"))
@@ -115,6 +120,9 @@ func (d *Destination) resolve() (settings, error) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
+	}
+	if s.maxResponseBody <= 0 {
+		s.maxResponseBody = DefaultMaxBody
 	}
 	if s.batchSize <= 0 {
 		s.batchSize = amazon.MaxBatch

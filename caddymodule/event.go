@@ -24,10 +24,24 @@ type Event struct {
 	// matches.
 	MatcherSetsRaw caddyhttp.RawMatcherSets `json:"match,omitempty" caddy:"namespace=http.matchers"`
 
+	// WhenResponse, when set, sends the event only if the site's answer
+	// matches it (Caddy's response matcher: status codes or classes such as
+	// 2xx, and headers), e.g. so a failed checkout does not count.
+	WhenResponse *caddyhttp.ResponseMatcher `json:"when_response,omitempty"`
+
+	// EventIDHeader names a response header that carries the event's ID to
+	// the page, so the Amazon Ad Tag can send the same clientDedupeId.
+	EventIDHeader string `json:"event_id_header,omitempty"`
+
+	// EventIDCookie names a cookie (Path=/, SameSite=Lax, 10 minutes) that
+	// carries the event's ID to the page.
+	EventIDCookie string `json:"event_id_cookie,omitempty"`
+
 	mapping.Rule
 
-	matchers caddyhttp.MatcherSets
-	mapping  *mapping.Mapping
+	matchers       caddyhttp.MatcherSets
+	mapping        *mapping.Mapping
+	placeholderKey string
 }
 
 func (ev *Event) provision(ctx caddy.Context) error {
@@ -48,7 +62,13 @@ func (ev *Event) provision(ctx caddy.Context) error {
 		return err
 	}
 	ev.mapping = m
+	ev.placeholderKey = "http.amazon_capi." + ev.Name + ".event_id"
 	return nil
+}
+
+// needsResponse reports whether the event waits for the site's answer.
+func (ev *Event) needsResponse() bool {
+	return ev.WhenResponse != nil || ev.mapping.ReadsResponse()
 }
 
 // matches reports whether the request selects this event. A matcher error

@@ -37,9 +37,10 @@ type Handler struct {
 	// each matching event produces one conversion.
 	Events []*Event `json:"events,omitempty"`
 
-	dest    *destination
-	maxBody int64
-	logger  *zap.Logger
+	dest            *destination
+	maxBody         int64
+	maxResponseBody int64
+	logger          *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -78,6 +79,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.dest = dest
 	h.maxBody = settings.maxBody
+	h.maxResponseBody = settings.maxResponseBody
 	return nil
 }
 
@@ -124,8 +126,41 @@ func (h *Handler) serveMatched(w http.ResponseWriter, r *http.Request, next cadd
 			matched = append(matched, ev)
 		}
 	}
-	h.emit(matched, h.newView(r, matched, arrived))
-	return next.ServeHTTP(w, r)
+	view := h.newView(r, matched, arrived)
+	h.handOutEventIDs(w, r, matched, view)
+	var later []*Event
+	now := matched[:0:0]
+	for _, ev := range matched {
+		if ev.needsResponse() {
+			later = append(later, ev)
+		} else {
+			now = append(now, ev)
+		}
+	}
+	h.emit(now, view)
+	if len(later) == 0 {
+		return next.ServeHTTP(w, r)
+	}
+	tee := newResponseTee(w, h.responseBodyLimit(later))
+	err := next.ServeHTTP(tee, r)
+	view.Response = tee.response(err)
+	answered := later[:0:0]
+	for _, ev := range later {
+		if ev.WhenResponse == nil || ev.WhenResponse.Match(view.Response.Status, view.Response.Header) {
+			answered = append(answered, ev)
+		}
+	}
+	h.emit(answered, view)
+	return err
+}
+
+func (h *Handler) responseBodyLimit(events []*Event) int {
+	for _, ev := range events {
+		if ev.mapping.ReadsResponseBody() {
+			return int(h.maxResponseBody)
+		}
+	}
+	return 0
 }
 
 // Interface guards

@@ -53,6 +53,41 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 			}
 			continue
 		}
+		if repl, ok := view.HTTP.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
+			repl.Set(ev.placeholderKey, e.EventID)
+		}
 		d.enqueue(e)
+	}
+}
+
+// handOutEventIDs fixes each matched event's ID before the request goes on
+// and hands it out: as the {http.amazon_capi.<event>.event_id} placeholder
+// and, when configured, a response header and a cookie. An event without a
+// mapped dedupe ID gets a generated one, which is then sent to Amazon
+// unchanged. An ID read from the response is known only after the answer:
+// emit sets the placeholder then, and the header and cookie are not sent.
+func (h *Handler) handOutEventIDs(w http.ResponseWriter, r *http.Request, matched []*Event, view *mapping.Request) {
+	repl, _ := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	for _, ev := range matched {
+		id, ok := ev.mapping.DedupeID(view)
+		if !ok && !ev.mapping.MapsDedupeID() {
+			id, ok = mapping.NewEventID(), true
+			if view.EventIDs == nil {
+				view.EventIDs = make(map[string]string, len(matched))
+			}
+			view.EventIDs[ev.Name] = id
+		}
+		if !ok {
+			continue
+		}
+		if repl != nil {
+			repl.Set(ev.placeholderKey, id)
+		}
+		if ev.EventIDHeader != "" {
+			w.Header().Set(ev.EventIDHeader, id)
+		}
+		if ev.EventIDCookie != "" {
+			http.SetCookie(w, &http.Cookie{Name: ev.EventIDCookie, Value: id, Path: "/", MaxAge: 600, SameSite: http.SameSiteLaxMode})
+		}
 	}
 }

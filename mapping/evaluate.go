@@ -66,10 +66,31 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) {
 		return amazon.Event{}, ev.err
 	}
 	if e.EventID == "" {
+		e.EventID = r.EventIDs[m.name]
+	}
+	if e.EventID == "" {
 		e.EventID = uuid.NewString()
 	}
 	return e, nil
 }
+
+// NewEventID returns a fresh, unique event ID.
+func NewEventID() string { return uuid.NewString() }
+
+// DedupeID evaluates only the dedupe ID, so it can be handed to the browser
+// before the event is built. ok is false when the ID is not mapped, comes
+// from the response, or has no value.
+func (m *Mapping) DedupeID(r *Request) (id string, ok bool) {
+	if !m.dedupeID.isSet() || m.dedupeID.readsReply() {
+		return "", false
+	}
+	ev := evaluation{m: m, r: r}
+	id = ev.text("dedupe_id", m.dedupeID, false)
+	return id, id != "" && ev.err == nil
+}
+
+// MapsDedupeID reports whether the rule maps a dedupe ID.
+func (m *Mapping) MapsDedupeID() bool { return m.dedupeID.isSet() }
 
 // evaluation holds the state of one Evaluate call; it keeps the first error.
 type evaluation struct {

@@ -27,6 +27,10 @@ type Request struct {
 	Response *Response
 	// Replace expands Caddy placeholders; nil leaves them empty.
 	Replace func(string) string
+	// EventIDs are event IDs fixed before the event is built, by event
+	// name: used when an event maps no dedupe ID, so the ID handed to the
+	// browser is the one sent to Amazon.
+	EventIDs map[string]string
 
 	form      url.Values
 	query     url.Values
