@@ -165,6 +165,21 @@ func (ev *Event) unmarshalField(d *caddyfile.Dispenser) error {
 			return err
 		}
 		ev.MatcherSetsRaw = append(ev.MatcherSetsRaw, set)
+	case "value_scale":
+		var arg string
+		if err := oneArg(d, &arg); err != nil {
+			return err
+		}
+		f, err := strconv.ParseFloat(arg, 64)
+		if err != nil || f <= 0 {
+			return d.Errf("value_scale: %q is not a positive number such as 100", arg)
+		}
+		r.ValueScale = f
+	case "ignore_gpc", "require_consent":
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		*map[string]*bool{"ignore_gpc": &r.IgnoreGPC, "require_consent": &r.RequireConsent}[name] = true
 	case "when_response":
 		m, err := parseResponseMatcher(d)
 		if err != nil {

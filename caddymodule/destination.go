@@ -77,6 +77,7 @@ type Destination struct {
 // settings is a Destination with placeholders resolved and defaults applied.
 type settings struct {
 	api                        amazon.Version
+	region                     string
 	endpoint, tokenURL         string
 	accountID, clientID        string
 	clientSecret, refreshToken string
@@ -108,6 +109,7 @@ func (d *Destination) resolve() (settings, error) {
 	if !ok {
 		return s, fmt.Errorf("region %q is not one of na, eu, fe", d.Region)
 	}
+	s.region = region
 	s.endpoint = orDefault(s.endpoint, hosts.Endpoint)
 	s.tokenURL = orDefault(s.tokenURL, hosts.TokenURL)
 	switch strings.ToLower(orDefault(d.API, "v2")) {

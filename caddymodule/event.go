@@ -44,7 +44,7 @@ type Event struct {
 	placeholderKey string
 }
 
-func (ev *Event) provision(ctx caddy.Context) error {
+func (ev *Event) provision(ctx caddy.Context, opts mapping.Options) error {
 	if ev.Name == "" {
 		return fmt.Errorf("an event has no name; write event <name> { … }")
 	}
@@ -57,7 +57,7 @@ func (ev *Event) provision(ctx caddy.Context) error {
 			return fmt.Errorf("event %q: %w", ev.Name, err)
 		}
 	}
-	m, err := mapping.Compile(ev.Name, ev.Rule)
+	m, err := mapping.CompileWith(ev.Name, ev.Rule, opts)
 	if err != nil {
 		return err
 	}

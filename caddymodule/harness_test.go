@@ -229,3 +229,18 @@ func newRequest(t *testing.T, method, url string, body []byte, chunked bool, hea
 var _ = caddy.Duration(0)
 
 func sandboxFaults503() sandbox.Faults { return sandbox.Faults{Status: 503} }
+
+// sandboxAt finds the only running sandbox (for configs whose sandbox has
+// no account_id); port is for the error message.
+func sandboxAt(t *testing.T, port int) *sandbox.Server {
+	t.Helper()
+	var found []*sandbox.Server
+	sandboxes.Range(func(_, value any) bool {
+		found = append(found, value.(sandboxHolder).server)
+		return true
+	})
+	if len(found) != 1 {
+		t.Fatalf("%d sandboxes running, want the one on port %d", len(found), port)
+	}
+	return found[0]
+}

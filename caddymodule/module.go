@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
+	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
 func init() {
@@ -59,19 +60,23 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if len(h.Events) == 0 {
 		return fmt.Errorf("amazon_capi: no event configured; add an event <name> { … } block")
 	}
+	settings, err := h.Destination.resolve()
+	if err != nil {
+		return fmt.Errorf("amazon_capi: %w", err)
+	}
 	seen := map[string]bool{}
 	for _, ev := range h.Events {
 		if seen[ev.Name] {
 			return fmt.Errorf("amazon_capi: event %q is defined twice", ev.Name)
 		}
 		seen[ev.Name] = true
-		if err := ev.provision(ctx); err != nil {
+		if err := ev.provision(ctx, mapping.Options{EU: settings.region == "eu"}); err != nil {
 			return fmt.Errorf("amazon_capi: %w", err)
 		}
-	}
-	settings, err := h.Destination.resolve()
-	if err != nil {
-		return fmt.Errorf("amazon_capi: %w", err)
+		if settings.region == "eu" && !ev.mapping.MapsExplicitConsent() {
+			h.logger.Warn("Amazon requires a consent signal for EU advertisers; this event maps none (consent_tcf, consent_gpp, amazon_consent_user_data), so only the client IP (consent.geo) is sent",
+				zap.String("event", ev.Name))
+		}
 	}
 	dest, err := acquireDestination(settings)
 	if err != nil {

@@ -25,6 +25,9 @@ type Mapping struct {
 	unitsSold, country, limitedDataUse      expr
 	consentTCF, consentGPP, consentUserData expr
 	consentAdStorage, consentIP, userAgent  expr
+	valueScale                              float64
+	opts                                    Options
+	requireConsent, honorGPC                bool
 	matchKeys                               []compiledKey
 	custom                                  []compiledCustom
 	readsBody, readsResponse, readsRespBody bool
@@ -42,12 +45,30 @@ type compiledCustom struct {
 
 var customNamePattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 
+// Options are the destination's settings that change how events are built.
+type Options struct {
+	// EU is set for the eu region: Amazon requires a consent signal (geo,
+	// amazonConsent, tcf or gpp) on every event, so one without is refused
+	// before sending.
+	EU bool
+}
+
 // Compile checks a Rule for the event called name and compiles it. Every
 // problem is reported, each naming the event and the field; Compile does no
 // I/O.
-func Compile(name string, r Rule) (*Mapping, error) {
-	c := compiler{m: &Mapping{name: name}, event: name}
+func Compile(name string, r Rule) (*Mapping, error) { return CompileWith(name, r, Options{}) }
+
+// CompileWith is Compile with the destination's options.
+func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
+	c := compiler{m: &Mapping{name: name, opts: opts, requireConsent: r.RequireConsent, honorGPC: !r.IgnoreGPC}, event: name}
 	m := c.m
+	m.valueScale = r.ValueScale
+	if r.ValueScale < 0 {
+		c.fail("value_scale", errors.New("must be positive, e.g. 100 for cents"))
+	}
+	if r.ValueScale == 0 {
+		m.valueScale = 1
+	}
 	m.eventName = c.field("event_name", orDefault(r.EventName, name), nil)
 	m.conversionType = c.required("type", r.Type, checkEnum(amazon.ConversionTypes))
 	m.source = c.field("source", orDefault(r.Source, "WEBSITE"), checkEnum(amazon.EventSources))
@@ -62,7 +83,9 @@ func Compile(name string, r Rule) (*Mapping, error) {
 	m.consentGPP = c.field("consent_gpp", r.ConsentGPP, nil)
 	m.consentUserData = c.field("amazon_consent_user_data", r.ConsentUserData, checkLiteral(parseConsentStatus))
 	m.consentAdStorage = c.field("amazon_consent_ad_storage", r.ConsentAdStorage, checkLiteral(parseConsentStatus))
-	m.consentIP = c.field("consent_ip", r.ConsentIP, checkLiteral(parseIP))
+	if strings.TrimSpace(r.ConsentIP) != "-" {
+		m.consentIP = c.field("consent_ip", orDefault(r.ConsentIP, "request.remote_ip"), checkLiteral(parseIP))
+	}
 	m.userAgent = c.field("user_agent", orDefault(r.UserAgent, "request.user_agent"), nil)
 	c.matchKeys(r.MatchKeys)
 	c.custom(r.Custom)
@@ -70,6 +93,12 @@ func Compile(name string, r Rule) (*Mapping, error) {
 		return nil, errors.Join(c.errs...)
 	}
 	return m, nil
+}
+
+// MapsExplicitConsent reports whether the rule maps TCF, GPP or Amazon's
+// consent, so config loading can warn an EU advertiser who maps none.
+func (m *Mapping) MapsExplicitConsent() bool {
+	return m.consentTCF.isSet() || m.consentGPP.isSet() || m.consentUserData.isSet()
 }
 
 // Name is the event block's name.

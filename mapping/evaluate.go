@@ -55,10 +55,11 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) {
 	}
 	e.Value = ev.value(e.EventDescription.ConversionType)
 	e.UnitsSold = ev.units()
-	if ev.truthy(m.limitedDataUse) {
+	if ev.truthy(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get("Sec-GPC") == "1") {
 		e.DataProcessingOptions = &amazon.DataProcessingOptions{Options: amazon.LimitedDataUse}
 	}
 	e.Consent = ev.consent()
+	ev.checkConsent(e.Consent)
 	if ua := ev.text("user_agent", m.userAgent, false); ua != "" && m.userAgent.key != "-" {
 		e.DeviceInfo = &amazon.DeviceInfo{UserAgent: cutRunes(ua, maxUserAgent)}
 	}
@@ -178,6 +179,9 @@ func (ev *evaluation) value(conversionType string) *float64 {
 		ev.fail("value", err.Error())
 		return nil
 	}
+	if ev.m.valueScale != 1 {
+		f, _ = parseValue(strconv.FormatFloat(f/ev.m.valueScale, 'f', -1, 64))
+	}
 	if f < 0 && conversionType == "OFF_AMAZON_PURCHASES" {
 		ev.fail("value", "negative value for OFF_AMAZON_PURCHASES")
 		return nil
@@ -268,6 +272,17 @@ func (ev *evaluation) consent() *amazon.Consent {
 		return nil
 	}
 	return c
+}
+
+// checkConsent applies require_consent and the EU rule.
+func (ev *evaluation) checkConsent(c *amazon.Consent) {
+	explicit := c != nil && (c.TCF != "" || c.GPP != "" || c.AmazonConsent != nil)
+	switch {
+	case ev.m.requireConsent && !explicit:
+		ev.fail("consent", "no consent signal (consent_tcf, consent_gpp or amazon_consent_user_data) and require_consent is set")
+	case ev.m.opts.EU && c.Empty():
+		ev.fail("consent", "Amazon requires a consent signal (geo IP, amazonConsent, TCF or GPP) for EU advertisers and this event has none")
+	}
 }
 
 func (ev *evaluation) consentStatus(field string, e expr) string {

@@ -44,9 +44,15 @@ type Rule struct {
 	// MatchKeys identify the customer; at least one, at most 15. PII types
 	// are normalized and SHA-256 hashed before the event is stored or sent.
 	MatchKeys []MatchKeyRule `json:"match_keys,omitempty"`
+	// ValueScale divides Value, for money given in minor units: 12995 with
+	// value_scale 100 is 129.95. Default: 1.
+	ValueScale float64 `json:"value_scale,omitempty"`
 	// LimitedDataUse sets dataProcessingOptions to LIMITED_DATA_USE when it
 	// evaluates to a truthy value (1, true, yes, on, LIMITED_DATA_USE).
 	LimitedDataUse string `json:"limited_data_use,omitempty"`
+	// IgnoreGPC turns off the default that a request with the Global
+	// Privacy Control header (Sec-GPC: 1) is sent with LIMITED_DATA_USE.
+	IgnoreGPC bool `json:"ignore_gpc,omitempty"`
 	// ConsentTCF is an IAB TCF consent string, e.g. cookie.euconsent-v2.
 	ConsentTCF string `json:"consent_tcf,omitempty"`
 	// ConsentGPP is an IAB Global Privacy Platform string.
@@ -57,7 +63,12 @@ type Rule struct {
 	// ConsentAdStorage is Amazon's amznAdStorage consent, like ConsentUserData.
 	ConsentAdStorage string `json:"amazon_consent_ad_storage,omitempty"`
 	// ConsentIP is the IP address for geographic consent (consent.geo).
+	// Default: request.remote_ip, the client IP Caddy sees; "-" sends none.
 	ConsentIP string `json:"consent_ip,omitempty"`
+	// RequireConsent sends the event only when it carries an explicit
+	// consent signal: consent_tcf, consent_gpp or amazon_consent_user_data
+	// (the geo IP alone does not count). Others are counted and logged.
+	RequireConsent bool `json:"require_consent,omitempty"`
 	// UserAgent is the browser's user agent (deviceInfo.userAgent), cut to
 	// 512 characters. Default: request.user_agent; "-" sends none.
 	UserAgent string `json:"user_agent,omitempty"`
