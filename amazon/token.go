@@ -27,6 +27,9 @@ type TokenConfig struct {
 	HTTP *http.Client
 	// EarlyRefresh is how long before expiry a token is renewed; default 5 minutes.
 	EarlyRefresh time.Duration
+	// OnRefresh, when set, is called after each refresh-token grant with
+	// its error (nil on success).
+	OnRefresh func(err error)
 }
 
 // NewTokenSource returns a cached token source for cfg. It does no network
@@ -54,7 +57,7 @@ func NewTokenSource(cfg TokenConfig) (oauth2.TokenSource, error) {
 	if early <= 0 {
 		early = 5 * time.Minute
 	}
-	return &tokenCache{source: &refreshGrant{config: oc, ctx: ctx, refreshToken: cfg.RefreshToken}, early: early}, nil
+	return &tokenCache{source: &refreshGrant{config: oc, ctx: ctx, refreshToken: cfg.RefreshToken, onRefresh: cfg.OnRefresh}, early: early}, nil
 }
 
 // Invalidator is a token source that can be told its token was refused, so
@@ -111,10 +114,14 @@ type refreshGrant struct {
 	config       *oauth2.Config
 	ctx          context.Context
 	refreshToken string
+	onRefresh    func(error)
 }
 
 func (g *refreshGrant) Token() (*oauth2.Token, error) {
 	tok, err := g.config.TokenSource(g.ctx, &oauth2.Token{RefreshToken: g.refreshToken}).Token()
+	if g.onRefresh != nil {
+		g.onRefresh(err)
+	}
 	if err != nil {
 		return nil, scrubTokenError(err)
 	}

@@ -57,6 +57,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // network I/O.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("amazon_capi: registering metrics: %w", err)
+	}
 	if len(h.Events) == 0 {
 		return fmt.Errorf("amazon_capi: no event configured; add an event <name> { … } block")
 	}

@@ -89,6 +89,12 @@ func newDestination(s settings) (*destination, error) {
 		DedupeWindow:  s.dedupeWindow,
 		SpoolMaxBytes: s.spoolMaxBytes,
 		DeadLetter:    d.deadLetter,
+		OnEvent:       theMetrics().onEvent(s.label()),
+		AfterBatch: func(r forward.BatchReport) {
+			if r.Events > 0 && (r.Status != 0 || r.Err != nil) {
+				theMetrics().onBatch(s.label(), r.Status, r.Took)
+			}
+		},
 	}, d, spool)
 	return d, nil
 }
@@ -110,6 +116,7 @@ func (d *destination) update(s settings) error {
 	tokens, err := amazon.NewTokenSource(amazon.TokenConfig{
 		ClientID: s.clientID, ClientSecret: s.clientSecret, RefreshToken: s.refreshToken,
 		AccessToken: s.accessToken, TokenURL: s.tokenURL, HTTP: httpClient,
+		OnRefresh: d.onRefresh,
 	})
 	if err != nil {
 		return err
@@ -120,6 +127,14 @@ func (d *destination) update(s settings) error {
 	})
 	d.credentials = s.credentials()
 	return nil
+}
+
+// onRefresh counts token refreshes and logs a failed one.
+func (d *destination) onRefresh(err error) {
+	theMetrics().onRefresh(d.settings.label())(err)
+	if err != nil {
+		d.logger.Warn("could not refresh the Amazon access token; events are kept and retried", zap.Error(err))
+	}
 }
 
 // Send sends a batch with the current client; it makes the destination the
@@ -160,8 +175,10 @@ func (d *destination) count(o forward.Outcome, e amazon.Event) {
 		d.counters.queued.Add(1)
 	case forward.Deduped:
 		d.counters.deduped.Add(1)
+		theMetrics().event(d.settings.label(), e.EventDescription.Name, "deduped")
 	case forward.Dropped:
 		d.counters.dropped.Add(1)
+		theMetrics().event(d.settings.label(), e.EventDescription.Name, "dropped")
 	case forward.Stopped:
 		d.handOver(e)
 	}

@@ -42,11 +42,14 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 			h.logger.Error("recovered from a panic while building an event; the request was not affected", zap.Any("panic", p))
 		}
 	}()
+	label := d.settings.label()
 	for _, ev := range matched {
 		d.counters.matched.Add(1)
+		theMetrics().event(label, ev.mapping.EventName(), "matched")
 		e, err := ev.mapping.Evaluate(view)
 		if err != nil {
 			d.counters.invalid.Add(1)
+			theMetrics().event(label, ev.mapping.EventName(), "invalid")
 			var inv *mapping.InvalidError
 			if errors.As(err, &inv) {
 				h.logger.Debug("request matched but gave no event", zap.String("event", inv.Event), zap.String("field", inv.Field), zap.String("reason", inv.Reason))

@@ -108,6 +108,7 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 		return verdict{retry: true}
 	}
 	f.deadLetter(lettersFor(batch, res.Status, fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message)))
+	f.observeRecords(batch, "rejected")
 	f.remove(batch)
 	f.rejected.Add(uint64(len(batch)))
 	f.cfg.Logger.Error("Amazon refused the whole batch; events moved to the dead letter",
@@ -136,6 +137,19 @@ func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
 	f.deadLetter(letters)
 	f.sent.Add(uint64(v.sent))
 	f.rejected.Add(uint64(v.rejected))
+	if f.cfg.OnEvent != nil {
+		refused := make(map[int]bool, len(res.Rejected))
+		for _, r := range res.Rejected {
+			refused[r.Index] = true
+		}
+		for i := range batch {
+			if refused[i] {
+				f.cfg.OnEvent(&batch[i].Event, "rejected")
+			} else {
+				f.cfg.OnEvent(&batch[i].Event, "sent")
+			}
+		}
+	}
 	return v
 }
 
@@ -178,6 +192,11 @@ func lettersFor(records []Record, status int, reason string) []Letter {
 func (f *Forwarder) deadLetter(letters []Letter) {
 	if f.cfg.DeadLetter == nil || len(letters) == 0 {
 		return
+	}
+	if f.cfg.OnEvent != nil {
+		for i := range letters {
+			f.cfg.OnEvent(&letters[i].Event, "dead_lettered")
+		}
 	}
 	if err := f.cfg.DeadLetter.Add(letters); err != nil {
 		f.cfg.Logger.Error("could not write to the dead letter; the refused events are dropped",

@@ -61,6 +61,11 @@ type Config struct {
 	// DeadLetter receives the events Amazon refused and those too old to
 	// send; nil only logs them.
 	DeadLetter *DeadLetter
+	// OnEvent, when set, is told what became of each event after it left the
+	// intake: "sent", "rejected" (Amazon refused it), "dead_lettered" (kept
+	// in the dead letter: refused or too old) or "dropped" (the spool was
+	// full or could not be written). It must not block for long.
+	OnEvent func(e *amazon.Event, outcome string)
 	// AfterBatch, when set, is called on the sending goroutine after each
 	// call to Amazon has been handled (for metrics and tests). It must not
 	// block for long.
@@ -362,10 +367,12 @@ func (f *Forwarder) spoolGroup(group []amazon.Event) []amazon.Event {
 		break
 	}
 	kept := f.fitSpool(group)
+	f.observe(group[len(kept):], "dropped")
 	if len(kept) == 0 {
 		return group
 	}
 	if err := f.spool.Append(kept, time.Now()); err != nil {
+		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",
 			zap.String("destination", f.cfg.Destination), zap.Int("events", len(kept)), zap.Error(err))
@@ -488,5 +495,23 @@ func (f *Forwarder) sleep(d time.Duration) bool {
 		return true
 	case <-f.ctx.Done():
 		return false
+	}
+}
+
+func (f *Forwarder) observe(events []amazon.Event, outcome string) {
+	if f.cfg.OnEvent == nil {
+		return
+	}
+	for i := range events {
+		f.cfg.OnEvent(&events[i], outcome)
+	}
+}
+
+func (f *Forwarder) observeRecords(records []Record, outcome string) {
+	if f.cfg.OnEvent == nil {
+		return
+	}
+	for i := range records {
+		f.cfg.OnEvent(&records[i].Event, outcome)
 	}
 }

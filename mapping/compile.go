@@ -70,6 +70,9 @@ func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
 		m.valueScale = 1
 	}
 	m.eventName = c.field("event_name", orDefault(r.EventName, name), nil)
+	if !m.eventName.isLiteral() {
+		c.fail("event_name", errors.New("must be a fixed name (the event's name in Amazon), not a path or placeholder"))
+	}
 	m.conversionType = c.required("type", r.Type, checkEnum(amazon.ConversionTypes))
 	m.source = c.field("source", orDefault(r.Source, "WEBSITE"), checkEnum(amazon.EventSources))
 	m.timestamp = c.field("timestamp", r.Timestamp, checkLiteral(parseTime))
@@ -100,6 +103,9 @@ func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
 func (m *Mapping) MapsExplicitConsent() bool {
 	return m.consentTCF.isSet() || m.consentGPP.isSet() || m.consentUserData.isSet()
 }
+
+// EventName is the event's name in Amazon (a fixed string).
+func (m *Mapping) EventName() string { return m.eventName.key }
 
 // Name is the event block's name.
 func (m *Mapping) Name() string { return m.name }
