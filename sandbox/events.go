@@ -3,13 +3,16 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
 // api describes what differs between the two API generations.
@@ -24,161 +27,154 @@ var (
 	apiV1 = api{name: "v1", listField: "eventData", clientHeader: "Amazon-Advertising-API-ClientId", indexBase: 1, maxAge: 7 * 24 * time.Hour}
 )
 
-// maxPayload is the body size above which the sandbox answers 413.
+// maxPayload is the body size above which the sandbox answers 413. Amazon
+// publishes no limit; 5 MiB is the sandbox's choice.
 const maxPayload = 5 << 20
 
+// ingestionServerToServer is the only ingestion method Amazon accepts.
+const ingestionServerToServer = "SERVER_TO_SERVER"
+
+// callError is a whole-request refusal.
+type callError struct {
+	status        int
+	code, message string
+}
+
+func refuse(status int, message string) *callError {
+	return &callError{status: status, code: codeFor(status), message: message}
+}
+
+// serveEvents handles one events call: faults, then headers, then the
+// body, then each event.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, a api) {
 	if !s.applyFaults(w, r) {
 		return
 	}
-	defer s.count()
-	if status, code, msg := s.checkCall(r, a); status != 0 {
-		writeError(w, status, code, msg)
-		return
-	}
-	raw, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", "could not read the body")
-		return
-	}
-	if len(raw) > maxPayload {
-		writeError(w, http.StatusRequestEntityTooLarge, "CONTENT_TOO_LARGE", "the request body is larger than the sandbox's 5 MiB limit")
-		return
-	}
-	events, msg := decodeBatch(raw, a)
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, "BAD_REQUEST", msg)
+	s.countRequest()
+	events, cerr := s.readCall(r, a)
+	if cerr != nil {
+		if cerr.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", http.MethodPost)
+		}
+		writeError(w, cerr.status, cerr.code, cerr.message)
 		return
 	}
 	now := s.cfg.Now()
 	recs := make([]Received, len(events))
 	for i, ev := range events {
-		recs[i] = s.judge(ev, i, a, now)
+		recs[i] = judge(ev, i, a, now)
 	}
-	s.keep(recs)
+	s.record(recs)
 	writeJSON(w, http.StatusMultiStatus, answer(recs, a))
 }
 
-func (s *Server) count() {
-	s.mu.Lock()
-	s.stats.Requests++
-	s.mu.Unlock()
+// readCall checks the call and returns its events.
+func (s *Server) readCall(r *http.Request, a api) ([]json.RawMessage, *callError) {
+	if cerr := s.checkCall(r, a); cerr != nil {
+		return nil, cerr
+	}
+	if r.ContentLength > maxPayload {
+		return nil, tooLarge()
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
+	if err != nil {
+		return nil, refuse(http.StatusBadRequest, "could not read the request body")
+	}
+	if len(raw) > maxPayload {
+		return nil, tooLarge()
+	}
+	return decodeBatch(raw, a)
 }
 
-// applyFaults delays and fails the call as configured; false when it answered.
-func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request) bool {
-	s.mu.Lock()
-	f := s.faults
-	fail := f.Status != 0 && (f.FailFirst == 0 || s.failed < f.FailFirst)
-	if fail {
-		s.failed++
-	}
-	s.mu.Unlock()
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return false
-		}
-	}
-	if !fail {
-		return true
-	}
-	defer s.count()
-	if f.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
-	}
-	writeError(w, f.Status, codeFor(f.Status), "fault injected by the sandbox")
-	return false
+func tooLarge() *callError {
+	return refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("the request body is larger than the sandbox's %d MiB limit; split the batch", maxPayload>>20))
 }
 
-func codeFor(status int) string {
-	switch {
-	case status == 400:
-		return "BAD_REQUEST"
-	case status == 401:
-		return "UNAUTHORIZED"
-	case status == 403:
-		return "FORBIDDEN"
-	case status == 404:
-		return "NOT_FOUND"
-	case status == 413:
-		return "CONTENT_TOO_LARGE"
-	case status == 429:
-		return "TOO_MANY_REQUESTS"
-	}
-	return "INTERNAL_ERROR"
-}
-
-// checkCall checks the method and headers; a non-zero status is the answer.
-func (s *Server) checkCall(r *http.Request, a api) (int, string, string) {
+// checkCall checks the method, content type, bearer token and headers.
+func (s *Server) checkCall(r *http.Request, a api) *callError {
 	if r.Method != http.MethodPost {
-		return http.StatusMethodNotAllowed, "BAD_REQUEST", "use POST"
+		return refuse(http.StatusMethodNotAllowed, "use POST")
 	}
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		return http.StatusBadRequest, "BAD_REQUEST", "Content-Type must be application/json"
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return refuse(http.StatusBadRequest, "Content-Type must be application/json")
 	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || !s.validToken(token) {
-		return http.StatusUnauthorized, "UNAUTHORIZED", "missing, unknown or expired bearer token"
+	if !s.validToken(bearer(r)) {
+		return refuse(http.StatusUnauthorized, "the bearer token in the Authorization header is missing, unknown or expired")
 	}
-	if status, msg := checkHeader(r, "Amazon-Ads-AccountId", s.cfg.AccountID); status != 0 {
-		return status, codeFor(status), msg
+	if cerr := checkHeader(r, "Amazon-Ads-AccountId", s.cfg.AccountID); cerr != nil {
+		return cerr
 	}
-	if status, msg := checkHeader(r, a.clientHeader, s.cfg.ClientID); status != 0 {
-		return status, codeFor(status), msg
-	}
-	return 0, "", ""
+	return checkHeader(r, a.clientHeader, s.cfg.ClientID)
 }
 
-func checkHeader(r *http.Request, name, want string) (int, string) {
+// bearer returns the token of an "Authorization: Bearer <token>" header.
+func bearer(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+func checkHeader(r *http.Request, name, want string) *callError {
 	got := r.Header.Get(name)
 	if got == "" {
-		return http.StatusBadRequest, "missing header " + name
+		return refuse(http.StatusBadRequest, "missing required header "+name)
 	}
 	if want != "" && got != want {
-		return http.StatusForbidden, name + " is not one this sandbox accepts"
+		return refuse(http.StatusForbidden, "the "+name+" header names an account or client this sandbox does not accept")
 	}
-	return 0, ""
+	return nil
 }
 
-// decodeBatch reads the list of events; a message means the whole call is refused.
-func decodeBatch(raw []byte, a api) ([]json.RawMessage, string) {
+// decodeBatch reads the list of events of a call body.
+func decodeBatch(raw []byte, a api) ([]json.RawMessage, *callError) {
 	var body map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&body); err != nil {
-		return nil, "the body is not a JSON object: " + err.Error()
+	if err := decodeOne(raw, &body); err != nil {
+		return nil, refuse(http.StatusBadRequest, "the body is not a JSON object: "+err.Error())
 	}
-	if a.name == "v1" {
+	if a == apiV1 {
 		var method string
-		if json.Unmarshal(body["ingestionMethod"], &method) != nil || method != "SERVER_TO_SERVER" {
-			return nil, `ingestionMethod must be "SERVER_TO_SERVER"`
+		if json.Unmarshal(body["ingestionMethod"], &method) != nil || method != ingestionServerToServer {
+			return nil, refuse(http.StatusBadRequest, `ingestionMethod must be "SERVER_TO_SERVER"`)
 		}
 	}
+	list, present := body[a.listField]
 	var events []json.RawMessage
-	if err := json.Unmarshal(body[a.listField], &events); err != nil || body[a.listField] == nil {
-		return nil, a.listField + " must be an array of events"
+	if !present || json.Unmarshal(list, &events) != nil {
+		return nil, refuse(http.StatusBadRequest, a.listField+" is required and must be an array of events")
 	}
-	if len(events) < 1 || len(events) > 500 {
-		return nil, fmt.Sprintf("%s holds %d events; 1 to 500 are allowed", a.listField, len(events))
+	if len(events) < 1 || len(events) > amazon.MaxBatch {
+		return nil, refuse(http.StatusBadRequest, fmt.Sprintf("%s holds %d events; 1 to %d are allowed", a.listField, len(events), amazon.MaxBatch))
 	}
-	return events, ""
+	return events, nil
+}
+
+// decodeOne decodes exactly one JSON value, numbers as json.Number, and
+// refuses anything after it.
+func decodeOne(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("unexpected data after the JSON value")
+	}
+	return nil
 }
 
 // judge validates one event and describes it.
-func (s *Server) judge(raw json.RawMessage, i int, a api, now time.Time) Received {
+func judge(raw json.RawMessage, i int, a api, now time.Time) Received {
 	rec := Received{Time: now, API: a.name, Index: i, Event: slices.Clone(raw)}
+	prefix := fmt.Sprintf("%s[%d]", a.listField, i)
 	var ev map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&ev); err != nil || ev == nil {
-		rec.Errors = []FieldError{{Code: "FIELD_VALUE_IS_INVALID", FieldLocation: fmt.Sprintf("%s[%d]", a.listField, i), Message: "an event must be a JSON object"}}
+	if err := decodeOne(raw, &ev); err != nil || ev == nil {
+		rec.Errors = []FieldError{{Code: "FIELD_VALUE_IS_INVALID", FieldLocation: prefix, Message: "an event must be a JSON object"}}
 		return rec
 	}
-	v := validator{prefix: fmt.Sprintf("%s[%d]", a.listField, i), now: now, maxAge: a.maxAge}
-	if a.name == "v1" {
+	v := validator{prefix: prefix, now: now, maxAge: a.maxAge}
+	if a == apiV1 {
 		v.eventV1(ev)
 		describeV1(&rec, ev)
 	} else {
@@ -196,19 +192,25 @@ func answer(recs []Received, a api) map[string]any {
 	for _, r := range recs {
 		idx := r.Index + a.indexBase
 		switch {
-		case r.Accepted && a.name == "v1":
+		case r.Accepted && a == apiV1:
 			success = append(success, map[string]any{"index": idx, "message": "Success"})
 		case r.Accepted:
 			success = append(success, map[string]any{"index": idx, "event": r.Event})
-		case a.name == "v1":
-			subs := make([]map[string]any, len(r.Errors))
-			for i, e := range r.Errors {
-				subs[i] = map[string]any{"errorCode": 400, "errorType": e.Code, "errorMessage": e.FieldLocation + ": " + e.Message}
-			}
-			failure = append(failure, map[string]any{"index": idx, "httpStatusCode": "400", "subErrors": subs})
+		case a == apiV1:
+			failure = append(failure, map[string]any{"index": idx, "httpStatusCode": "400", "subErrors": subErrors(r.Errors)})
 		default:
 			failure = append(failure, map[string]any{"index": idx, "errors": r.Errors})
 		}
 	}
 	return map[string]any{"success": success, "error": failure}
+}
+
+// subErrors words errors the v1 way; v1 has no field location, so the
+// message starts with it.
+func subErrors(errs []FieldError) []map[string]any {
+	subs := make([]map[string]any, len(errs))
+	for i, e := range errs {
+		subs[i] = map[string]any{"errorCode": 400, "errorType": e.Code, "errorMessage": e.FieldLocation + ": " + e.Message}
+	}
+	return subs
 }

@@ -1,17 +1,34 @@
 // Package sandbox is a local stand-in for Amazon Ads' Conversions API: the
-// v2 and v1 events endpoints and the Login with Amazon token endpoint. It
-// checks headers and bearer tokens, validates every event as Amazon's schema
-// says, answers 207 with per-event errors like Amazon, keeps the last events
-// it received with their verdicts, and lists them as JSON and on a page.
+// v2 and v1 events endpoints and the Login with Amazon (LWA) token endpoint.
+// It checks headers and bearer tokens, validates every event as Amazon's
+// schema says, answers 207 with per-event errors like Amazon, keeps the last
+// events it received with their verdicts, and lists them as JSON and on a
+// self-refreshing page. Faults (delays, error statuses, Retry-After) can be
+// injected at run time.
 //
-// It is a product feature (try a mapping before going live) and the tests'
-// Amazon. It validates the raw JSON it receives on its own, sharing no
-// encoding code with the production client, so it catches the client's bugs.
+// It is a product feature (operators try a mapping against it before going
+// live) and the tests' Amazon. It validates the raw JSON it receives on its
+// own, sharing no encoding code with the production client, so it catches
+// the client's bugs. It never forwards anything to Amazon, and it never logs
+// or renders match-key values.
+//
+// Routes (exact paths; mount it behind a prefix-stripping handler if needed):
+//
+//	POST /adsApi/v1/create/events   v2 events (amazon.PathV2)
+//	POST /events/v1                 v1 events (amazon.PathV1)
+//	POST /auth/o2/token             LWA refresh-token grant
+//	GET  /sandbox/events            kept events and stats as JSON
+//	POST /sandbox/reset             forget events and counters
+//	GET  /sandbox/faults            current faults as JSON
+//	POST /sandbox/faults            replace faults, e.g. {"delay":"2s","status":503,"fail_first":3,"retry_after":1}
+//	GET  / and /sandbox/            the page listing what arrived
 package sandbox
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,13 +40,15 @@ type Config struct {
 	// AccountID, when set, is the only Amazon-Ads-AccountId accepted; else
 	// any non-empty value is.
 	AccountID string
-	// ClientID, when set, is the only client ID accepted (header and token grant).
+	// ClientID, when set, is the only client ID accepted, in the client
+	// header and in the token grant; else any non-empty value is.
 	ClientID string
 	// ClientSecret, when set, is the only client_secret the token grant accepts.
 	ClientSecret string
 	// RefreshToken, when set, is the only refresh_token the token grant accepts.
 	RefreshToken string
-	// AccessTokens are static bearer tokens always accepted.
+	// AccessTokens are static bearer tokens always accepted, besides the
+	// tokens the sandbox issued.
 	AccessTokens []string
 	// Keep is how many received events are kept; default 1000.
 	Keep int
@@ -41,59 +60,9 @@ type Config struct {
 	Faults Faults
 }
 
-// Faults makes the events endpoints misbehave, for tests.
-type Faults struct {
-	// Delay holds each events answer this long (cut short if the caller gives up).
-	Delay time.Duration `json:"-"`
-	// Status, when set, is answered instead of handling the call…
-	Status int `json:"status,omitempty"`
-	// FailFirst …for this many calls only; 0 means every call.
-	FailFirst int `json:"fail_first,omitempty"`
-	// RetryAfter is sent as Retry-After (seconds) with Status.
-	RetryAfter int `json:"retry_after,omitempty"`
-}
-
-// Received is one event as the sandbox saw it, with its verdict.
-type Received struct {
-	// Time is when it arrived.
-	Time time.Time `json:"time"`
-	// API is v2 or v1.
-	API string `json:"api"`
-	// Index is its position in its batch, 0-based.
-	Index int `json:"index"`
-	// Name is the event's name.
-	Name string `json:"name"`
-	// ConversionType is its conversion type (v1 eventType).
-	ConversionType string `json:"conversionType"`
-	// EventID is the v2 eventId or v1 clientDedupeId.
-	EventID string `json:"eventId"`
-	// MatchKeyTypes lists the match keys' types, never their values.
-	MatchKeyTypes []string `json:"matchKeyTypes"`
-	// Value is the event's value, if any.
-	Value *float64 `json:"value,omitempty"`
-	// Currency is its currency code, if any.
-	Currency string `json:"currencyCode,omitempty"`
-	// Accepted is the verdict.
-	Accepted bool `json:"accepted"`
-	// Errors are Amazon-style reasons for a rejection.
-	Errors []FieldError `json:"errors,omitempty"`
-	// Event is the event as received.
-	Event json.RawMessage `json:"event"`
-}
-
-// FieldError is one reason an event was rejected, as Amazon words it.
-type FieldError struct {
-	// Code is an Amazon error code such as FIELD_VALUE_IS_INVALID.
-	Code string `json:"code"`
-	// FieldLocation is the JSON path of the field, e.g. events[0].countryCode.
-	FieldLocation string `json:"fieldLocation,omitempty"`
-	// Message explains it.
-	Message string `json:"message"`
-}
-
-// Stats counts what the sandbox handled.
+// Stats counts what the sandbox handled since it started or was last reset.
 type Stats struct {
-	// Requests counts events calls answered (faults included).
+	// Requests counts events calls answered, fault answers included.
 	Requests int `json:"requests"`
 	// Events counts events validated.
 	Events int `json:"events"`
@@ -101,24 +70,26 @@ type Stats struct {
 	Accepted int `json:"accepted"`
 	// Rejected counts events that did not.
 	Rejected int `json:"rejected"`
-	// TokenGrants counts tokens issued.
+	// TokenGrants counts access tokens issued.
 	TokenGrants int `json:"tokenGrants"`
 }
 
-// Server is the sandbox. It is safe for concurrent use.
+// Server is the sandbox, an http.Handler. It is safe for concurrent use.
 type Server struct {
 	cfg Config
+	// wait holds an events call for the fault delay; false when the caller
+	// gave up first. Tests replace it.
+	wait func(ctx context.Context, d time.Duration) bool
 
 	mu       sync.Mutex
 	faults   Faults
-	failed   int
-	received []Received // ring, oldest first once full
-	next     int
+	failed   int // fault answers given since the faults were set
+	received ring
 	stats    Stats
-	tokens   map[string]time.Time
+	tokens   map[string]time.Time // issued token → expiry
 }
 
-// New returns a sandbox.
+// New returns a sandbox configured by cfg.
 func New(cfg Config) *Server {
 	if cfg.Keep <= 0 {
 		cfg.Keep = 1000
@@ -129,12 +100,20 @@ func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Server{cfg: cfg, faults: cfg.Faults, tokens: map[string]time.Time{}}
+	cfg.AccessTokens = append([]string(nil), cfg.AccessTokens...)
+	return &Server{
+		cfg:      cfg,
+		wait:     sleep,
+		faults:   cfg.Faults,
+		received: ring{max: cfg.Keep},
+		tokens:   map[string]time.Time{},
+	}
 }
 
-// ServeHTTP routes a request to the events, token, listing or page handler.
+// ServeHTTP routes a request to the events, token, listing, faults or page
+// handler; any other path is answered 404 NOT_FOUND.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
+	switch path := r.URL.Path; path {
 	case amazon.PathV2:
 		s.serveEvents(w, r, apiV2)
 	case amazon.PathV1:
@@ -146,16 +125,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/sandbox/faults":
 		s.serveFaults(w, r)
 	case "/sandbox/reset":
-		if r.Method != http.MethodPost {
-			writeError(w, http.StatusMethodNotAllowed, "BAD_REQUEST", "use POST")
-			return
-		}
-		s.Reset()
-		w.WriteHeader(http.StatusNoContent)
-	case "/", "/sandbox/":
+		s.serveReset(w, r)
+	case "", "/", "/sandbox", "/sandbox/":
 		s.servePage(w, r)
 	default:
-		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such path in the sandbox: "+r.URL.Path)
+		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such path in the Amazon sandbox: "+path)
 	}
 }
 
@@ -166,17 +140,18 @@ func (s *Server) SetFaults(f Faults) {
 	s.faults, s.failed = f, 0
 }
 
-// Received returns the kept events, newest first.
+// currentFaults returns the faults in force.
+func (s *Server) currentFaults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// Received returns copies of the kept events, newest first.
 func (s *Server) Received() []Received {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Received, 0, len(s.received))
-	n := len(s.received)
-	for i := 0; i < n; i++ {
-		// s.next is where the next event goes: the newest is just before it.
-		out = append(out, s.received[(s.next-1-i+n)%n])
-	}
-	return out
+	return s.received.newestFirst()
 }
 
 // Stats returns the counters.
@@ -186,14 +161,17 @@ func (s *Server) Stats() Stats {
 	return s.stats
 }
 
-// Reset forgets received events and counters (issued tokens stay valid).
+// Reset forgets received events and counters. Issued tokens stay valid and
+// the faults stay as they are.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.received, s.next, s.stats = nil, 0, Stats{}
+	s.received.clear()
+	s.stats = Stats{}
 }
 
-func (s *Server) keep(recs []Received) {
+// record counts and keeps one batch's verdicts.
+func (s *Server) record(recs []Received) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range recs {
@@ -203,22 +181,36 @@ func (s *Server) keep(recs []Received) {
 		} else {
 			s.stats.Rejected++
 		}
-		if len(s.received) < s.cfg.Keep {
-			s.received = append(s.received, r)
-			s.next = len(s.received) % s.cfg.Keep
-			continue
-		}
-		s.received[s.next] = r
-		s.next = (s.next + 1) % s.cfg.Keep
+		s.received.add(r)
 	}
+}
+
+func (s *Server) countRequest() {
+	s.mu.Lock()
+	s.stats.Requests++
+	s.mu.Unlock()
+}
+
+// allow answers 405 and returns false unless r uses one of methods.
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	writeError(w, http.StatusMethodNotAllowed, "BAD_REQUEST", "method "+r.Method+" is not allowed here; use "+strings.Join(methods, " or "))
+	return false
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeError answers with Amazon's whole-request error body {code, message}.
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]string{"code": code, "message": message})
 }
