@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/forward"
+	"github.com/shopsignal/caddy-amazon-capi/sandbox"
 )
 
 // destinations holds the state that outlives config reloads: one forwarder
@@ -162,8 +164,7 @@ func (d *destination) release() {
 // enqueue hands an event to the forwarder, or logs it in dry-run mode.
 func (d *destination) enqueue(e amazon.Event) {
 	if d.forwarder == nil {
-		d.counters.dryRun.Add(1)
-		d.logger.Info("dry run: event built, not sent", zap.Any("event", e))
+		d.dryRun(e)
 		return
 	}
 	d.count(d.forwarder.Enqueue(e), e)
@@ -201,4 +202,18 @@ func (d *destination) handOver(e amazon.Event) {
 		return
 	}
 	live.count(live.forwarder.Enqueue(e), e)
+}
+
+// dryRun validates the event as Amazon's schema says (with the sandbox's
+// validator) and logs it, hashed keys only, with the verdict.
+func (d *destination) dryRun(e amazon.Event) {
+	d.counters.dryRun.Add(1)
+	wire, _ := json.Marshal(e)
+	if d.settings.api == amazon.V1 {
+		wire, _ = json.Marshal(e.ToV1())
+	}
+	verdict := sandbox.Check(wire, string(d.settings.api), time.Now())
+	d.logger.Info("dry run: event built, not sent",
+		zap.String("event", e.EventDescription.Name), zap.String("event_id", e.EventID),
+		zap.Bool("valid", verdict.Accepted), zap.Any("errors", verdict.Errors), zap.Any("body", json.RawMessage(wire)))
 }

@@ -214,3 +214,14 @@ func subErrors(errs []FieldError) []map[string]any {
 	}
 	return subs
 }
+
+// Check validates one event as the events endpoint would, in the v2 shape
+// (version "v2") or the legacy v1 shape ("v1"), and returns the verdict
+// without keeping it. The dry run and the mapping tester use it.
+func Check(event json.RawMessage, version string, now time.Time) Received {
+	a := apiV2
+	if version == "v1" {
+		a = apiV1
+	}
+	return judge(event, 0, a, now)
+}
