@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -33,20 +34,20 @@ func badAmazons(t *testing.T) map[string]string {
 		}()
 		return "http://" + l.Addr().String()
 	}
+	var mu sync.Mutex
 	var hung []net.Conn
 	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
 		for _, c := range hung {
 			c.Close()
 		}
 	})
-	hangs := make(chan net.Conn, 100)
-	out["hangs"] = listen(func(c net.Conn) { hangs <- c }) // never answers
-	go func() {
-		for c := range hangs {
-			hung = append(hung, c)
-		}
-	}()
-	t.Cleanup(func() { close(hangs) })
+	out["hangs"] = listen(func(c net.Conn) { // never answers
+		mu.Lock()
+		hung = append(hung, c)
+		mu.Unlock()
+	})
 	out["resets"] = listen(func(c net.Conn) {
 		c.(*net.TCPConn).SetLinger(0)
 		c.Close()

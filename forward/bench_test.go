@@ -1,0 +1,41 @@
+package forward
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// BenchmarkForwarderThroughput pushes events through the intake, the
+// spool (fsynced bbolt) and batches of 500 to an in-process Amazon that
+// accepts everything, and reports events per second end to end.
+func BenchmarkForwarderThroughput(b *testing.B) {
+	spool, err := OpenSpool(filepath.Join(b.TempDir(), "spool.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan int, 1024)
+	sink := newFake(func(_ int, events []amazon.Event) (*amazon.Result, error) {
+		return &amazon.Result{Status: 207}, nil
+	})
+	f := New(Config{BatchSize: 500, FlushInterval: time.Millisecond, QueueSize: 20000, DedupeWindow: -1,
+		AfterBatch: func(r BatchReport) { done <- r.Sent }}, sink, spool)
+	defer f.Stop(context.Background())
+	events := make([]amazon.Event, 1000)
+	for i := range events {
+		events[i] = event(i)
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		for f.Enqueue(events[i%len(events)]) != Queued {
+			time.Sleep(50 * time.Microsecond) // the intake is full: let the writer catch up
+		}
+	}
+	for sent := 0; sent < b.N; sent += <-done {
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}

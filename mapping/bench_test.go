@@ -1,0 +1,30 @@
+package mapping
+
+import "testing"
+
+// BenchmarkEvaluateCheckout maps a typical 1 KiB JSON checkout with three
+// match keys (two hashed), value, currency, units and custom data.
+func BenchmarkEvaluateCheckout(b *testing.B) {
+	m, err := Compile("purchase", checkoutRule())
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := checkoutRequest(checkoutJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := *req
+		if _, err := m.Evaluate(&r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHashEmail normalizes and hashes one email address.
+func BenchmarkHashEmail(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := MatchKeyValue("EMAIL", "  John.Doe+Shop@Example.COM "); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
