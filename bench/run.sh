@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Measures what the module costs the site, over loopback, with one Caddy
+# binary built from cmd/caddy, side by side in one run:
+#   (a) bare reverse_proxy
+#   (b) amazon_capi in front, request not matched
+#   (c) amazon_capi, matched 1 KiB JSON checkout, three match keys, spool
+#   (d) as (c), Amazon (the sandbox) answering after 2 s
+#   (e) as (c), Amazon down (connection refused)
+# and prints requests/s, p50, p99, the ratio of each to (a), and for (c) the
+# events the sandbox received against the requests sent.
+#
+#   bash bench/run.sh [seconds per case, default 10] [connections, default 32]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+conns=${2:-32}
+out=bench/out
+mkdir -p "$out"
+rm -rf "$out/spool-"*
+
+if ! command -v wrk >/dev/null 2>&1; then
+	echo "installing wrk (Debian)…"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+go build -o "$out/caddy" ./cmd/caddy
+
+base=$((20000 + RANDOM % 20000))
+A=$base B=$((base + 1)) C=$((base + 2)) D=$((base + 3)) E=$((base + 4))
+UP=$((base + 5)) SB=$((base + 6)) SLOW=$((base + 7)) DOWN=$((base + 8)) ADMIN=$((base + 9))
+
+module() { # endpoint port, spool name
+	cat <<CONF
+	amazon_capi {
+		endpoint       http://127.0.0.1:$1
+		token_url      http://127.0.0.1:$1/auth/o2/token
+		account_id     BENCH-$2
+		client_id      c
+		client_secret  s
+		refresh_token  r
+		spool          $PWD/$out/spool-$2
+		event purchase {
+			match {
+				method POST
+				path /checkout
+			}
+			type      OFF_AMAZON_PURCHASES
+			value     body.order.total
+			currency  body.order.currency
+			units_sold body.items.#.qty|@sum
+			country   body.shipping.country
+			match_key EMAIL body.customer.email
+			match_key PHONE body.customer.phone
+			match_key FIP   request.remote_ip
+		}
+	}
+CONF
+}
+
+cat > "$out/Caddyfile" <<CONF
+{
+	admin 127.0.0.1:$ADMIN
+	persist_config off
+	default_bind 127.0.0.1
+	auto_https off
+	log {
+		level ERROR
+	}
+}
+http://127.0.0.1:$UP {
+	respond "ok"
+}
+http://127.0.0.1:$A {
+	reverse_proxy 127.0.0.1:$UP
+}
+http://127.0.0.1:$B {
+$(module $SB b)
+	reverse_proxy 127.0.0.1:$UP
+}
+http://127.0.0.1:$C {
+$(module $SB c)
+	reverse_proxy 127.0.0.1:$UP
+}
+http://127.0.0.1:$D {
+$(module $SLOW d)
+	reverse_proxy 127.0.0.1:$UP
+}
+http://127.0.0.1:$E {
+$(module $DOWN e)
+	reverse_proxy 127.0.0.1:$UP
+}
+http://127.0.0.1:$SB {
+	amazon_capi_sandbox {
+		keep 10
+	}
+}
+http://127.0.0.1:$SLOW {
+	amazon_capi_sandbox {
+		keep 10
+		delay 2s
+	}
+}
+CONF
+
+"$out/caddy" run --config "$out/Caddyfile" --adapter caddyfile >"$out/caddy.log" 2>&1 &
+caddy_pid=$!
+trap 'kill $caddy_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$A/" && break; sleep 0.1; done
+
+# A 1 KiB checkout, as a single-page shop posts it.
+pad=$(printf 'x%.0s' $(seq 1 700))
+cat > "$out/checkout.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"order":{"total":"129.95","currency":"USD"},"customer":{"email":"Jane.Doe@example.com","phone":"+1 206 555 0100"},"shipping":{"country":"US"},"items":[{"sku":"A1","qty":2},{"sku":"B2","qty":1}],"note":"$pad"}'
+LUA
+
+run() { # name port path
+	local url="http://127.0.0.1:$2$3"
+	wrk -t2 -c"$conns" -d"${secs}s" --latency -s "$out/checkout.lua" "$url" >"$out/wrk-$1.txt" 2>&1
+	local rps p50 p99 reqs
+	rps=$(awk '/^Requests\/sec/ {print $2}' "$out/wrk-$1.txt")
+	p50=$(awk '$1=="50%" {print $2}' "$out/wrk-$1.txt")
+	p99=$(awk '$1=="99%" {print $2}' "$out/wrk-$1.txt")
+	reqs=$(awk '/requests in/ {print $1}' "$out/wrk-$1.txt")
+	echo "$1 $rps $p50 $p99 $reqs"
+}
+ms() { # wrk latency (e.g. 1.23ms, 850.00us, 1.02s) in ms
+	awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'
+}
+
+echo "warming up…"
+wrk -t2 -c"$conns" -d2s -s "$out/checkout.lua" "http://127.0.0.1:$A/checkout" >/dev/null
+results=()
+results+=("$(run a $A /checkout)")
+results+=("$(run b $B /other)")
+results+=("$(run c $C /checkout)")
+results+=("$(run d $D /checkout)")
+results+=("$(run e $E /checkout)")
+
+read -r _ base_rps _ base_p99 _ <<<"${results[0]}"
+base_p99=$(ms "$base_p99")
+printf '\n%-44s %10s %9s %9s %8s %8s\n' case "req/s" "p50 ms" "p99 ms" "÷ (a)" "p99 ÷ (a)"
+labels=("(a) bare reverse_proxy" "(b) module, request not matched" "(c) module, matched checkout, spool" "(d) as (c), Amazon answers after 2 s" "(e) as (c), Amazon down")
+for i in "${!results[@]}"; do
+	read -r _ rps p50 p99 _ <<<"${results[$i]}"
+	printf '%-44s %10.0f %9s %9s %8.3f %8.2f\n' "${labels[$i]}" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
+		"$(awk -v a="$rps" -v b="$base_rps" 'BEGIN {print a/b}')" "$(awk -v a="$(ms "$p99")" -v b="$base_p99" 'BEGIN {print a/b}')"
+done
+
+# Every request of (c) must become an event that reaches the sandbox.
+read -r _ _ _ _ sent_c <<<"${results[2]}"
+for _ in $(seq 1 120); do
+	accepted=$(curl -fs "http://127.0.0.1:$SB/sandbox/events" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' | head -1)
+	[ "${accepted:-0}" -ge "$sent_c" ] && break
+	sleep 0.5
+done
+dropped=$(curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | tr ',' '\n' | grep -c '"dropped":[1-9]' || true)
+echo
+echo "(c): $sent_c requests, ${accepted:-0} events accepted by the sandbox; destinations with drops: $dropped"
