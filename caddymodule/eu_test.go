@@ -1,0 +1,73 @@
+package caddymodule
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestAnEUEventWithoutConsentWarnsAtLoadAndIsNotSentWithoutAnySignal(t *testing.T) {
+	dir := t.TempDir()
+	logFile := filepath.Join(dir, "caddy.log")
+	site, sb := freePort(), freePort()
+	cfg := strings.Replace(globals(), "{\n", fmt.Sprintf("{\n\tlog {\n\t\toutput file %s\n\t\tlevel DEBUG\n\t}\n", logFile), 1) + fmt.Sprintf(`
+http://127.0.0.1:%[1]d {
+	amazon_capi {
+		region         eu
+		endpoint       http://127.0.0.1:%[2]d
+		token_url      http://127.0.0.1:%[2]d/auth/o2/token
+		account_id     EU-%[1]d
+		client_id      c
+		client_secret  s
+		refresh_token  r
+		spool          %[3]s
+		flush_interval 5ms
+		event signup {
+			match {
+				path /signup
+			}
+			type       SIGN_UP
+			country    DE
+			match_key  EMAIL query.email
+			consent_ip -
+		}
+		event lead {
+			match {
+				path /lead
+			}
+			type       LEAD
+			country    DE
+			match_key  EMAIL query.email
+			consent_tcf query.tcf
+		}
+	}
+	respond "ok"
+}
+http://127.0.0.1:%[2]d {
+	amazon_capi_sandbox
+}
+`, site, sb, dir)
+	loadCaddy(t, cfg, "caddyfile")
+	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/signup?email=a%%40b.example", site), nil, false, nil))
+	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/lead?email=a%%40b.example&tcf=CPXxRfA", site), nil, false, nil))
+	got := awaitReceived(t, sandboxAt(t, sb), 1)
+	if len(got) != 1 || got[0].ConversionType != "LEAD" {
+		t.Errorf("received %+v: only the lead, which carries a TCF string, may be sent", got)
+	}
+	if d := findDestination(t, fmt.Sprintf("EU-%d", site)); d.counters.invalid.Load() != 1 {
+		t.Errorf("invalid %d, want the consent-less signup counted", d.counters.invalid.Load())
+	}
+	raw, _ := os.ReadFile(logFile)
+	log := string(raw)
+	if !strings.Contains(log, "consent signal for EU advertisers") || !strings.Contains(log, `"event":"signup"`) {
+		t.Errorf("no load-time warning for the EU event without consent:\n%s", log)
+	}
+	if strings.Count(log, "consent signal for EU advertisers; this event maps none") != 1 {
+		t.Errorf("want exactly one warning (for signup, not lead)")
+	}
+	if !strings.Contains(log, `Amazon requires a consent signal (geo IP, amazonConsent, TCF or GPP) for EU advertisers`) {
+		t.Errorf("the refused signup is not logged with its reason")
+	}
+}
