@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -33,20 +32,7 @@ func chromium(t *testing.T) string {
 // which refreshes by itself.
 func TestTheSandboxPageShowsACheckoutFromTheShopInABrowser(t *testing.T) {
 	exe := chromium(t)
-	raw, err := os.ReadFile("../Caddyfile.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, sb := freePort(), freePort()
-	root, _ := filepath.Abs("../demo/shop")
-	cfg := strings.NewReplacer(
-		"admin localhost:2019", fmt.Sprintf("admin localhost:%d\n\tpersist_config off", adminPort),
-		"localhost:8080", fmt.Sprintf("127.0.0.1:%d", shop),
-		"localhost:8081", fmt.Sprintf("127.0.0.1:%d", sb),
-		"./demo/spool", t.TempDir(),
-		"./demo/shop", root,
-	).Replace(string(raw))
-	loadCaddy(t, cfg, "caddyfile")
+	shop, sb := loadDemo(t)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),

@@ -13,20 +13,7 @@ import (
 // ports: the shop's page, its checkout form and the documented curl both
 // end up as accepted conversions in the sandbox.
 func TestTheDemoInCaddyfileExampleWorks(t *testing.T) {
-	raw, err := os.ReadFile("../Caddyfile.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, sb := freePort(), freePort()
-	root, _ := filepath.Abs("../demo/shop")
-	cfg := strings.NewReplacer(
-		"admin localhost:2019", fmt.Sprintf("admin localhost:%d\n\tpersist_config off", adminPort),
-		"localhost:8080", fmt.Sprintf("127.0.0.1:%d", shop),
-		"localhost:8081", fmt.Sprintf("127.0.0.1:%d", sb),
-		"./demo/spool", t.TempDir(),
-		"./demo/shop", root,
-	).Replace(string(raw))
-	loadCaddy(t, cfg, "caddyfile")
+	shop, _ := loadDemo(t)
 
 	page := doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/", shop), nil, false, nil))
 	if page.Status != 200 || !strings.Contains(page.Body, `<form id="checkout" method="post" action="/checkout">`) {
@@ -60,4 +47,25 @@ func TestTheDemoInCaddyfileExampleWorks(t *testing.T) {
 	if !byType["OFF_AMAZON_PURCHASES"] || !byType["ADD_TO_SHOPPING_CART"] {
 		t.Errorf("got %v", byType)
 	}
+}
+
+// loadDemo loads Caddyfile.example as the README runs it, on free ports,
+// and returns the shop's and the sandbox's ports.
+func loadDemo(t *testing.T) (shop, sb int) {
+	t.Helper()
+	raw, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, sb = freePort(), freePort()
+	root, _ := filepath.Abs("../demo/shop")
+	cfg := strings.NewReplacer(
+		"admin localhost:2019", fmt.Sprintf("admin localhost:%d\n\tpersist_config off", adminPort),
+		"localhost:8080", fmt.Sprintf("127.0.0.1:%d", shop),
+		"localhost:8081", fmt.Sprintf("127.0.0.1:%d", sb),
+		"./demo/spool", t.TempDir(),
+		"./demo/shop", root,
+	).Replace(string(raw))
+	loadCaddy(t, cfg, "caddyfile")
+	return shop, sb
 }

@@ -39,6 +39,9 @@ type Config struct {
 	// QueueSize bounds the in-memory intake in front of the spool; default
 	// 10,000 events.
 	QueueSize int
+	// SpoolLinger is how long the spool writer gathers events before it
+	// writes them in one transaction; default 5ms.
+	SpoolLinger time.Duration
 	// MaxAge is the oldest event Amazon accepts; older ones are not sent.
 	// Default: 21 days.
 	MaxAge time.Duration
@@ -96,6 +99,9 @@ func (c *Config) defaults() {
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = 10000
+	}
+	if c.SpoolLinger <= 0 {
+		c.SpoolLinger = 5 * time.Millisecond
 	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = amazon.MaxEventAge(amazon.V2)
@@ -355,16 +361,30 @@ func (f *Forwarder) writeLoop() {
 	}
 }
 
-// spoolGroup adds what else is waiting to group and writes it all at once.
+// spoolGroup adds what else arrives within SpoolLinger (or what is
+// waiting, when stopping) to group and writes it all in one transaction:
+// one fsync for many events, and no request ever waits for it.
 func (f *Forwarder) spoolGroup(group []amazon.Event) []amazon.Event {
+	linger := time.NewTimer(f.cfg.SpoolLinger)
+	defer linger.Stop()
+gather:
 	for len(group) < cap(group) {
 		select {
 		case e := <-f.intake:
 			group = append(group, e)
-			continue
-		default:
+		case <-linger.C:
+			break gather
+		case <-f.stop:
+			for len(group) < cap(group) {
+				select {
+				case e := <-f.intake:
+					group = append(group, e)
+				default:
+					break gather
+				}
+			}
+			break gather
 		}
-		break
 	}
 	kept := f.fitSpool(group)
 	f.observe(group[len(kept):], "dropped")
