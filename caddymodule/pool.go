@@ -161,10 +161,15 @@ func (d *destination) release() {
 	_, _ = destinations.Delete(d.key)
 }
 
-// enqueue hands an event to the forwarder, or logs it in dry-run mode.
-func (d *destination) enqueue(e amazon.Event) {
+// enqueue hands an event to the forwarder, or logs it in dry-run mode. An
+// event whose ID was generated (fresh) skips the dedupe window.
+func (d *destination) enqueue(e amazon.Event, fresh bool) {
 	if d.forwarder == nil {
 		d.dryRun(e)
+		return
+	}
+	if fresh {
+		d.count(d.forwarder.EnqueueFresh(e), e)
 		return
 	}
 	d.count(d.forwarder.Enqueue(e), e)

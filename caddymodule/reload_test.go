@@ -190,7 +190,7 @@ func TestAnEventBuiltAfterItsDestinationStoppedIsKept(t *testing.T) {
 	}
 	d.release() // the old config's Cleanup: the forwarder stops
 	e := amazon.Event{EventID: "late-1", EventTime: time.Now().UTC().Format(time.RFC3339), CountryCode: "US"}
-	d.enqueue(e) // a request the old config was still serving
+	d.enqueue(e, false) // a request the old config was still serving
 	if d.counters.dropped.Load() != 0 {
 		t.Fatal("the event was dropped")
 	}

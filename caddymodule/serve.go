@@ -59,7 +59,7 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 		if repl, ok := view.HTTP.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 			repl.Set(ev.placeholderKey, e.EventID)
 		}
-		d.enqueue(e)
+		d.enqueue(e, !ev.mapping.MapsDedupeID())
 	}
 }
 

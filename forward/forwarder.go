@@ -255,13 +255,19 @@ const (
 
 // Enqueue hands an event over without blocking. It is safe to call at any
 // time, also after Stop (it then returns Stopped and keeps nothing).
-func (f *Forwarder) Enqueue(e amazon.Event) Outcome {
+func (f *Forwarder) Enqueue(e amazon.Event) Outcome { return f.enqueue(e, true) }
+
+// EnqueueFresh is Enqueue for an event whose ID was just generated, so it
+// cannot be a duplicate: it skips the dedupe window's bookkeeping.
+func (f *Forwarder) EnqueueFresh(e amazon.Event) Outcome { return f.enqueue(e, false) }
+
+func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 	select {
 	case <-f.stop:
 		return Stopped
 	default:
 	}
-	if !f.dedupe.first(e.EventID, time.Now()) {
+	if dedupe && !f.dedupe.first(e.EventID, time.Now()) {
 		f.deduped.Add(1)
 		return Deduped
 	}
