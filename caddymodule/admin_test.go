@@ -42,8 +42,8 @@ func TestAdminAPIShowsDestinationsDeadLetterAndReplays(t *testing.T) {
 	post(strings.Replace(strings.Replace(checkoutBody, "ORD-42", "ORD-OLD", 1), `"total"`, `"created_at":"`+old+`","total"`, 1))
 	awaitReceived(t, sandboxServer(t, account), 1)
 	d := findDestination(t, account)
-	for d.forwarder.Stats().Rejected < 1 {
-		time.Sleep(5 * time.Millisecond) // the old event is dead-lettered by the sender
+	for st := d.forwarder.Stats(); st.Rejected < 1 || st.Sent < 1; st = d.forwarder.Stats() {
+		time.Sleep(5 * time.Millisecond) // the sender sends one and dead-letters the old one
 	}
 
 	var status []DestinationStatus

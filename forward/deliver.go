@@ -69,6 +69,9 @@ func (f *Forwarder) send(events []amazon.Event) (*amazon.Result, error) {
 	return f.sender.Send(ctx, events)
 }
 
+// report records a handled call: the last success or error, then the
+// counters (so a reader who sees an event counted sees the rest too), then
+// AfterBatch.
 func (f *Forwarder) report(r BatchReport) {
 	f.lastMu.Lock()
 	switch {
@@ -80,6 +83,8 @@ func (f *Forwarder) report(r BatchReport) {
 		f.lastError, f.lastErrorAt = fmt.Sprintf("HTTP %d", r.Status), time.Now()
 	}
 	f.lastMu.Unlock()
+	f.sent.Add(uint64(r.Sent))
+	f.rejected.Add(uint64(r.Rejected))
 	if r.Status == http.StatusMultiStatus {
 		f.cfg.Logger.Debug("batch delivered", zap.String("destination", f.cfg.Destination),
 			zap.Int("events", r.Events), zap.Int("rejected", r.Rejected), zap.Duration("took", r.Took))
@@ -110,7 +115,6 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 	f.deadLetter(lettersFor(batch, res.Status, fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message)))
 	f.observeRecords(batch, "rejected")
 	f.remove(batch)
-	f.rejected.Add(uint64(len(batch)))
 	f.cfg.Logger.Error("Amazon refused the whole batch; events moved to the dead letter",
 		zap.String("destination", f.cfg.Destination), zap.Int("status", res.Status),
 		zap.String("code", res.Code), zap.String("message", res.Message), zap.Int("events", len(batch)))
@@ -135,8 +139,6 @@ func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
 		f.cfg.Logger.Warn("Amazon rejected an event", append(fields, zap.Strings("reasons", reasons))...)
 	}
 	f.deadLetter(letters)
-	f.sent.Add(uint64(v.sent))
-	f.rejected.Add(uint64(v.rejected))
 	if f.cfg.OnEvent != nil {
 		refused := make(map[int]bool, len(res.Rejected))
 		for _, r := range res.Rejected {
@@ -173,7 +175,6 @@ func (f *Forwarder) dropUnsendable(batch []Record) []Record {
 	if len(gone) > 0 {
 		f.deadLetter(lettersFor(gone, 0, fmt.Sprintf("older than Amazon's %s window, or unreadable; never sent", f.cfg.MaxAge)))
 		f.remove(gone)
-		f.rejected.Add(uint64(len(gone)))
 		f.report(BatchReport{Events: len(gone), Rejected: len(gone)})
 	}
 	return kept
