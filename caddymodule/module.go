@@ -81,7 +81,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 				zap.String("event", ev.Name))
 		}
 	}
-	dest, err := acquireDestination(settings)
+	dest, err := acquireDestination(settings, h.logger)
 	if err != nil {
 		return fmt.Errorf("amazon_capi: %w", err)
 	}

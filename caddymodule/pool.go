@@ -11,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/forward"
@@ -33,6 +34,7 @@ type destination struct {
 	deadLetter *forward.DeadLetter
 	client     atomic.Pointer[amazon.Client]
 	logger     *zap.Logger
+	logCore    *atomic.Pointer[zapcore.Core]
 	counters   counters
 
 	mu          sync.Mutex
@@ -46,14 +48,16 @@ type counters struct {
 
 // acquireDestination returns the destination for s, creating it on first
 // use. A destination kept across a reload takes the new credentials.
-func acquireDestination(s settings) (*destination, error) {
+func acquireDestination(s settings, logger *zap.Logger) (*destination, error) {
 	val, loaded, err := destinations.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
-		return newDestination(s)
+		return newDestination(s, logger)
 	})
 	if err != nil {
 		return nil, err
 	}
 	d := val.(*destination)
+	core := logger.Core()
+	d.logCore.Store(&core)
 	if loaded {
 		if err := d.update(s); err != nil {
 			d.release()
@@ -63,11 +67,12 @@ func acquireDestination(s settings) (*destination, error) {
 	return d, nil
 }
 
-func newDestination(s settings) (*destination, error) {
-	// The destination outlives the config that created it, so it logs
-	// through Caddy's default logger rather than one config's logger.
-	logger := caddy.Log().Named("http.handlers.amazon_capi").With(zap.String("destination", s.label()))
-	d := &destination{key: s.key(), settings: s, logger: logger}
+func newDestination(s settings, configLogger *zap.Logger) (*destination, error) {
+	// The destination outlives the config that created it: it logs through
+	// the logger of the newest config that uses it (see liveCore).
+	live, core := newLiveLogger(configLogger)
+	logger := live.With(zap.String("destination", s.label()))
+	d := &destination{key: s.key(), settings: s, logger: logger, logCore: core}
 	if s.dryRun {
 		return d, nil
 	}
@@ -105,6 +110,9 @@ func newDestination(s settings) (*destination, error) {
 func (d *destination) update(s settings) error {
 	if s.dryRun != d.settings.dryRun {
 		return fmt.Errorf("dry_run changed for a destination that is in use; it takes effect after a restart")
+	}
+	if s.dryRun {
+		return nil // nothing is sent: no client, no forwarder
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -195,7 +203,7 @@ func (d *destination) count(o forward.Outcome, e amazon.Event) {
 // destination with the same key, or, if the destination was removed, to
 // one opened just to spool it (its spool is sent at the next start).
 func (d *destination) handOver(e amazon.Event) {
-	live, err := acquireDestination(d.settings)
+	live, err := acquireDestination(d.settings, zap.New(*d.logCore.Load()))
 	if err != nil {
 		d.counters.dropped.Add(1)
 		d.logger.Error("an event built after its destination stopped could not be kept", zap.Error(err))

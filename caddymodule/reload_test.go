@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/forward"
@@ -58,9 +61,10 @@ func postConfig(t *testing.T, cfg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
-		t.Fatalf("reload: %d", resp.StatusCode)
+		msg, _ := io.ReadAll(resp.Body)
+		t.Fatalf("reload: %d %s", resp.StatusCode, msg)
 	}
 }
 
@@ -184,7 +188,7 @@ func TestAnEventBuiltAfterItsDestinationStoppedIsKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := acquireDestination(s)
+	d, err := acquireDestination(s, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

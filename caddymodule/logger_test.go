@@ -1,0 +1,46 @@
+package caddymodule
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A destination outlives configs; its logs follow the newest config's
+// logging (ctx.Logger()), not the one that created it.
+func TestADestinationLogsThroughTheNewestConfigsLogger(t *testing.T) {
+	dir := t.TempDir()
+	site := freePort()
+	config := func(logFile string) string {
+		return strings.Replace(globals(), "{\n", fmt.Sprintf("{\n\tlog {\n\t\toutput file %s\n\t}\n", logFile), 1) + fmt.Sprintf(`
+http://127.0.0.1:%d {
+	amazon_capi {
+		account_id LOGS
+		dry_run
+		event signup {
+			type      SIGN_UP
+			country   US
+			match_key FIP request.remote_ip
+		}
+	}
+	respond "ok"
+}
+`, site)
+	}
+	first, second := filepath.Join(dir, "first.log"), filepath.Join(dir, "second.log")
+	get := func() { doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/", site), nil, false, nil)) }
+	count := func(file string) int {
+		raw, _ := os.ReadFile(file)
+		return strings.Count(string(raw), "dry run: event built")
+	}
+	loadCaddy(t, config(first), "caddyfile")
+	get()
+	postConfig(t, config(second))
+	get()
+	get()
+	if count(first) != 1 || count(second) != 2 {
+		t.Errorf("dry-run lines: %d in the first config's log, %d in the second's; want 1 and 2", count(first), count(second))
+	}
+}
