@@ -299,10 +299,10 @@ func (f *Forwarder) Stats() Stats {
 	}
 }
 
-// Stop writes what is still in memory to the spool, stops sending (a
-// batch in flight is abandoned when ctx ends) and closes the spool. Events
-// not yet sent stay in the spool for the next start. Stop may be called
-// more than once; Enqueue after Stop drops the event without panicking.
+// Stop writes what is still in memory to the spool (until ctx ends), stops
+// sending (a batch in flight is abandoned when ctx ends) and closes the
+// spool. Events not yet sent stay in the spool for the next start. Stop may
+// be called more than once; Enqueue after Stop keeps nothing and never panics.
 func (f *Forwarder) Stop(ctx context.Context) {
 	f.once.Do(func() {
 		close(f.stop)
@@ -355,14 +355,30 @@ func (f *Forwarder) writeLoop() {
 		case e := <-f.intake:
 			group = f.spoolGroup(append(group[:0], e))
 		case <-f.stop:
-			for {
-				select {
-				case e := <-f.intake:
-					group = f.spoolGroup(append(group[:0], e))
-				default:
-					return
-				}
+			f.drainIntake(group)
+			return
+		}
+	}
+}
+
+// drainIntake spools what is still in memory when the forwarder stops,
+// until the stop deadline (which cancels f.ctx); what is left then is
+// counted as dropped and logged.
+func (f *Forwarder) drainIntake(group []amazon.Event) {
+	for {
+		if f.ctx.Err() != nil {
+			if n := len(f.intake); n > 0 {
+				f.dropped.Add(uint64(n))
+				f.cfg.Logger.Error("the stop deadline passed before every in-memory event was spooled",
+					zap.String("destination", f.cfg.Destination), zap.Int("lost", n))
 			}
+			return
+		}
+		select {
+		case e := <-f.intake:
+			group = f.spoolGroup(append(group[:0], e))
+		default:
+			return
 		}
 	}
 }

@@ -392,3 +392,32 @@ func TestAPanicWhileSendingIsRecoveredAndTheBatchKept(t *testing.T) {
 		t.Errorf("stats %+v, want one panic then the event sent", st)
 	}
 }
+
+func TestStopWritesInMemoryEventsToTheSpoolWithinItsDeadline(t *testing.T) {
+	dir := t.TempDir()
+	down := newFake(func(int, []amazon.Event) (*amazon.Result, error) { return &amazon.Result{Status: 503}, nil })
+	f := New(Config{BatchSize: 500, FlushInterval: time.Hour, MaxBackoff: time.Hour}, down, openSpool(t, dir))
+	for i := 0; i < 5000; i++ {
+		f.Enqueue(event(i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f.Stop(ctx)
+	st := f.Stats()
+	if st.Spooled+int(st.Dropped) != 5000 || st.Dropped != 0 {
+		t.Errorf("after Stop: %d spooled, %d dropped; want all 5000 spooled", st.Spooled, st.Dropped)
+	}
+
+	// With a deadline already past, Stop returns at once and counts what
+	// it could not spool.
+	g := New(Config{BatchSize: 500, FlushInterval: time.Hour, MaxBackoff: time.Hour}, down, openSpool(t, t.TempDir()))
+	for i := 0; i < 5000; i++ {
+		g.Enqueue(event(i))
+	}
+	past, cancelPast := context.WithCancel(context.Background())
+	cancelPast()
+	g.Stop(past)
+	if st := g.Stats(); st.Spooled+int(st.Dropped) != 5000 {
+		t.Errorf("after a late Stop: %d spooled + %d dropped, want 5000 accounted for", st.Spooled, st.Dropped)
+	}
+}
