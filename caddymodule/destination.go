@@ -77,6 +77,7 @@ type Destination struct {
 // settings is a Destination with placeholders resolved and defaults applied.
 type settings struct {
 	api                        amazon.Version
+	name                       string // account_id@host, for logs and metrics
 	region                     string
 	endpoint, tokenURL         string
 	accountID, clientID        string
@@ -129,6 +130,7 @@ func (d *Destination) resolve() (settings, error) {
 	if s.batchSize <= 0 {
 		s.batchSize = amazon.MaxBatch
 	}
+	s.name = labelOf(s.accountID, s.endpoint)
 	return s, s.check()
 }
 
@@ -195,12 +197,14 @@ func safeName(s string) string {
 }
 
 // label names the destination in logs without secrets.
-func (s *settings) label() string {
-	host := s.endpoint
-	if u, err := url.Parse(s.endpoint); err == nil {
+func (s *settings) label() string { return s.name }
+
+func labelOf(accountID, endpoint string) string {
+	host := endpoint
+	if u, err := url.Parse(endpoint); err == nil {
 		host = u.Host
 	}
-	return s.accountID + "@" + host
+	return accountID + "@" + host
 }
 
 func orDefault(v, def string) string {

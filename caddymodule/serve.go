@@ -43,6 +43,7 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 		}
 	}()
 	label := d.settings.label()
+	repl, _ := view.HTTP.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, ev := range matched {
 		d.counters.matched.Add(1)
 		theMetrics().event(label, ev.mapping.EventName(), "matched")
@@ -56,8 +57,10 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 			}
 			continue
 		}
-		if repl, ok := view.HTTP.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-			repl.Set(ev.placeholderKey, e.EventID)
+		if repl != nil {
+			if _, set := repl.Get(ev.placeholderKey); !set {
+				repl.Set(ev.placeholderKey, e.EventID) // an ID known only now (from the answer, or generated)
+			}
 		}
 		d.enqueue(e, !ev.mapping.MapsDedupeID())
 	}
