@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"golang.org/x/oauth2"
 )
 
@@ -116,9 +117,12 @@ func (f FieldError) String() string {
 	return f.Code + ": " + f.Message
 }
 
-// Send posts one batch and parses the answer. A transport failure or an
-// unreadable token is returned as an error; any HTTP answer is a Result.
-func (c *Client) Send(ctx context.Context, events []Event) (*Result, error) {
+// Send posts one batch and parses the answer. Each event is the JSON of an
+// Event (see Encode): a v2 batch is these bytes joined, with no decoding or
+// re-encoding; a v1 batch converts each event with ToV1. A transport failure
+// or an unreadable token is returned as an error; any HTTP answer is a
+// Result.
+func (c *Client) Send(ctx context.Context, events []json.RawMessage) (*Result, error) {
 	if len(events) == 0 || len(events) > MaxBatch {
 		return nil, fmt.Errorf("a batch holds 1–%d events, not %d", MaxBatch, len(events))
 	}
@@ -160,19 +164,51 @@ func (c *Client) post(ctx context.Context, path string, body []byte, n int) (*Re
 	return c.parse(resp, raw, n), nil
 }
 
-func (c *Client) encode(events []Event) ([]byte, string, error) {
+func (c *Client) encode(events []json.RawMessage) ([]byte, string, error) {
 	if c.API == V1 {
 		v1 := V1Request{IngestionMethod: IngestionServerToServer, EventData: make([]V1Event, len(events))}
-		for i := range events {
-			v1.EventData[i] = events[i].ToV1()
+		for i, raw := range events {
+			var e Event
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return nil, "", fmt.Errorf("event %d of the batch is not an event's JSON: %w", i, err)
+			}
+			v1.EventData[i] = e.ToV1()
 		}
 		b, err := json.Marshal(v1)
 		return b, PathV1, err
 	}
-	b, err := json.Marshal(struct {
-		Events []Event `json:"events"`
-	}{events})
-	return b, PathV2, err
+	return JoinV2(events), PathV2, nil
+}
+
+// JoinV2 builds the body of a v2 request, {"events":[…]}, from the events'
+// JSON as it is.
+func JoinV2(events []json.RawMessage) []byte {
+	size := len(`{"events":[]}`) + len(events)
+	for _, e := range events {
+		size += len(e)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"events":[`...)
+	for i, e := range events {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e...)
+	}
+	return append(b, "]}"...)
+}
+
+// Encode returns the JSON of each event, as Send takes it.
+func Encode(events ...Event) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, len(events))
+	for i := range events {
+		b, err := json.Marshal(&events[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = b
+	}
+	return out, nil
 }
 
 func (c *Client) setHeaders(req *http.Request, accessToken string) {
@@ -212,6 +248,8 @@ func (c *Client) parse(resp *http.Response, raw []byte, n int) *Result {
 	return res
 }
 
+// parseV2Errors reads the "error" list of a 207 answer; the "success" list,
+// one entry per accepted event, is skipped without being decoded.
 func parseV2Errors(raw []byte) []Rejection {
 	var m struct {
 		Error []struct {
@@ -219,7 +257,11 @@ func parseV2Errors(raw []byte) []Rejection {
 			Errors []FieldError `json:"errors"`
 		} `json:"error"`
 	}
-	if err := json.Unmarshal(raw, &m); err != nil {
+	list := gjson.GetBytes(raw, "error")
+	if !list.Exists() {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(`{"error":`+list.Raw+`}`), &m); err != nil {
 		return nil
 	}
 	out := make([]Rejection, 0, len(m.Error))

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
 // metrics are built once per process and registered with each config's
@@ -61,11 +59,11 @@ func (m *metrics) event(destination, event, outcome string) {
 	m.events.WithLabelValues(destination, event, outcome).Inc()
 }
 
-// onEvent counts what the forwarder did with an event. The event label is
+// onEvents counts what the forwarder did with events. The event label is
 // the event's name in Amazon, which the config fixes (event_name is a literal).
-func (m *metrics) onEvent(destination string) func(*amazon.Event, string) {
-	return func(e *amazon.Event, outcome string) {
-		m.event(destination, e.EventDescription.Name, outcome)
+func (m *metrics) onEvents(destination string) func(name, outcome string, n int) {
+	return func(name, outcome string, n int) {
+		m.events.WithLabelValues(destination, name, outcome).Add(float64(n))
 	}
 }
 

@@ -96,7 +96,7 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 		DedupeWindow:  s.dedupeWindow,
 		SpoolMaxBytes: s.spoolMaxBytes,
 		DeadLetter:    d.deadLetter,
-		OnEvent:       theMetrics().onEvent(s.label()),
+		OnEvents:      theMetrics().onEvents(s.label()),
 		AfterBatch: func(r forward.BatchReport) {
 			if r.Events > 0 && (r.Status != 0 || r.Err != nil) {
 				theMetrics().onBatch(s.label(), r.Status, r.Took)
@@ -149,7 +149,7 @@ func (d *destination) onRefresh(err error) {
 
 // Send sends a batch with the current client; it makes the destination the
 // forwarder's Sender, so a reload can change credentials under it.
-func (d *destination) Send(ctx context.Context, events []amazon.Event) (*amazon.Result, error) {
+func (d *destination) Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error) {
 	return d.client.Load().Send(ctx, events)
 }
 

@@ -204,7 +204,7 @@ func TestAnEventBuiltAfterItsDestinationStoppedIsKept(t *testing.T) {
 	}
 	defer spool.Close()
 	recs, _ := spool.Oldest(10)
-	if len(recs) != 1 || recs[0].Event.EventID != "late-1" {
+	if len(recs) != 1 || recs[0].ID() != "late-1" {
 		t.Errorf("spool holds %v", recs)
 	}
 }

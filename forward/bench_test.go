@@ -2,12 +2,20 @@ package forward
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
+
+// senderFunc is an Amazon that answers at once, without reading the events.
+type senderFunc func([]json.RawMessage) (*amazon.Result, error)
+
+func (s senderFunc) Send(_ context.Context, events []json.RawMessage) (*amazon.Result, error) {
+	return s(events)
+}
 
 // BenchmarkForwarderThroughput pushes events through the intake, the
 // spool (fsynced bbolt) and batches of 500 to an in-process Amazon that
@@ -18,8 +26,8 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 		b.Fatal(err)
 	}
 	done := make(chan int, 1024)
-	sink := newFake(func(_ int, events []amazon.Event) (*amazon.Result, error) {
-		return &amazon.Result{Status: 207}, nil
+	sink := senderFunc(func(events []json.RawMessage) (*amazon.Result, error) {
+		return &amazon.Result{Status: 207, Accepted: len(events)}, nil
 	})
 	f := New(Config{BatchSize: 500, FlushInterval: time.Millisecond, QueueSize: 20000, DedupeWindow: -1,
 		AfterBatch: func(r BatchReport) { done <- r.Sent }}, sink, spool)

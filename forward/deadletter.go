@@ -10,8 +10,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
 // DeadLetter keeps the events Amazon refused or that can never be sent, one
@@ -31,8 +29,8 @@ type Letter struct {
 	Status int `json:"status,omitempty"`
 	// Reason says why, in Amazon's words where Amazon gave them.
 	Reason string `json:"reason"`
-	// Event is the event as it would be sent.
-	Event amazon.Event `json:"event"`
+	// Event is the event's JSON as it would be sent.
+	Event json.RawMessage `json:"event"`
 }
 
 // OpenDeadLetter returns the dead letter at path; the file is created on

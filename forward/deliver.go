@@ -2,11 +2,13 @@ package forward
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
@@ -28,7 +30,7 @@ func (f *Forwarder) deliver(batch []Record) {
 	if len(batch) == 0 {
 		return
 	}
-	events := make([]amazon.Event, len(batch))
+	events := make([]json.RawMessage, len(batch))
 	for i := range batch {
 		events[i] = batch[i].Event
 	}
@@ -62,7 +64,7 @@ func (f *Forwarder) deliver(batch []Record) {
 	}
 }
 
-func (f *Forwarder) send(events []amazon.Event) (*amazon.Result, error) {
+func (f *Forwarder) send(events []json.RawMessage) (*amazon.Result, error) {
 	f.batches.Add(1)
 	ctx, cancel := context.WithTimeout(f.ctx, f.cfg.RequestTimeout)
 	defer cancel()
@@ -132,25 +134,28 @@ func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
 			reasons[i] = fe.String()
 		}
 		if r.Index >= 0 && r.Index < len(batch) {
-			e := &batch[r.Index].Event
-			fields = append(fields, zap.String("event", e.EventDescription.Name), zap.String("event_id", e.EventID))
-			letters = append(letters, Letter{Time: time.Now(), Status: res.Status, Reason: strings.Join(reasons, "; "), Event: *e})
+			rec := &batch[r.Index]
+			fields = append(fields, zap.String("event", rec.Name()), zap.String("event_id", rec.ID()))
+			letters = append(letters, Letter{Time: time.Now(), Status: res.Status, Reason: strings.Join(reasons, "; "), Event: rec.Event})
 		}
 		f.cfg.Logger.Warn("Amazon rejected an event", append(fields, zap.Strings("reasons", reasons))...)
 	}
 	f.deadLetter(letters)
-	if f.cfg.OnEvent != nil {
+	if f.cfg.OnEvents != nil {
 		refused := make(map[int]bool, len(res.Rejected))
 		for _, r := range res.Rejected {
 			refused[r.Index] = true
 		}
+		var sent, rejected tally
 		for i := range batch {
 			if refused[i] {
-				f.cfg.OnEvent(&batch[i].Event, "rejected")
+				rejected.add(batch[i].Name())
 			} else {
-				f.cfg.OnEvent(&batch[i].Event, "sent")
+				sent.add(batch[i].Name())
 			}
 		}
+		sent.report(f.cfg.OnEvents, "sent")
+		rejected.report(f.cfg.OnEvents, "rejected")
 	}
 	return v
 }
@@ -162,15 +167,15 @@ func (f *Forwarder) dropUnsendable(batch []Record) []Record {
 	kept := make([]Record, 0, len(batch))
 	var gone []Record
 	for _, r := range batch {
-		t, err := time.Parse(time.RFC3339Nano, r.Event.EventTime)
+		t, err := time.Parse(time.RFC3339Nano, r.Time())
 		if err == nil && t.After(cutoff) {
 			kept = append(kept, r)
 			continue
 		}
 		gone = append(gone, r)
 		f.cfg.Logger.Warn("event older than Amazon's window, or unreadable; not sent",
-			zap.String("destination", f.cfg.Destination), zap.String("event", r.Event.EventDescription.Name),
-			zap.String("event_id", r.Event.EventID), zap.String("event_time", r.Event.EventTime))
+			zap.String("destination", f.cfg.Destination), zap.String("event", r.Name()),
+			zap.String("event_id", r.ID()), zap.String("event_time", r.Time()))
 	}
 	if len(gone) > 0 {
 		f.deadLetter(lettersFor(gone, 0, fmt.Sprintf("older than Amazon's %s window, or unreadable; never sent", f.cfg.MaxAge)))
@@ -194,10 +199,12 @@ func (f *Forwarder) deadLetter(letters []Letter) {
 	if f.cfg.DeadLetter == nil || len(letters) == 0 {
 		return
 	}
-	if f.cfg.OnEvent != nil {
+	if f.cfg.OnEvents != nil {
+		var t tally
 		for i := range letters {
-			f.cfg.OnEvent(&letters[i].Event, "dead_lettered")
+			t.add(gjson.GetBytes(letters[i].Event, "eventDescription.name").String())
 		}
+		t.report(f.cfg.OnEvents, "dead_lettered")
 	}
 	if err := f.cfg.DeadLetter.Add(letters); err != nil {
 		f.cfg.Logger.Error("could not write to the dead letter; the refused events are dropped",

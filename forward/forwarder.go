@@ -13,6 +13,7 @@ package forward
 
 import (
 	"context"
+	"encoding/json"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -23,9 +24,10 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
-// Sender sends one batch to Amazon; *amazon.Client is one.
+// Sender sends one batch to Amazon; *amazon.Client is one. Each event is
+// its JSON, as amazon.Encode writes it and the spool keeps it.
 type Sender interface {
-	Send(ctx context.Context, events []amazon.Event) (*amazon.Result, error)
+	Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error)
 }
 
 // Config configures a Forwarder. Zero values take the defaults.
@@ -64,11 +66,12 @@ type Config struct {
 	// DeadLetter receives the events Amazon refused and those too old to
 	// send; nil only logs them.
 	DeadLetter *DeadLetter
-	// OnEvent, when set, is told what became of each event after it left the
-	// intake: "sent", "rejected" (Amazon refused it), "dead_lettered" (kept
-	// in the dead letter: refused or too old) or "dropped" (the spool was
-	// full or could not be written). It must not block for long.
-	OnEvent func(e *amazon.Event, outcome string)
+	// OnEvents, when set, is told what became of events after they left the
+	// intake, n at a time for each event name: "sent", "rejected" (Amazon
+	// refused them), "dead_lettered" (kept in the dead letter: refused or too
+	// old) or "dropped" (the spool was full or could not be written). It
+	// must not block for long.
+	OnEvents func(name, outcome string, n int)
 	// AfterBatch, when set, is called on the sending goroutine after each
 	// call to Amazon has been handled (for metrics and tests). It must not
 	// block for long.
@@ -177,6 +180,8 @@ type Forwarder struct {
 	// writerDone and senderDone close when the goroutines end.
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
+	// encoded is the writer's buffer for a group's JSON.
+	encoded []json.RawMessage
 
 	dedupe *dedupe
 	// batch and flushInterval are the live BatchSize and FlushInterval,
@@ -329,7 +334,7 @@ func (f *Forwarder) Replay() (int, error) {
 		return 0, nil
 	}
 	n, err := f.cfg.DeadLetter.Take(func(letters []Letter) error {
-		events := make([]amazon.Event, len(letters))
+		events := make([]json.RawMessage, len(letters))
 		for i := range letters {
 			events[i] = letters[i].Event
 		}
@@ -413,7 +418,8 @@ gather:
 	if len(kept) == 0 {
 		return group
 	}
-	if err := f.spool.Append(kept, time.Now()); err != nil {
+	f.encoded = encodeAll(kept, f.encoded[:0])
+	if err := f.spool.Append(f.encoded, time.Now()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",
@@ -540,20 +546,59 @@ func (f *Forwarder) sleep(d time.Duration) bool {
 	}
 }
 
-func (f *Forwarder) observe(events []amazon.Event, outcome string) {
-	if f.cfg.OnEvent == nil {
-		return
-	}
+// encodeAll appends each event's JSON to into. encoding/json cannot fail
+// on an amazon.Event (no maps, channels or cyclic values).
+func encodeAll(events []amazon.Event, into []json.RawMessage) []json.RawMessage {
 	for i := range events {
-		f.cfg.OnEvent(&events[i], outcome)
+		b, _ := json.Marshal(&events[i])
+		into = append(into, b)
 	}
+	return into
 }
 
-func (f *Forwarder) observeRecords(records []Record, outcome string) {
-	if f.cfg.OnEvent == nil {
+// observe tells OnEvents about events that never reached the spool.
+func (f *Forwarder) observe(events []amazon.Event, outcome string) {
+	if f.cfg.OnEvents == nil {
 		return
 	}
+	var t tally
+	for i := range events {
+		t.add(events[i].EventDescription.Name)
+	}
+	t.report(f.cfg.OnEvents, outcome)
+}
+
+// observeRecords tells OnEvents about spooled events.
+func (f *Forwarder) observeRecords(records []Record, outcome string) {
+	if f.cfg.OnEvents == nil {
+		return
+	}
+	var t tally
 	for i := range records {
-		f.cfg.OnEvent(&records[i].Event, outcome)
+		t.add(records[i].Name())
+	}
+	t.report(f.cfg.OnEvents, outcome)
+}
+
+// tally counts events by name; a batch holds few names.
+type tally struct {
+	names  []string
+	counts []int
+}
+
+func (t *tally) add(name string) {
+	for i, n := range t.names {
+		if n == name {
+			t.counts[i]++
+			return
+		}
+	}
+	t.names = append(t.names, name)
+	t.counts = append(t.counts, 1)
+}
+
+func (t *tally) report(to func(name, outcome string, n int), outcome string) {
+	for i, n := range t.names {
+		to(n, outcome, t.counts[i])
 	}
 }

@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -10,6 +11,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
@@ -32,7 +35,13 @@ func accepted(_ int, events []amazon.Event) (*amazon.Result, error) {
 	return &amazon.Result{Status: 207, Accepted: len(events)}, nil
 }
 
-func (f *fakeAmazon) Send(_ context.Context, events []amazon.Event) (*amazon.Result, error) {
+func (f *fakeAmazon) Send(_ context.Context, raw []json.RawMessage) (*amazon.Result, error) {
+	events := make([]amazon.Event, len(raw))
+	for i := range raw {
+		if err := json.Unmarshal(raw[i], &events[i]); err != nil {
+			return nil, err
+		}
+	}
 	f.mu.Lock()
 	call := len(f.batches)
 	f.batches = append(f.batches, append([]amazon.Event(nil), events...))
@@ -300,7 +309,7 @@ func TestRefusedEventsGoToTheDeadLetterAndCanBeReplayed(t *testing.T) {
 	}
 	reasons := map[string]string{}
 	for _, l := range letters {
-		reasons[l.Event.EventID] = fmt.Sprint(l.Status, " ", l.Reason)
+		reasons[gjson.GetBytes(l.Event, "eventId").String()] = fmt.Sprint(l.Status, " ", l.Reason)
 	}
 	want := map[string]string{
 		"ev-0": "207 FIELD_VALUE_IS_INVALID at events[0].countryCode: bad",
@@ -321,7 +330,7 @@ func TestRefusedEventsGoToTheDeadLetterAndCanBeReplayed(t *testing.T) {
 	f.settle(t, 4)
 	f.Enqueue(event(5)) // fills the last batch (the flush interval is an hour)
 	f.settle(t, 2)      // four replayed sent, the old one dead-lettered again
-	if left, _ := dl.List(0); len(left) != 1 || left[0].Event.EventID != "ev-9" {
+	if left, _ := dl.List(0); len(left) != 1 || gjson.GetBytes(left[0].Event, "eventId").String() != "ev-9" {
 		t.Errorf("dead letter after replay: %v", left)
 	}
 }

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -10,9 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tidwall/gjson"
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
 // Spool is a destination's durable queue: events in arrival order in a
@@ -33,15 +33,54 @@ type Record struct {
 	Seq uint64
 	// Queued is when the event was spooled.
 	Queued time.Time
-	// Event is the event as it will be sent.
-	Event amazon.Event
-	// size is the record's encoded size.
+	// Event is the event's JSON, as it is sent (see amazon.Encode).
+	Event json.RawMessage
+	// size is the record's stored size.
 	size int
 }
 
-type storedRecord struct {
-	Queued int64        `json:"q"`
-	Event  amazon.Event `json:"e"`
+// Name is the event's name in Amazon (eventDescription.name).
+func (r *Record) Name() string { return gjson.GetBytes(r.Event, "eventDescription.name").String() }
+
+// ID is the event's eventId.
+func (r *Record) ID() string { return gjson.GetBytes(r.Event, "eventId").String() }
+
+// Time is the event's eventTime as written, RFC 3339.
+func (r *Record) Time() string { return gjson.GetBytes(r.Event, "eventTime").String() }
+
+// A stored record is the time it was queued, in Unix milliseconds as 8
+// big-endian bytes, then the event's JSON. Spools written before that
+// format held {"q": <ms>, "e": <event>}, which begins with '{' where the
+// time's first byte is 0; they are still read.
+const storedHeader = 8
+
+type legacyRecord struct {
+	Queued int64           `json:"q"`
+	Event  json.RawMessage `json:"e"`
+}
+
+func storeRecord(queued time.Time, event json.RawMessage) []byte {
+	v := make([]byte, storedHeader, storedHeader+len(event))
+	binary.BigEndian.PutUint64(v, uint64(queued.UnixMilli()))
+	return append(v, event...)
+}
+
+// loadRecord decodes a stored value (which bbolt owns: it is copied). An
+// unreadable one gives a record with no event, which the sender drops.
+func loadRecord(seq uint64, v []byte) Record {
+	r := Record{Seq: seq, size: len(v)}
+	if len(v) > 0 && v[0] == '{' {
+		var old legacyRecord
+		if json.Unmarshal(v, &old) == nil {
+			r.Queued, r.Event = time.UnixMilli(old.Queued), old.Event
+		}
+		return r
+	}
+	if len(v) >= storedHeader {
+		r.Queued = time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
+		r.Event = bytes.Clone(v[storedHeader:])
+	}
+	return r
 }
 
 // OpenSpool opens (or creates) the spool file at path. Only one process may
@@ -50,7 +89,10 @@ func OpenSpool(path string) (*Spool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the spool directory: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	// Events are appended in key order and removed from the front, so the
+	// free list is kept in memory (rebuilt at open) rather than rewritten
+	// with every transaction.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("spool %s is in use by another process; give each Caddy its own spool directory", path)
 	}
@@ -85,17 +127,16 @@ func (s *Spool) Len() int { return int(s.count.Load()) }
 // Bytes is the encoded size of the spooled events.
 func (s *Spool) Bytes() int64 { return s.bytes.Load() }
 
-// Append stores events in one transaction: one fsync for all of them.
-func (s *Spool) Append(events []amazon.Event, now time.Time) error {
+// Append stores events (their JSON, see amazon.Encode) in one transaction:
+// one fsync for all of them.
+func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
 	var added int64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
+		b.FillPercent = 1 // keys only ever grow: fill each page
 		added = 0
-		for i := range events {
-			v, err := json.Marshal(storedRecord{Queued: now.UnixMilli(), Event: events[i]})
-			if err != nil {
-				return err
-			}
+		for _, e := range events {
+			v := storeRecord(now, e)
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
@@ -115,15 +156,13 @@ func (s *Spool) Append(events []amazon.Event, now time.Time) error {
 }
 
 // Oldest returns up to n records, oldest first. A record that cannot be
-// decoded is returned with an empty event, so the caller can drop it.
+// decoded is returned with no event, so the caller can drop it.
 func (s *Spool) Oldest(n int) ([]Record, error) {
 	out := make([]Record, 0, min(n, s.Len()))
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
-			var sr storedRecord
-			_ = json.Unmarshal(v, &sr)
-			out = append(out, Record{Seq: binary.BigEndian.Uint64(k), Queued: time.UnixMilli(sr.Queued), Event: sr.Event, size: len(v)})
+			out = append(out, loadRecord(binary.BigEndian.Uint64(k), v))
 		}
 		return nil
 	})

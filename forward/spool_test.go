@@ -1,0 +1,76 @@
+package forward
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// A spool keeps each event's JSON as it was encoded, byte for byte, with
+// the time it was queued.
+func TestTheSpoolKeepsEachEventsJSONAsEncoded(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	defer s.Close()
+	raw, err := amazon.Encode(event(1), event(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := time.UnixMilli(time.Now().UnixMilli())
+	if err := s.Append(raw, queued); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.Oldest(10)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	for i, r := range recs {
+		if string(r.Event) != string(raw[i]) || !r.Queued.Equal(queued) {
+			t.Errorf("record %d: %s queued %v; want %s queued %v", i, r.Event, r.Queued, raw[i], queued)
+		}
+	}
+	var second amazon.Event
+	_ = json.Unmarshal(raw[1], &second)
+	if recs[1].ID() != "ev-2" || recs[1].Name() != "purchase" || recs[1].Time() != second.EventTime {
+		t.Errorf("id %q name %q time %q", recs[1].ID(), recs[1].Name(), recs[1].Time())
+	}
+}
+
+// Events spooled by an earlier version ({"q":…,"e":…} records) are still
+// read and sent after an upgrade.
+func TestASpoolWrittenInTheEarlierFormatIsStillRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spool.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, _ := json.Marshal(event(7))
+	legacy, _ := json.Marshal(legacyRecord{Queued: 1_700_000_000_000, Event: ev})
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(bucketEvents)
+		if err != nil {
+			return err
+		}
+		return b.Put(seqKey(1), legacy)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenSpool(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	recs, err := s.Oldest(10)
+	if err != nil || len(recs) != 1 || s.Len() != 1 {
+		t.Fatalf("%d records (Len %d), %v", len(recs), s.Len(), err)
+	}
+	if recs[0].ID() != "ev-7" || recs[0].Queued.UnixMilli() != 1_700_000_000_000 || string(recs[0].Event) != string(ev) {
+		t.Errorf("record %+v", recs[0])
+	}
+}
