@@ -15,19 +15,30 @@ func teeBody(r *http.Request, limit int64) (body []byte, tooLarge bool) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, false
 	}
-	size := limit + 1
-	if r.ContentLength >= 0 && r.ContentLength < size {
-		size = r.ContentLength + 1
-	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(size, 64<<10)))
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-	read := buf.Bytes()
+	read, err := readUpTo(r.Body, r.ContentLength, limit+1)
 	r.Body = &restoredBody{Reader: io.MultiReader(bytes.NewReader(read), errAfter(err, r.Body)), closer: r.Body}
 	if err != nil || int64(len(read)) > limit {
 		return nil, err == nil
 	}
 	return read, false
+}
+
+// readUpTo reads at most max bytes of body. A body whose length is known
+// (and below max) is read into one buffer of that size; one of unknown
+// length grows as it comes. Reaching the end is not an error.
+func readUpTo(body io.Reader, length, max int64) ([]byte, error) {
+	if length > 0 && length < max {
+		buf := make([]byte, length)
+		n, err := io.ReadFull(body, buf)
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = nil // shorter than announced: the next reader sees the body's own ending
+		}
+		return buf[:n], err
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(min(max, 64<<10)))
+	_, err := buf.ReadFrom(io.LimitReader(body, max))
+	return buf.Bytes(), err
 }
 
 // restoredBody reads the teed bytes, then the rest of the original body,

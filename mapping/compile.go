@@ -36,11 +36,13 @@ type Mapping struct {
 type compiledKey struct {
 	keyType string
 	value   expr
+	field   string // "match_key <type>", as errors name it
 }
 
 type compiledCustom struct {
 	name, dataType string
 	value          expr
+	field          string // "custom <name>", as errors name it
 }
 
 var customNamePattern = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
@@ -183,7 +185,7 @@ func (c *compiler) matchKeys(keys []MatchKeyRule) {
 		if !e.isSet() {
 			c.fail(field, errors.New("has no value"))
 		}
-		c.m.matchKeys = append(c.m.matchKeys, compiledKey{keyType: k.Type, value: e})
+		c.m.matchKeys = append(c.m.matchKeys, compiledKey{keyType: k.Type, value: e, field: "match_key " + k.Type})
 	}
 }
 
@@ -201,7 +203,7 @@ func (c *compiler) custom(attrs []CustomRule) {
 			c.fail(field, err)
 		}
 		e := c.field(field, a.Value, nil)
-		c.m.custom = append(c.m.custom, compiledCustom{name: a.Name, dataType: dt, value: e})
+		c.m.custom = append(c.m.custom, compiledCustom{name: a.Name, dataType: dt, value: e, field: "custom " + a.Name})
 	}
 }
 

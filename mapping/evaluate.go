@@ -206,9 +206,10 @@ func (ev *evaluation) units() *int64 {
 // invalid one, is left out; the event is invalid only when none is left.
 func (ev *evaluation) matchKeys() []amazon.MatchKey {
 	keys := make([]amazon.MatchKey, 0, len(ev.m.matchKeys))
+	values := make([]string, len(ev.m.matchKeys)) // one array behind every key's Values
 	var skipped []string
-	for _, k := range ev.m.matchKeys {
-		v, ok := ev.get("match_key "+k.keyType, k.value, false)
+	for i, k := range ev.m.matchKeys {
+		v, ok := ev.get(k.field, k.value, false)
 		if !ok {
 			skipped = append(skipped, k.keyType+" missing")
 			continue
@@ -218,7 +219,8 @@ func (ev *evaluation) matchKeys() []amazon.MatchKey {
 			skipped = append(skipped, k.keyType+" "+err.Error())
 			continue
 		}
-		keys = append(keys, amazon.MatchKey{Type: k.keyType, Values: []string{hashed}})
+		values[i] = hashed
+		keys = append(keys, amazon.MatchKey{Type: k.keyType, Values: values[i : i+1 : i+1]})
 	}
 	if len(keys) == 0 {
 		reason := "no match key had a valid value (" + strings.Join(skipped, "; ") + ")"
@@ -236,13 +238,13 @@ func (ev *evaluation) custom() []amazon.CustomData {
 	}
 	out := make([]amazon.CustomData, 0, len(ev.m.custom))
 	for _, c := range ev.m.custom {
-		v, ok := ev.get("custom "+c.name, c.value, false)
+		v, ok := ev.get(c.field, c.value, false)
 		if !ok {
 			continue
 		}
 		val, err := customValue(c.dataType, raw(v))
 		if err != nil {
-			ev.fail("custom "+c.name, err.Error())
+			ev.fail(c.field, err.Error())
 			continue
 		}
 		out = append(out, amazon.CustomData{Name: c.name, DataType: c.dataType, Value: val})
@@ -251,10 +253,9 @@ func (ev *evaluation) custom() []amazon.CustomData {
 }
 
 func (ev *evaluation) consent() *amazon.Consent {
-	c := &amazon.Consent{
-		TCF: ev.text("consent_tcf", ev.m.consentTCF, false),
-		GPP: ev.text("consent_gpp", ev.m.consentGPP, false),
-	}
+	var c amazon.Consent
+	c.TCF = ev.text("consent_tcf", ev.m.consentTCF, false)
+	c.GPP = ev.text("consent_gpp", ev.m.consentGPP, false)
 	if ip := ev.text("consent_ip", ev.m.consentIP, false); ip != "" {
 		addr, err := parseIP(ip)
 		if err != nil {
@@ -271,7 +272,7 @@ func (ev *evaluation) consent() *amazon.Consent {
 	if c.Empty() {
 		return nil
 	}
-	return c
+	return &c
 }
 
 // checkConsent applies require_consent and the EU rule.

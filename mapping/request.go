@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -62,7 +63,7 @@ func (r *Request) lookup(e expr) (gjson.Result, bool) {
 		if r.BodyTooLarge || !r.bodyIsJSON() {
 			return gjson.Result{}, false
 		}
-		return exists(gjson.GetBytes(r.Body, e.key))
+		return exists(gjson.Get(view(r.Body), e.key))
 	case rootForm:
 		if r.BodyTooLarge {
 			return gjson.Result{}, false
@@ -103,7 +104,7 @@ func (r *Request) lookupResponse(e expr) (gjson.Result, bool) {
 		if !gjson.ValidBytes(r.Response.Body) {
 			return gjson.Result{}, false
 		}
-		return exists(gjson.GetBytes(r.Response.Body, e.key))
+		return exists(gjson.Get(view(r.Response.Body), e.key))
 	}
 	return gjson.Result{}, false
 }
@@ -138,6 +139,11 @@ func (r *Request) bodyIsJSON() bool {
 	}
 	return r.validBody == 1
 }
+
+// view reads a body as a string without copying it: values found in it
+// share its memory instead of being copied one by one. The bodies are the
+// tee's own buffers, which nothing writes to once they are captured.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func str(s string) (gjson.Result, bool) {
 	return gjson.Result{Type: gjson.String, Str: s}, s != ""
