@@ -199,16 +199,12 @@ func JoinV2(events []json.RawMessage) []byte {
 }
 
 // Encode returns the JSON of each event, as Send takes it.
-func Encode(events ...Event) ([]json.RawMessage, error) {
+func Encode(events ...Event) []json.RawMessage {
 	out := make([]json.RawMessage, len(events))
 	for i := range events {
-		b, err := json.Marshal(&events[i])
-		if err != nil {
-			return nil, err
-		}
-		out[i] = b
+		out[i] = events[i].AppendJSON(nil)
 	}
-	return out, nil
+	return out
 }
 
 func (c *Client) setHeaders(req *http.Request, accessToken string) {

@@ -53,16 +53,6 @@ func (c *capture) server(t *testing.T) *httptest.Server {
 	return s
 }
 
-// encoded is events as Send takes them.
-func encoded(t *testing.T, events ...Event) []json.RawMessage {
-	t.Helper()
-	raw, err := Encode(events...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
 func client(endpoint string, api Version) *Client {
 	return &Client{Endpoint: endpoint, API: api, ClientID: "cid", AccountID: "ACCT",
 		Tokens: oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok"}), HTTP: &http.Client{Timeout: 5 * time.Second}}
@@ -70,7 +60,7 @@ func client(endpoint string, api Version) *Client {
 
 func TestSendV2UsesAmazonsPathHeadersAndParses207(t *testing.T) {
 	c := &capture{status: 207, answer: `{"success":[{"index":0,"event":{}}],"error":[{"index":1,"errors":[{"code":"FIELD_VALUE_IS_INVALID","fieldLocation":"events[1].countryCode","message":"bad"}]}]}`}
-	res, err := client(c.server(t).URL, V2).Send(context.Background(), encoded(t, testEvent("a"), testEvent("b")))
+	res, err := client(c.server(t).URL, V2).Send(context.Background(), Encode(testEvent("a"), testEvent("b")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +81,7 @@ func TestSendV2UsesAmazonsPathHeadersAndParses207(t *testing.T) {
 
 func TestSendV1UsesLegacyNamesAndOneBasedIndexes(t *testing.T) {
 	c := &capture{status: 207, answer: `{"success":[{"index":1,"message":"Success"}],"error":[{"index":2,"httpStatusCode":"400","subErrors":[{"errorCode":400,"errorType":"FIELD_VALUE_IS_INVALID","errorMessage":"bad country"}]}]}`}
-	res, err := client(c.server(t).URL, V1).Send(context.Background(), encoded(t, testEvent("a"), testEvent("b")))
+	res, err := client(c.server(t).URL, V1).Send(context.Background(), Encode(testEvent("a"), testEvent("b")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +104,7 @@ func TestSendV1UsesLegacyNamesAndOneBasedIndexes(t *testing.T) {
 
 func TestSendReportsWholeRequestErrorsAndRetryAfter(t *testing.T) {
 	c := &capture{status: 429, answer: `{"code":"TOO_MANY_REQUESTS","message":"slow down"}`, headers: map[string]string{"Retry-After": "7"}}
-	res, err := client(c.server(t).URL, V2).Send(context.Background(), encoded(t, testEvent("a")))
+	res, err := client(c.server(t).URL, V2).Send(context.Background(), Encode(testEvent("a")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +112,7 @@ func TestSendReportsWholeRequestErrorsAndRetryAfter(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 	c2 := &capture{status: 502, answer: `<html>bad gateway</html>`}
-	res, _ = client(c2.server(t).URL, V2).Send(context.Background(), encoded(t, testEvent("a")))
+	res, _ = client(c2.server(t).URL, V2).Send(context.Background(), Encode(testEvent("a")))
 	if res.Status != 502 || !strings.Contains(res.Message, "bad gateway") {
 		t.Errorf("result %+v", res)
 	}
@@ -234,12 +224,12 @@ func TestA401RefreshesTheTokenOnceAndRetries(t *testing.T) {
 	defer api.Close()
 	ts, _ := NewTokenSource(TokenConfig{ClientID: "c", ClientSecret: "s", RefreshToken: "r", TokenURL: lwa.URL, HTTP: lwa.Client()})
 	c := &Client{Endpoint: api.URL, API: V2, ClientID: "c", AccountID: "a", Tokens: ts, HTTP: api.Client()}
-	res, err := c.Send(context.Background(), encoded(t, testEvent("a")))
+	res, err := c.Send(context.Background(), Encode(testEvent("a")))
 	if err != nil || res.Status != 207 || grants.Load() != 2 || calls.Load() != 2 {
 		t.Fatalf("res %+v err %v grants %d calls %d; want one refresh and one retry", res, err, grants.Load(), calls.Load())
 	}
 	refuseAll = true
-	res, _ = c.Send(context.Background(), encoded(t, testEvent("a")))
+	res, _ = c.Send(context.Background(), Encode(testEvent("a")))
 	if res.Status != 401 || calls.Load() != 4 || grants.Load() != 3 {
 		t.Errorf("status %d calls %d grants %d: a second 401 must be returned, not retried again", res.Status, calls.Load(), grants.Load())
 	}

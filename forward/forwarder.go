@@ -180,8 +180,9 @@ type Forwarder struct {
 	// writerDone and senderDone close when the goroutines end.
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
-	// encoded is the writer's buffer for a group's JSON.
-	encoded []json.RawMessage
+	// encoded and encodeBuf are the writer's buffers for a group's JSON.
+	encoded   []json.RawMessage
+	encodeBuf []byte
 
 	dedupe *dedupe
 	// batch and flushInterval are the live BatchSize and FlushInterval,
@@ -418,7 +419,7 @@ gather:
 	if len(kept) == 0 {
 		return group
 	}
-	f.encoded = encodeAll(kept, f.encoded[:0])
+	f.encoded, f.encodeBuf = encodeAll(kept, f.encoded[:0], f.encodeBuf[:0])
 	if err := f.spool.Append(f.encoded, time.Now()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
@@ -546,14 +547,15 @@ func (f *Forwarder) sleep(d time.Duration) bool {
 	}
 }
 
-// encodeAll appends each event's JSON to into. encoding/json cannot fail
-// on an amazon.Event (no maps, channels or cyclic values).
-func encodeAll(events []amazon.Event, into []json.RawMessage) []json.RawMessage {
+// encodeAll appends each event's JSON to into, all written into buf (which
+// the previous group's JSON may have used: the spool has copied it).
+func encodeAll(events []amazon.Event, into []json.RawMessage, buf []byte) ([]json.RawMessage, []byte) {
 	for i := range events {
-		b, _ := json.Marshal(&events[i])
-		into = append(into, b)
+		start := len(buf)
+		buf = events[i].AppendJSON(buf)
+		into = append(into, buf[start:len(buf):len(buf)])
 	}
-	return into
+	return into, buf
 }
 
 // observe tells OnEvents about events that never reached the spool.

@@ -23,6 +23,22 @@ type Spool struct {
 	path  string
 	count atomic.Int64
 	bytes atomic.Int64
+	// churn counts the bytes written and removed since the mapped pages
+	// were last released (see releaseMapped).
+	churn atomic.Int64
+}
+
+// releaseEvery is how many bytes of events pass through the spool between
+// two releases of its mapped pages.
+const releaseEvery = 32 << 20
+
+// noteChurn counts n bytes written or removed and releases the mapped pages
+// every releaseEvery bytes.
+func (s *Spool) noteChurn(n int64) {
+	if s.churn.Add(n) >= releaseEvery {
+		s.churn.Store(0)
+		s.releaseMapped()
+	}
 }
 
 var bucketEvents = []byte("events")
@@ -59,10 +75,23 @@ type legacyRecord struct {
 	Event  json.RawMessage `json:"e"`
 }
 
-func storeRecord(queued time.Time, event json.RawMessage) []byte {
-	v := make([]byte, storedHeader, storedHeader+len(event))
-	binary.BigEndian.PutUint64(v, uint64(queued.UnixMilli()))
-	return append(v, event...)
+// storeRecords encodes the records of events queued at the same time into
+// one buffer (bbolt keeps a reference to each value until the transaction
+// ends), and returns each record's slice of it.
+func storeRecords(queued time.Time, events []json.RawMessage) [][]byte {
+	size := 0
+	for _, e := range events {
+		size += storedHeader + len(e)
+	}
+	buf := make([]byte, 0, size)
+	out := make([][]byte, len(events))
+	for i, e := range events {
+		start := len(buf)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(queued.UnixMilli()))
+		buf = append(buf, e...)
+		out[i] = buf[start:len(buf):len(buf)]
+	}
+	return out
 }
 
 // loadRecord decodes a stored value (which bbolt owns: it is copied). An
@@ -131,12 +160,12 @@ func (s *Spool) Bytes() int64 { return s.bytes.Load() }
 // one fsync for all of them.
 func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
 	var added int64
+	records := storeRecords(now, events)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
 		b.FillPercent = 1 // keys only ever grow: fill each page
 		added = 0
-		for _, e := range events {
-			v := storeRecord(now, e)
+		for _, v := range records {
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
@@ -151,6 +180,7 @@ func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
 	if err == nil {
 		s.count.Add(int64(len(events)))
 		s.bytes.Add(added)
+		s.noteChurn(added)
 	}
 	return err
 }
@@ -193,6 +223,7 @@ func (s *Spool) Remove(records []Record) error {
 	if err == nil {
 		s.count.Add(-removed)
 		s.bytes.Add(-size)
+		s.noteChurn(size)
 	}
 	return err
 }

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package forward
+
+// releaseMapped does nothing where madvise is not available.
+func (s *Spool) releaseMapped() {}
