@@ -42,7 +42,7 @@ type Config struct {
 	// 10,000 events.
 	QueueSize int
 	// SpoolLinger is how long the spool writer gathers events before it
-	// writes them in one transaction; default 5ms.
+	// writes them in one transaction; default 20ms.
 	SpoolLinger time.Duration
 	// MaxAge is the oldest event Amazon accepts; older ones are not sent.
 	// Default: 21 days.
@@ -104,7 +104,7 @@ func (c *Config) defaults() {
 		c.QueueSize = 10000
 	}
 	if c.SpoolLinger <= 0 {
-		c.SpoolLinger = 5 * time.Millisecond
+		c.SpoolLinger = 20 * time.Millisecond
 	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = amazon.MaxEventAge(amazon.V2)
