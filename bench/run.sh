@@ -15,11 +15,12 @@
 # load saturates it takes only what the site leaves idle, and catches up
 # after each case.
 #
-#   bash bench/run.sh [seconds per case, default 10] [connections, default 32]
+#   bash bench/run.sh [seconds per case, default 10] [connections, default 32] [rounds, default 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
+rounds=${3:-3}
 out=bench/out
 mkdir -p "$out"
 rm -rf "$out/spool-"*
@@ -158,36 +159,63 @@ settle() {
 		sleep 0.5
 	done
 }
-ms() { # wrk latency (e.g. 1.23ms, 850.00us, 1.02s) in ms
-	awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'
-}
 
 echo "warming up…"
 wrk -t2 -c"$conns" -d2s -s "$out/checkout.lua" "http://127.0.0.1:$A/checkout" >/dev/null
-results=()
-results+=("$(run a $A /checkout)")
-results+=("$(run b $B /other)")
-results+=("$(run c $C /checkout)")
-results+=("$(run d $D /checkout)")
-results+=("$(run e $E /checkout)")
-
-read -r _ base_rps _ base_p99 _ <<<"${results[0]}"
-base_p99=$(ms "$base_p99")
-printf '\n%-44s %10s %9s %9s %8s %9s %9s %10s\n' case "req/s" "p50 ms" "p99 ms" "÷ (a)" "p99 ÷ (a)" "site CPU" "Amazon CPU"
-labels=("(a) bare reverse_proxy" "(b) module, request not matched" "(c) module, matched checkout, spool" "(d) as (c), Amazon answers after 2 s" "(e) as (c), Amazon down")
-for i in "${!results[@]}"; do
-	read -r _ rps p50 p99 _ us amazon_us <<<"${results[$i]}"
-	printf '%-44s %10.0f %9s %9s %8.3f %9.2f %9s %10s\n' "${labels[$i]}" "$rps" "$(ms "$p50")" "$(ms "$p99")" \
-		"$(awk -v a="$rps" -v b="$base_rps" 'BEGIN {print a/b}')" "$(awk -v a="$(ms "$p99")" -v b="$base_p99" 'BEGIN {print a/b}')" "$us" "$amazon_us"
+# Rounds of (a)…(e): each case is compared with the (a) of its own round,
+# and the table shows the median over the rounds, so a slow spell of the
+# machine does not land on one case only.
+: >"$out/results.txt"
+for round in $(seq 1 "$rounds"); do
+	echo "round $round of $rounds…"
+	for c in "a $A /checkout" "b $B /other" "c $C /checkout" "d $D /checkout" "e $E /checkout"; do
+		# shellcheck disable=SC2086
+		echo "$round $(run $c)" >>"$out/results.txt"
+	done
 done
 
-# Every request of (c) must become an event that reaches the sandbox.
-read -r _ _ _ _ sent_c _ _ <<<"${results[2]}"
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+column() { # case, awk expression over: rps p50 p99 reqs cpu amazon and the round's a_rps a_p99
+	awk -v c="$1" '
+		{ rps = $3; p50 = ms($4); p99 = ms($5); reqs = $6; cpu = $7; amazon = $8 }
+		$2 == "a" { a_rps[$1] = rps; a_p99[$1] = p99 }
+		$2 == c { r[$1] = rps; q50[$1] = p50; q99[$1] = p99; n[$1] = reqs; u[$1] = cpu; z[$1] = amazon }
+		END { for (k in r) print '"$2"'(r[k], q50[k], q99[k], n[k], u[k], z[k], a_rps[k], a_p99[k]) }
+		function ms(v, x) { x = v + 0; if (v ~ /us$/) return x / 1000; if (v ~ /ms$/) return x; if (v ~ /s$/) return x * 1000; return x }
+		function pick_rps(r, p50, p99, n, u, z, ar, ap) { return r }
+		function pick_p50(r, p50, p99, n, u, z, ar, ap) { return p50 }
+		function pick_p99(r, p50, p99, n, u, z, ar, ap) { return p99 }
+		function pick_ratio(r, p50, p99, n, u, z, ar, ap) { return r / ar }
+		function pick_p99ratio(r, p50, p99, n, u, z, ar, ap) { return p99 / ap }
+		function pick_cpu(r, p50, p99, n, u, z, ar, ap) { return u }
+		function pick_amazon(r, p50, p99, n, u, z, ar, ap) { return z }
+		function pick_reqs(r, p50, p99, n, u, z, ar, ap) { return n }
+	' "$out/results.txt"
+}
+
+printf '\nmedian of %d rounds of %ss, %d connections\n' "$rounds" "$secs" "$conns"
+printf '%-44s %10s %9s %9s %8s %9s %9s %10s\n' case "req/s" "p50 ms" "p99 ms" "÷ (a)" "p99 ÷ (a)" "site CPU" "Amazon CPU"
+labels=("(a) bare reverse_proxy" "(b) module, request not matched" "(c) module, matched checkout, spool" "(d) as (c), Amazon answers after 2 s" "(e) as (c), Amazon down")
+i=0
+for c in a b c d e; do
+	printf '%-44s %10.0f %9.2f %9.2f %8.3f %9.2f %9s %10s\n' "${labels[$i]}" \
+		"$(column $c pick_rps | median)" "$(column $c pick_p50 | median)" "$(column $c pick_p99 | median)" \
+		"$(column $c pick_ratio | median)" "$(column $c pick_p99ratio | median)" \
+		"$(column $c pick_cpu | median)" "$(column $c pick_amazon | median)"
+	i=$((i + 1))
+done
+echo "(site CPU and Amazon CPU: µs of CPU per request, of the site's Caddy and of the sandbox's process)"
+
+# Every request of (c) must become an event that reaches the sandbox, once.
+# wrk counts the requests answered within each run; the module counts every
+# request it matched, including those still in flight when wrk stopped.
+sent_c=$(column c pick_reqs | awk '{s += $1} END {print s}')
+matched_c() { curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | sed 's/"destination"/\n/g' | grep '^:"BENCH-c@' | sed -n 's/.*"matched":\([0-9]*\).*/\1/p'; }
+accepted_c() { curl -fs "http://127.0.0.1:$SB/sandbox/events" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' | head -1; }
 for _ in $(seq 1 120); do
-	accepted=$(curl -fs "http://127.0.0.1:$SB/sandbox/events" | sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' | head -1)
-	[ "${accepted:-0}" -ge "$sent_c" ] && break
+	[ "$(accepted_c)" -ge "$(matched_c)" ] && break
 	sleep 0.5
 done
 dropped=$(curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | tr ',' '\n' | grep -c '"dropped":[1-9]' || true)
 echo
-echo "(c): $sent_c requests, ${accepted:-0} events accepted by the sandbox; destinations with drops: $dropped"
+echo "(c): wrk saw $sent_c requests answered; the module matched $(matched_c); the sandbox accepted $(accepted_c) events; destinations with drops: $dropped"
