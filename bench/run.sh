@@ -122,7 +122,7 @@ http://127.0.0.1:$SLOW {
 }
 CONF
 
-nice -n 19 "$out/caddy" run --config "$out/Amazon" --adapter caddyfile >"$out/amazon.log" 2>&1 &
+chrt --idle 0 "$out/caddy" run --config "$out/Amazon" --adapter caddyfile >"$out/amazon.log" 2>&1 &
 amazon_pid=$!
 "$out/caddy" run --config "$out/Caddyfile" --adapter caddyfile >"$out/caddy.log" 2>&1 &
 caddy_pid=$!

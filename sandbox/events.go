@@ -9,8 +9,11 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tidwall/gjson"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
@@ -65,7 +68,10 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, a api) {
 		recs[i] = judge(ev, i, a, now)
 	}
 	s.record(recs)
-	writeJSON(w, http.StatusMultiStatus, answer(recs, a))
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusMultiStatus)
+	_, _ = w.Write(answer(recs, a))
 }
 
 // readCall checks the call and returns its events.
@@ -127,23 +133,31 @@ func checkHeader(r *http.Request, name, want string) *callError {
 	return nil
 }
 
-// decodeBatch reads the list of events of a call body.
+// decodeBatch reads the list of events of a call body. The body is checked
+// once as a whole; the events are slices of it.
 func decodeBatch(raw []byte, a api) ([]json.RawMessage, *callError) {
-	var body map[string]json.RawMessage
-	if err := decodeOne(raw, &body); err != nil {
+	if !json.Valid(raw) || !gjson.ParseBytes(raw).IsObject() {
+		var body map[string]json.RawMessage
+		err := decodeOne(raw, &body)
+		if err == nil {
+			err = errors.New("it is " + gjson.ParseBytes(raw).Type.String())
+		}
 		return nil, refuse(http.StatusBadRequest, "the body is not a JSON object: "+err.Error())
 	}
 	if a == apiV1 {
-		var method string
-		if json.Unmarshal(body["ingestionMethod"], &method) != nil || method != ingestionServerToServer {
+		if m := gjson.GetBytes(raw, "ingestionMethod"); m.Type != gjson.String || m.Str != ingestionServerToServer {
 			return nil, refuse(http.StatusBadRequest, `ingestionMethod must be "SERVER_TO_SERVER"`)
 		}
 	}
-	list, present := body[a.listField]
-	var events []json.RawMessage
-	if !present || json.Unmarshal(list, &events) != nil {
+	list := gjson.GetBytes(raw, gjson.Escape(a.listField))
+	if !list.IsArray() {
 		return nil, refuse(http.StatusBadRequest, a.listField+" is required and must be an array of events")
 	}
+	var events []json.RawMessage
+	list.ForEach(func(_, ev gjson.Result) bool {
+		events = append(events, json.RawMessage(ev.Raw))
+		return true
+	})
 	if len(events) < 1 || len(events) > amazon.MaxBatch {
 		return nil, refuse(http.StatusBadRequest, fmt.Sprintf("%s holds %d events; 1 to %d are allowed", a.listField, len(events), amazon.MaxBatch))
 	}
@@ -186,23 +200,47 @@ func judge(raw json.RawMessage, i int, a api, now time.Time) Received {
 	return rec
 }
 
-// answer builds Amazon's 207 body for the batch.
-func answer(recs []Received, a api) map[string]any {
-	success, failure := []any{}, []any{}
+// answer builds Amazon's 207 body for the batch. Accepted v2 events are
+// echoed as they came (valid JSON: the whole body was checked).
+func answer(recs []Received, a api) []byte {
+	out := []byte(`{"success":[`)
+	first := true
 	for _, r := range recs {
-		idx := r.Index + a.indexBase
-		switch {
-		case r.Accepted && a == apiV1:
-			success = append(success, map[string]any{"index": idx, "message": "Success"})
-		case r.Accepted:
-			success = append(success, map[string]any{"index": idx, "event": r.Event})
-		case a == apiV1:
-			failure = append(failure, map[string]any{"index": idx, "httpStatusCode": "400", "subErrors": subErrors(r.Errors)})
-		default:
-			failure = append(failure, map[string]any{"index": idx, "errors": r.Errors})
+		if !r.Accepted {
+			continue
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		out = append(out, `{"index":`...)
+		out = strconv.AppendInt(out, int64(r.Index+a.indexBase), 10)
+		if a == apiV1 {
+			out = append(out, `,"message":"Success"}`...)
+		} else {
+			out = append(out, `,"event":`...)
+			out = append(out, r.Event...)
+			out = append(out, '}')
 		}
 	}
-	return map[string]any{"success": success, "error": failure}
+	out = append(out, `],"error":[`...)
+	first = true
+	for _, r := range recs {
+		if r.Accepted {
+			continue
+		}
+		if !first {
+			out = append(out, ',')
+		}
+		first = false
+		var failure any = map[string]any{"index": r.Index + a.indexBase, "errors": r.Errors}
+		if a == apiV1 {
+			failure = map[string]any{"index": r.Index + a.indexBase, "httpStatusCode": "400", "subErrors": subErrors(r.Errors)}
+		}
+		b, _ := json.Marshal(failure)
+		out = append(out, b...)
+	}
+	return append(out, "]}\n"...)
 }
 
 // subErrors words errors the v1 way; v1 has no field location, so the
