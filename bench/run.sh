@@ -15,12 +15,12 @@
 # load saturates it takes only what the site leaves idle, and catches up
 # after each case.
 #
-#   bash bench/run.sh [seconds per case, default 10] [connections, default 32] [rounds, default 3]
+#   bash bench/run.sh [seconds per case, default 10] [connections, default 32] [rounds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
-rounds=${3:-3}
+rounds=${3:-5}
 out=bench/out
 mkdir -p "$out"
 rm -rf "$out/spool-"*
@@ -161,16 +161,21 @@ settle() {
 }
 
 echo "warming up…"
-wrk -t2 -c"$conns" -d2s -s "$out/checkout.lua" "http://127.0.0.1:$A/checkout" >/dev/null
-# Rounds of (a)…(e): each case is compared with the (a) of its own round,
-# and the table shows the median over the rounds, so a slow spell of the
-# machine does not land on one case only.
+wrk -t2 -c"$conns" -d5s -s "$out/checkout.lua" "http://127.0.0.1:$A/checkout" >/dev/null
+wrk -t2 -c"$conns" -d5s -s "$out/checkout.lua" "http://127.0.0.1:$E/checkout" >/dev/null
+# Rounds of (a)…(e), every other round in reverse order: each case is
+# compared with the (a) of its own round, and the table shows the median
+# over the rounds, so a slow spell of the machine (runs here vary by ±10 %)
+# does not land on one case only.
 : >"$out/results.txt"
+cases=("a $A /checkout" "b $B /other" "c $C /checkout" "d $D /checkout" "e $E /checkout")
 for round in $(seq 1 "$rounds"); do
 	echo "round $round of $rounds…"
-	for c in "a $A /checkout" "b $B /other" "c $C /checkout" "d $D /checkout" "e $E /checkout"; do
+	order=(0 1 2 3 4)
+	[ $((round % 2)) -eq 0 ] && order=(4 3 2 1 0)
+	for i in "${order[@]}"; do
 		# shellcheck disable=SC2086
-		echo "$round $(run $c)" >>"$out/results.txt"
+		echo "$round $(run ${cases[$i]})" >>"$out/results.txt"
 	done
 done
 
