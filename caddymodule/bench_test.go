@@ -75,11 +75,9 @@ func matchedHandler(b *testing.B) *Handler {
 	h := &Handler{}
 	d := caddyfile.NewTestDispenser(`amazon_capi {
 		endpoint       http://127.0.0.1:1
-		token_url      http://127.0.0.1:1/auth/o2/token
 		account_id     BENCH-go
 		client_id      c
-		client_secret  s
-		refresh_token  r
+		access_token   t
 		spool          ` + b.TempDir() + `
 		event purchase {
 			match {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
@@ -42,6 +43,8 @@ type Event struct {
 	matchers       caddyhttp.MatcherSets
 	mapping        *mapping.Mapping
 	placeholderKey string
+	// matchedTotal is this event's "matched" counter, looked up once.
+	matchedTotal prometheus.Counter
 }
 
 func (ev *Event) provision(ctx caddy.Context, opts mapping.Options) error {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A destination outlives configs; its logs follow the newest config's
@@ -42,5 +43,48 @@ http://127.0.0.1:%d {
 	get()
 	if count(first) != 1 || count(second) != 2 {
 		t.Errorf("dry-run lines: %d in the first config's log, %d in the second's; want 1 and 2", count(first), count(second))
+	}
+}
+
+// Each log line of a destination names it once: a JSON log with the same key
+// twice is one that many log pipelines reject.
+func TestADestinationsLogLinesNameItOnce(t *testing.T) {
+	dir := t.TempDir()
+	site, down := freePort(), freePort()
+	logFile := filepath.Join(dir, "caddy.log")
+	loadCaddy(t, strings.Replace(globals(), "{\n", fmt.Sprintf("{\n\tlog {\n\t\toutput file %s\n\t}\n", logFile), 1)+fmt.Sprintf(`
+http://127.0.0.1:%d {
+	amazon_capi {
+		endpoint       http://127.0.0.1:%d
+		account_id     ONCE
+		client_id      c
+		access_token   t
+		spool          %s
+		flush_interval 10ms
+		event signup {
+			type      SIGN_UP
+			country   US
+			match_key FIP request.remote_ip
+		}
+	}
+	respond "ok"
+}
+`, site, down, dir), "caddyfile")
+	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/", site), nil, false, nil))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		raw, _ := os.ReadFile(logFile)
+		for _, line := range strings.Split(string(raw), "\n") {
+			if strings.Contains(line, "will retry") {
+				if n := strings.Count(line, `"destination":`); n != 1 {
+					t.Fatalf("the destination is named %d times in %s", n, line)
+				}
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no retry line logged; log:\n%s", raw)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

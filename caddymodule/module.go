@@ -76,6 +76,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		if err := ev.provision(ctx, mapping.Options{EU: settings.region == "eu"}); err != nil {
 			return fmt.Errorf("amazon_capi: %w", err)
 		}
+		ev.matchedTotal = theMetrics().events.WithLabelValues(settings.label(), ev.mapping.EventName(), "matched")
 		if settings.region == "eu" && !ev.mapping.MapsExplicitConsent() {
 			h.logger.Warn("Amazon requires a consent signal for EU advertisers; this event maps none (consent_tcf, consent_gpp, amazon_consent_user_data), so only the client IP (consent.geo) is sent",
 				zap.String("event", ev.Name))

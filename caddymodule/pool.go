@@ -92,7 +92,7 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 		BatchSize:     s.batchSize,
 		FlushInterval: s.flushInterval,
 		MaxAge:        amazon.MaxEventAge(s.api),
-		Logger:        logger,
+		Logger:        live, // the forwarder names the destination in each line itself
 		DedupeWindow:  s.dedupeWindow,
 		SpoolMaxBytes: s.spoolMaxBytes,
 		DeadLetter:    d.deadLetter,

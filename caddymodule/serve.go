@@ -46,7 +46,11 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 	repl, _ := view.HTTP.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, ev := range matched {
 		d.counters.matched.Add(1)
-		theMetrics().event(label, ev.mapping.EventName(), "matched")
+		if ev.matchedTotal != nil {
+			ev.matchedTotal.Inc()
+		} else { // an event not provisioned by Handler.Provision (tests)
+			theMetrics().event(label, ev.mapping.EventName(), "matched")
+		}
 		e, err := ev.mapping.Evaluate(view)
 		if err != nil {
 			d.counters.invalid.Add(1)

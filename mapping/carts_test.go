@@ -80,7 +80,7 @@ func TestShopifyEmailAndGA4PrehashedEmailAgree(t *testing.T) {
 	// address: passed through, lowercased, it equals our own hash.
 	ga4 := "973DFE463EC85785F5F95AF5BA3906EEDB2D931C24E69824A89EA65DBA4E813B"
 	got, err := MatchKeyValue("EMAIL", ga4)
-	if err != nil || got != sha256Hex(NormalizeEmail("test@example.com")) {
+	if err != nil || got != referenceSHA256(NormalizeEmail("test@example.com")) {
 		t.Errorf("got %s, %v", got, err)
 	}
 }

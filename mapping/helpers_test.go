@@ -5,7 +5,7 @@ import (
 	"encoding/hex"
 )
 
-func sha256Hex(s string) string {
+func referenceSHA256(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }

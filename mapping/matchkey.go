@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // hashedKeyTypes are the match key types Amazon wants normalized and SHA-256 hashed.
@@ -47,8 +49,7 @@ func MatchKeyValue(keyType, raw string) (string, error) {
 		if keyType == "EMAIL" && !looksLikeEmail(n) {
 			return "", fmt.Errorf("not an email address")
 		}
-		sum := sha256.Sum256([]byte(n))
-		return hex.EncodeToString(sum[:]), nil
+		return sha256Hex(n), nil
 	}
 	switch keyType {
 	case "FIP":
@@ -68,7 +69,7 @@ func MatchKeyValue(keyType, raw string) (string, error) {
 // NormalizeEmail follows Amazon's schema text: trim, lowercase, keep only
 // a-z, 0-9, '.', '@' and '-'. (A '+' is removed too, as the schema says.)
 func NormalizeEmail(s string) string {
-	return keepOnly(strings.ToLower(strings.TrimSpace(s)), func(r rune) bool {
+	return keepLowered(strings.TrimSpace(s), func(r rune) bool {
 		return isLowerAlnum(r) || r == '.' || r == '@' || r == '-'
 	})
 }
@@ -87,17 +88,45 @@ func NormalizePhone(s string) string {
 // NormalizeName lowercases and keeps only a-z and 0-9 (names, address,
 // city, state).
 func NormalizeName(s string) string {
-	return keepOnly(strings.ToLower(s), isLowerAlnum)
+	return keepLowered(s, isLowerAlnum)
 }
 
 // NormalizePostal lowercases and removes whitespace.
 func NormalizePostal(s string) string {
-	return keepOnly(strings.ToLower(s), func(r rune) bool {
+	return keepLowered(s, func(r rune) bool {
 		return r != ' ' && r != '\t' && r != '\n' && r != '\r' && r != '\u00a0'
 	})
 }
 
 func isLowerAlnum(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') }
+
+// keepLowered is keepOnly(strings.ToLower(s), keep) in one pass: each rune
+// is lowercased as strings.ToLower does (unicode.ToLower), then kept or not.
+func keepLowered(s string, keep func(rune) bool) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+		} else {
+			r = unicode.ToLower(r)
+		}
+		if keep(r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// sha256Hex is the lowercase hex SHA-256 of s.
+func sha256Hex(s string) string {
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s))) // read only
+	var out [sha256.Size * 2]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:])
+}
 
 func keepOnly(s string, keep func(rune) bool) string {
 	var b strings.Builder

@@ -91,3 +91,23 @@ func TestMatchKeyValueRejectsBadValuesWithoutQuotingThem(t *testing.T) {
 		}
 	}
 }
+
+// The one-pass normalizations agree with lowercasing first and filtering
+// after, for any input (invalid UTF-8 and non-ASCII letters included).
+func FuzzNormalizeIsLowerThenKeep(f *testing.F) {
+	for _, s := range []string{" Jane.Doe+Shop@Example.COM ", "İSTANBUL", "Ǆemal", "\xff\xfeA", "SW1A 1AA", "Ünïcödé"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		emailKeep := func(r rune) bool { return isLowerAlnum(r) || r == '.' || r == '@' || r == '-' }
+		if got, want := NormalizeEmail(s), keepOnly(strings.ToLower(strings.TrimSpace(s)), emailKeep); got != want {
+			t.Errorf("NormalizeEmail(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := NormalizeName(s), keepOnly(strings.ToLower(s), isLowerAlnum); got != want {
+			t.Errorf("NormalizeName(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := sha256Hex(s), referenceSHA256(s); got != want {
+			t.Errorf("sha256Hex(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
