@@ -11,9 +11,9 @@
 # received against the requests sent.
 #
 # The sandbox stands in for Amazon, whose CPU is not the shop's: it runs in
-# its own process at the lowest CPU priority (nice 19), so on a machine the
-# load saturates it takes only what the site leaves idle, and catches up
-# after each case.
+# its own process under the SCHED_IDLE policy (chrt --idle), so on a machine
+# the load saturates it takes only what the site leaves idle, and catches up
+# after each case. Its CPU per event is printed too.
 #
 #   bash bench/run.sh [seconds per case, default 10] [connections, default 32] [rounds, default 5]
 set -euo pipefail
