@@ -163,24 +163,26 @@ settle() {
 echo "warming up…"
 wrk -t2 -c"$conns" -d5s -s "$out/checkout.lua" "http://127.0.0.1:$A/checkout" >/dev/null
 wrk -t2 -c"$conns" -d5s -s "$out/checkout.lua" "http://127.0.0.1:$E/checkout" >/dev/null
-# Rounds of (a)…(e), every other round in reverse order: each case is
-# compared with the (a) of its own round, and the table shows the median
-# over the rounds, so a slow spell of the machine (runs here vary by ±10 %)
-# does not land on one case only.
+# The machine drifts (the same case varies by ±10 % from one minute to the
+# next), so each case is measured right next to a run of (a), in pairs whose
+# order alternates from round to round, and compared with that run; the
+# table shows medians over the rounds.
 : >"$out/results.txt"
-cases=("a $A /checkout" "b $B /other" "c $C /checkout" "d $D /checkout" "e $E /checkout")
+declare -A target=([a]="$A /checkout" [b]="$B /other" [c]="$C /checkout" [d]="$D /checkout" [e]="$E /checkout")
 for round in $(seq 1 "$rounds"); do
 	echo "round $round of $rounds…"
-	order=(0 1 2 3 4)
-	[ $((round % 2)) -eq 0 ] && order=(4 3 2 1 0)
-	for i in "${order[@]}"; do
-		# shellcheck disable=SC2086
-		echo "$round $(run ${cases[$i]})" >>"$out/results.txt"
+	for x in b c d e; do
+		pair="a $x"
+		[ $((round % 2)) -eq 0 ] && pair="$x a"
+		for c in $pair; do
+			# shellcheck disable=SC2086
+			echo "$round$x $(run $c ${target[$c]})" >>"$out/results.txt"
+		done
 	done
 done
 
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-column() { # case, awk expression over: rps p50 p99 reqs cpu amazon and the round's a_rps a_p99
+column() { # case, awk function of: rps p50 p99 reqs cpu amazon, and those of the (a) run paired with it
 	awk -v c="$1" '
 		{ rps = $3; p50 = ms($4); p99 = ms($5); reqs = $6; cpu = $7; amazon = $8 }
 		$2 == "a" { a_rps[$1] = rps; a_p99[$1] = p99 }
@@ -198,7 +200,7 @@ column() { # case, awk expression over: rps p50 p99 reqs cpu amazon and the roun
 	' "$out/results.txt"
 }
 
-printf '\nmedian of %d rounds of %ss, %d connections\n' "$rounds" "$secs" "$conns"
+printf '\nmedian of %d rounds of %ss runs, %d connections; each ratio against the (a) run next to it\n' "$rounds" "$secs" "$conns"
 printf '%-44s %10s %9s %9s %8s %9s %9s %10s\n' case "req/s" "p50 ms" "p99 ms" "÷ (a)" "p99 ÷ (a)" "site CPU" "Amazon CPU"
 labels=("(a) bare reverse_proxy" "(b) module, request not matched" "(c) module, matched checkout, spool" "(d) as (c), Amazon answers after 2 s" "(e) as (c), Amazon down")
 i=0
