@@ -157,11 +157,22 @@ func (c *Client) post(ctx context.Context, path string, body []byte, n int) (*Re
 		return nil, fmt.Errorf("posting events: %w", err)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	raw, err := readAnswer(resp)
 	if err != nil {
 		return nil, fmt.Errorf("reading Amazon's answer (status %d): %w", resp.StatusCode, err)
 	}
 	return c.parse(resp, raw, n), nil
+}
+
+// readAnswer reads at most maxResponseBytes of the answer, into one buffer
+// when its length is announced (a 207 echoes every accepted event).
+func readAnswer(resp *http.Response) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 {
+		buf.Grow(int(min(n, maxResponseBytes)) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes))
+	return buf.Bytes(), err
 }
 
 func (c *Client) encode(events []json.RawMessage) ([]byte, string, error) {
