@@ -166,12 +166,21 @@ type Stats struct {
 	Spooled int
 }
 
+// pending is an event in the intake: its JSON, encoded by Enqueue while the
+// event is fresh in the caller's cache (and so that the intake holds no
+// reference to the request the event was read from), and its name for the
+// outcome counters.
+type pending struct {
+	event json.RawMessage
+	name  string
+}
+
 // Forwarder owns the delivery of one destination's events.
 type Forwarder struct {
 	cfg    Config
 	sender Sender
 	spool  *Spool
-	intake chan amazon.Event
+	intake chan pending
 	// spooled is signalled (without blocking) after each write to the spool.
 	spooled chan struct{}
 	ctx     context.Context
@@ -180,9 +189,8 @@ type Forwarder struct {
 	// writerDone and senderDone close when the goroutines end.
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
-	// encoded and encodeBuf are the writer's buffers for a group's JSON.
-	encoded   []json.RawMessage
-	encodeBuf []byte
+	// encoded is the writer's list of a group's JSON.
+	encoded []json.RawMessage
 
 	dedupe *dedupe
 	// batch and flushInterval are the live BatchSize and FlushInterval,
@@ -206,7 +214,7 @@ func New(cfg Config, sender Sender, spool *Spool) *Forwarder {
 		cfg:        cfg,
 		sender:     sender,
 		spool:      spool,
-		intake:     make(chan amazon.Event, cfg.QueueSize),
+		intake:     make(chan pending, cfg.QueueSize),
 		spooled:    make(chan struct{}, 1),
 		ctx:        ctx,
 		cancel:     cancel,
@@ -278,7 +286,7 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 		return Deduped
 	}
 	select {
-	case f.intake <- e:
+	case f.intake <- pending{event: e.AppendJSON(make([]byte, 0, 512)), name: e.EventDescription.Name}:
 		f.queued.Add(1)
 		return Queued
 	default:
@@ -355,7 +363,7 @@ func (f *Forwarder) Replay() (int, error) {
 // transaction as are waiting.
 func (f *Forwarder) writeLoop() {
 	defer close(f.writerDone)
-	group := make([]amazon.Event, 0, 1024)
+	group := make([]pending, 0, 1024)
 	for {
 		select {
 		case e := <-f.intake:
@@ -370,7 +378,7 @@ func (f *Forwarder) writeLoop() {
 // drainIntake spools what is still in memory when the forwarder stops,
 // until the stop deadline (which cancels f.ctx); what is left then is
 // counted as dropped and logged.
-func (f *Forwarder) drainIntake(group []amazon.Event) {
+func (f *Forwarder) drainIntake(group []pending) {
 	for {
 		if f.ctx.Err() != nil {
 			if n := len(f.intake); n > 0 {
@@ -392,7 +400,7 @@ func (f *Forwarder) drainIntake(group []amazon.Event) {
 // spoolGroup adds what else arrives within SpoolLinger (or what is
 // waiting, when stopping) to group and writes it all in one transaction:
 // one fsync for many events, and no request ever waits for it.
-func (f *Forwarder) spoolGroup(group []amazon.Event) []amazon.Event {
+func (f *Forwarder) spoolGroup(group []pending) []pending {
 	linger := time.NewTimer(f.cfg.SpoolLinger)
 	defer linger.Stop()
 gather:
@@ -419,7 +427,10 @@ gather:
 	if len(kept) == 0 {
 		return group
 	}
-	f.encoded, f.encodeBuf = encodeAll(kept, f.encoded[:0], f.encodeBuf[:0])
+	f.encoded = f.encoded[:0]
+	for _, p := range kept {
+		f.encoded = append(f.encoded, p.event)
+	}
 	if err := f.spool.Append(f.encoded, time.Now()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
@@ -437,7 +448,7 @@ gather:
 // the spool has room for and drops the rest (the newest events). The first
 // drop logs one warning; the spool draining below 90% logs that it takes
 // events again.
-func (f *Forwarder) fitSpool(group []amazon.Event) []amazon.Event {
+func (f *Forwarder) fitSpool(group []pending) []pending {
 	used, n := f.spool.Bytes(), int64(f.spool.Len())
 	perEvent := int64(512)
 	if n > 0 {
@@ -547,25 +558,14 @@ func (f *Forwarder) sleep(d time.Duration) bool {
 	}
 }
 
-// encodeAll appends each event's JSON to into, all written into buf (which
-// the previous group's JSON may have used: the spool has copied it).
-func encodeAll(events []amazon.Event, into []json.RawMessage, buf []byte) ([]json.RawMessage, []byte) {
-	for i := range events {
-		start := len(buf)
-		buf = events[i].AppendJSON(buf)
-		into = append(into, buf[start:len(buf):len(buf)])
-	}
-	return into, buf
-}
-
 // observe tells OnEvents about events that never reached the spool.
-func (f *Forwarder) observe(events []amazon.Event, outcome string) {
+func (f *Forwarder) observe(events []pending, outcome string) {
 	if f.cfg.OnEvents == nil {
 		return
 	}
 	var t tally
 	for i := range events {
-		t.add(events[i].EventDescription.Name)
+		t.add(events[i].name)
 	}
 	t.report(f.cfg.OnEvents, outcome)
 }

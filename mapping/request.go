@@ -15,7 +15,8 @@ import (
 type Request struct {
 	// HTTP is the request; its Body is not read (see Body).
 	HTTP *http.Request
-	// Body is the teed request body, nil when no mapping reads it.
+	// Body is the teed request body, nil when no mapping reads it. Values
+	// read from it share its memory, so it must not change once captured.
 	Body []byte
 	// BodyTooLarge is set when the body was longer than the tee's limit, so
 	// body paths must not be trusted.
