@@ -166,13 +166,13 @@ type Stats struct {
 	Spooled int
 }
 
-// pending is an event in the intake: its JSON, encoded by Enqueue while the
-// event is fresh in the caller's cache (and so that the intake holds no
-// reference to the request the event was read from), and its name for the
-// outcome counters.
+// pending is an event in the intake: its spool record, encoded by Enqueue
+// while the event is fresh in the caller's cache (and so that the intake
+// holds no reference to the request the event was read from), and its name
+// for the outcome counters.
 type pending struct {
-	event json.RawMessage
-	name  string
+	record []byte
+	name   string
 }
 
 // Forwarder owns the delivery of one destination's events.
@@ -189,8 +189,8 @@ type Forwarder struct {
 	// writerDone and senderDone close when the goroutines end.
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
-	// encoded is the writer's list of a group's JSON.
-	encoded []json.RawMessage
+	// records is the writer's list of a group's spool records.
+	records [][]byte
 
 	dedupe *dedupe
 	// batch and flushInterval are the live BatchSize and FlushInterval,
@@ -286,7 +286,7 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 		return Deduped
 	}
 	select {
-	case f.intake <- pending{event: e.AppendJSON(make([]byte, 0, 512)), name: e.EventDescription.Name}:
+	case f.intake <- pending{record: newRecord(&e), name: e.EventDescription.Name}:
 		f.queued.Add(1)
 		return Queued
 	default:
@@ -427,11 +427,11 @@ gather:
 	if len(kept) == 0 {
 		return group
 	}
-	f.encoded = f.encoded[:0]
+	f.records = f.records[:0]
 	for _, p := range kept {
-		f.encoded = append(f.encoded, p.event)
+		f.records = append(f.records, p.record)
 	}
-	if err := f.spool.Append(f.encoded, time.Now()); err != nil {
+	if err := f.spool.appendRecords(f.records, time.Now()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",

@@ -13,6 +13,8 @@ import (
 
 	"github.com/tidwall/gjson"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
 // Spool is a destination's durable queue: events in arrival order in a
@@ -159,13 +161,27 @@ func (s *Spool) Bytes() int64 { return s.bytes.Load() }
 // Append stores events (their JSON, see amazon.Encode) in one transaction:
 // one fsync for all of them.
 func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
+	return s.appendRecords(storeRecords(now, events), now)
+}
+
+// newRecord returns a stored record's buffer with the event's JSON in it and
+// room for the header, which appendRecords fills: the writer stores what
+// Enqueue encoded without copying it.
+func newRecord(e *amazon.Event) []byte {
+	return e.AppendJSON(make([]byte, storedHeader, storedHeader+512))
+}
+
+// appendRecords stores records made by storeRecords or newRecord, setting
+// their queued time, in one transaction. bbolt keeps each value until the
+// transaction ends: they must not change before appendRecords returns.
+func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
 	var added int64
-	records := storeRecords(now, events)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
 		b.FillPercent = 1 // keys only ever grow: fill each page
 		added = 0
 		for _, v := range records {
+			binary.BigEndian.PutUint64(v, uint64(now.UnixMilli()))
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
@@ -178,7 +194,7 @@ func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
 		return nil
 	})
 	if err == nil {
-		s.count.Add(int64(len(events)))
+		s.count.Add(int64(len(records)))
 		s.bytes.Add(added)
 		s.noteChurn(added)
 	}
