@@ -2,6 +2,8 @@ package mapping
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -36,6 +38,9 @@ type expr struct {
 	// key is the literal text, the placeholder text, the gjson path of a
 	// body root, or the name of a header, cookie, query or form field.
 	key string
+	// sum is set for a body path <array>.#.<field>|@sum with plain parts,
+	// which is evaluated in one pass (see sumPath).
+	sum *sumPath
 }
 
 // String gives the expression back as written.
@@ -106,7 +111,11 @@ func parseExpr(s string) (expr, error) {
 				return expr{}, fmt.Errorf("path %q: request. takes one of %s", s, strings.Join(RequestFields, ", "))
 			}
 		}
-		return expr{root: p.root, key: rest}, nil
+		e := expr{root: p.root, key: rest}
+		if p.root == rootBody || p.root == rootResponseBody {
+			e.sum = parseSumPath(rest)
+		}
+		return e, nil
 	}
 	if strings.HasPrefix(s, "response.") {
 		return expr{}, fmt.Errorf("path %q: response paths are response.status, response.header.<name> and response.body.<path>", s)
@@ -183,4 +192,44 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// sumPath is a body path <array>.#.<field>|@sum whose parts are plain keys
+// and indexes, such as items.#.qty|@sum. gjson would build the array of
+// fields as new JSON and parse it again for @sum; get adds the fields up
+// in one pass over the array, with the same result (a test holds them
+// equal).
+type sumPath struct{ array, field string }
+
+var plainPath = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+
+func parseSumPath(path string) *sumPath {
+	rest, ok := strings.CutSuffix(path, "|@sum")
+	if !ok {
+		return nil
+	}
+	array, field, ok := strings.Cut(rest, ".#.")
+	if !ok || !plainPath.MatchString(array) || !plainPath.MatchString(field) {
+		return nil
+	}
+	return &sumPath{array: array, field: field}
+}
+
+// get is gjson.Get(json, path) for the sum's path.
+func (p *sumPath) get(json string) gjson.Result {
+	var list gjson.Result
+	if gjson.Parse(json).IsObject() {
+		list = gjson.Get(json, p.array)
+	}
+	if !list.IsArray() { // rare: let gjson say what it means
+		return gjson.Get(json, p.array+".#."+p.field+"|@sum")
+	}
+	total := 0.0
+	list.ForEach(func(_, item gjson.Result) bool {
+		if f, ok := number(item.Get(p.field)); ok {
+			total += f
+		}
+		return true
+	})
+	return gjson.Result{Type: gjson.Number, Raw: strconv.FormatFloat(total, 'f', -1, 64), Num: total}
 }

@@ -64,6 +64,9 @@ func (r *Request) lookup(e expr) (gjson.Result, bool) {
 		if r.BodyTooLarge || !r.bodyIsJSON() {
 			return gjson.Result{}, false
 		}
+		if e.sum != nil {
+			return exists(e.sum.get(view(r.Body)))
+		}
 		return exists(gjson.Get(view(r.Body), e.key))
 	case rootForm:
 		if r.BodyTooLarge {
@@ -104,6 +107,9 @@ func (r *Request) lookupResponse(e expr) (gjson.Result, bool) {
 	case rootResponseBody:
 		if !gjson.ValidBytes(r.Response.Body) {
 			return gjson.Result{}, false
+		}
+		if e.sum != nil {
+			return exists(e.sum.get(view(r.Response.Body)))
 		}
 		return exists(gjson.Get(view(r.Response.Body), e.key))
 	}
