@@ -23,11 +23,15 @@ func teeBody(r *http.Request, limit int64) (body []byte, tooLarge bool) {
 	return read, false
 }
 
+// upfront is the most the tee allocates before the bytes arrive: a client
+// announcing a large body and sending nothing must not make it allocate more.
+const upfront = 64 << 10
+
 // readUpTo reads at most max bytes of body. A body whose length is known
-// (and below max) is read into one buffer of that size; one of unknown
-// length grows as it comes. Reaching the end is not an error.
+// (below max and upfront) is read into one buffer of that size; any other
+// grows as it comes. Reaching the end is not an error.
 func readUpTo(body io.Reader, length, max int64) ([]byte, error) {
-	if length > 0 && length < max {
+	if length > 0 && length < max && length <= upfront {
 		buf := make([]byte, length)
 		n, err := io.ReadFull(body, buf)
 		if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -36,7 +40,7 @@ func readUpTo(body io.Reader, length, max int64) ([]byte, error) {
 		return buf[:n], err
 	}
 	var buf bytes.Buffer
-	buf.Grow(int(min(max, 64<<10)))
+	buf.Grow(int(min(max, upfront)))
 	_, err := buf.ReadFrom(io.LimitReader(body, max))
 	return buf.Bytes(), err
 }
