@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -96,4 +98,22 @@ func FuzzTeeBody(f *testing.F) {
 		checkTee(t, body, limit, int64(len(body)))
 		checkTee(t, body, limit, -1)
 	})
+}
+
+// A client that announces a large body and sends a few bytes does not make
+// the tee allocate what it announced.
+func TestTeeDoesNotAllocateWhatTheClientOnlyAnnounces(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range 10 {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"a":1}`))
+		r.ContentLength = 50 << 20
+		if got, tooLarge := teeBody(r, 100<<20); string(got) != `{"a":1}` || tooLarge {
+			t.Fatalf("got %q, tooLarge=%v", got, tooLarge)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 10<<20 {
+		t.Errorf("10 requests announcing 50 MiB each allocated %d MiB", grown>>20)
+	}
 }
