@@ -450,11 +450,7 @@ gather:
 // events again.
 func (f *Forwarder) fitSpool(group []pending) []pending {
 	used, n := f.spool.Bytes(), int64(f.spool.Len())
-	perEvent := int64(512)
-	if n > 0 {
-		perEvent = max(used/n, 1)
-	}
-	room := max((f.cfg.SpoolMaxBytes-used)/perEvent, 0)
+	room := max((f.cfg.SpoolMaxBytes-used)/f.spool.averageRecord(), 0)
 	if room >= int64(len(group)) {
 		if used < f.cfg.SpoolMaxBytes*9/10 && f.full.Swap(false) {
 			f.cfg.Logger.Info("the spool takes events again", zap.String("destination", f.cfg.Destination), zap.Int64("spool_bytes", used))

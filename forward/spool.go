@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -96,22 +95,25 @@ func storeRecords(queued time.Time, events []json.RawMessage) [][]byte {
 	return out
 }
 
-// loadRecord decodes a stored value (which bbolt owns: it is copied). An
-// unreadable one gives a record with no event, which the sender drops.
-func loadRecord(seq uint64, v []byte) Record {
+// loadRecord decodes a stored value, which bbolt owns: the event is copied
+// to the end of arena (one buffer for a whole batch), which is returned. An
+// unreadable value gives a record with no event, which the sender drops.
+func loadRecord(seq uint64, v, arena []byte) (Record, []byte) {
 	r := Record{Seq: seq, size: len(v)}
 	if len(v) > 0 && v[0] == '{' {
 		var old legacyRecord
 		if json.Unmarshal(v, &old) == nil {
 			r.Queued, r.Event = time.UnixMilli(old.Queued), old.Event
 		}
-		return r
+		return r, arena
 	}
 	if len(v) >= storedHeader {
 		r.Queued = time.UnixMilli(int64(binary.BigEndian.Uint64(v)))
-		r.Event = bytes.Clone(v[storedHeader:])
+		start := len(arena)
+		arena = append(arena, v[storedHeader:]...)
+		r.Event = arena[start:len(arena):len(arena)]
 	}
-	return r
+	return r, arena
 }
 
 // OpenSpool opens (or creates) the spool file at path. Only one process may
@@ -157,6 +159,14 @@ func (s *Spool) Len() int { return int(s.count.Load()) }
 
 // Bytes is the encoded size of the spooled events.
 func (s *Spool) Bytes() int64 { return s.bytes.Load() }
+
+// averageRecord is the average stored size of a spooled event.
+func (s *Spool) averageRecord() int64 {
+	if n := s.count.Load(); n > 0 {
+		return max(s.bytes.Load()/n, 1)
+	}
+	return 512
+}
 
 // Append stores events (their JSON, see amazon.Encode) in one transaction:
 // one fsync for all of them.
@@ -204,11 +214,18 @@ func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
 // Oldest returns up to n records, oldest first. A record that cannot be
 // decoded is returned with no event, so the caller can drop it.
 func (s *Spool) Oldest(n int) ([]Record, error) {
-	out := make([]Record, 0, min(n, s.Len()))
+	count := min(n, s.Len())
+	out := make([]Record, 0, count)
+	// One buffer for the batch's events, sized from the spool's average
+	// record; if it fills up, append moves on to a new one and the records
+	// already made keep theirs.
+	arena := make([]byte, 0, int64(count)*s.averageRecord())
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
-			out = append(out, loadRecord(binary.BigEndian.Uint64(k), v))
+			var r Record
+			r, arena = loadRecord(binary.BigEndian.Uint64(k), v, arena)
+			out = append(out, r)
 		}
 		return nil
 	})
