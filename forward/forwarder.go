@@ -8,7 +8,7 @@
 // it, so a crash or restart loses nothing that reached the spool.
 //
 // It knows nothing about Caddy or the mapping language: it moves
-// amazon.Events to a Sender.
+// amazon.Events, encoded once by Enqueue, to a Sender.
 package forward
 
 import (
@@ -422,6 +422,7 @@ gather:
 			break gather
 		}
 	}
+	defer clear(group) // the caller reuses the array; the records must not stay reachable
 	kept := f.fitSpool(group)
 	f.observe(group[len(kept):], "dropped")
 	if len(kept) == 0 {
@@ -437,6 +438,7 @@ gather:
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",
 			zap.String("destination", f.cfg.Destination), zap.Int("events", len(kept)), zap.Error(err))
 	}
+	clear(f.records) // the records are in the spool now: let them go
 	select {
 	case f.spooled <- struct{}{}:
 	default:
