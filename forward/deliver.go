@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
@@ -202,7 +201,7 @@ func (f *Forwarder) deadLetter(letters []Letter) {
 	if f.cfg.OnEvents != nil {
 		var t tally
 		for i := range letters {
-			t.add(gjson.GetBytes(letters[i].Event, "eventDescription.name").String())
+			t.add(eventName(letters[i].Event))
 		}
 		t.report(f.cfg.OnEvents, "dead_lettered")
 	}

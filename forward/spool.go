@@ -57,7 +57,12 @@ type Record struct {
 }
 
 // Name is the event's name in Amazon (eventDescription.name).
-func (r *Record) Name() string { return gjson.GetBytes(r.Event, "eventDescription.name").String() }
+func (r *Record) Name() string { return eventName(r.Event) }
+
+// eventName reads eventDescription.name from an event's JSON.
+func eventName(event json.RawMessage) string {
+	return gjson.GetBytes(event, "eventDescription.name").String()
+}
 
 // ID is the event's eventId.
 func (r *Record) ID() string { return gjson.GetBytes(r.Event, "eventId").String() }
