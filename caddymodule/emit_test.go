@@ -18,7 +18,8 @@ func TestAnInvalidRequestIsLoggedAtDebugWithoutItsValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	core, logs := observer.New(zap.DebugLevel)
-	h := &Handler{Events: []*Event{{Name: "signup", mapping: m}}, logger: zap.New(core), dest: &destination{logger: zap.NewNop()}}
+	ev := &Event{Name: "signup", mapping: m, matchedTotal: theMetrics().events.WithLabelValues("test", "signup", "matched")}
+	h := &Handler{Events: []*Event{ev}, logger: zap.New(core), dest: &destination{logger: zap.NewNop()}}
 	r := httptest.NewRequest(http.MethodPost, "/signup?email=jane.private%40example.com", nil)
 	r.Header.Set("X-Country", "Atlantis")
 	h.emit(h.Events, &mapping.Request{HTTP: r})

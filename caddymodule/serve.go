@@ -46,11 +46,7 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 	repl, _ := view.HTTP.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, ev := range matched {
 		d.counters.matched.Add(1)
-		if ev.matchedTotal != nil {
-			ev.matchedTotal.Inc()
-		} else { // an event not provisioned by Handler.Provision (tests)
-			theMetrics().event(label, ev.mapping.EventName(), "matched")
-		}
+		ev.matchedTotal.Inc()
 		e, err := ev.mapping.Evaluate(view)
 		if err != nil {
 			d.counters.invalid.Add(1)
