@@ -81,10 +81,10 @@ type legacyRecord struct {
 	Event  json.RawMessage `json:"e"`
 }
 
-// storeRecords encodes the records of events queued at the same time into
-// one buffer (bbolt keeps a reference to each value until the transaction
-// ends), and returns each record's slice of it.
-func storeRecords(queued time.Time, events []json.RawMessage) [][]byte {
+// recordsOf lays out the records of events in one buffer (bbolt keeps a
+// reference to each value until the transaction ends), each with room for
+// the header, which appendRecords fills, and returns each record's slice.
+func recordsOf(events []json.RawMessage) [][]byte {
 	size := 0
 	for _, e := range events {
 		size += storedHeader + len(e)
@@ -93,7 +93,7 @@ func storeRecords(queued time.Time, events []json.RawMessage) [][]byte {
 	out := make([][]byte, len(events))
 	for i, e := range events {
 		start := len(buf)
-		buf = binary.BigEndian.AppendUint64(buf, uint64(queued.UnixMilli()))
+		buf = append(buf, make([]byte, storedHeader)...)
 		buf = append(buf, e...)
 		out[i] = buf[start:len(buf):len(buf)]
 	}
@@ -176,7 +176,7 @@ func (s *Spool) averageRecord() int64 {
 // Append stores events (their JSON, see amazon.Encode) in one transaction:
 // one fsync for all of them.
 func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
-	return s.appendRecords(storeRecords(now, events), now)
+	return s.appendRecords(recordsOf(events), now)
 }
 
 // newRecord returns a stored record's buffer with the event's JSON in it and
@@ -186,7 +186,7 @@ func newRecord(e *amazon.Event) []byte {
 	return e.AppendJSON(make([]byte, storedHeader, storedHeader+512))
 }
 
-// appendRecords stores records made by storeRecords or newRecord, setting
+// appendRecords stores records made by recordsOf or newRecord, setting
 // their queued time, in one transaction. bbolt keeps each value until the
 // transaction ends: they must not change before appendRecords returns.
 func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
