@@ -183,6 +183,10 @@ type Forwarder struct {
 	intake chan pending
 	// spooled is signalled (without blocking) after each write to the spool.
 	spooled chan struct{}
+	// hurry is signalled (without blocking) when hurryAt events wait in the
+	// intake, so that the writer does not sit out its linger.
+	hurry   chan struct{}
+	hurryAt int
 	ctx     context.Context
 	cancel  context.CancelFunc
 	stop    chan struct{}
@@ -216,6 +220,8 @@ func New(cfg Config, sender Sender, spool *Spool) *Forwarder {
 		spool:      spool,
 		intake:     make(chan pending, cfg.QueueSize),
 		spooled:    make(chan struct{}, 1),
+		hurry:      make(chan struct{}, 1),
+		hurryAt:    min(maxGroup, max(cfg.QueueSize/2, 1)),
 		ctx:        ctx,
 		cancel:     cancel,
 		stop:       make(chan struct{}),
@@ -288,6 +294,12 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 	select {
 	case f.intake <- pending{record: newRecord(&e), name: e.EventDescription.Name}:
 		f.queued.Add(1)
+		if len(f.intake) >= f.hurryAt {
+			select {
+			case f.hurry <- struct{}{}:
+			default:
+			}
+		}
 		return Queued
 	default:
 		f.dropped.Add(1)
@@ -359,11 +371,14 @@ func (f *Forwarder) Replay() (int, error) {
 	return n, err
 }
 
+// maxGroup is the most events the writer puts in one transaction.
+const maxGroup = 1024
+
 // writeLoop moves events from the intake to the spool, as many per
 // transaction as are waiting.
 func (f *Forwarder) writeLoop() {
 	defer close(f.writerDone)
-	group := make([]pending, 0, 1024)
+	group := make([]pending, 0, maxGroup)
 	for {
 		select {
 		case e := <-f.intake:
@@ -399,26 +414,24 @@ func (f *Forwarder) drainIntake(group []pending) {
 
 // spoolGroup adds what else arrives within SpoolLinger (or what is
 // waiting, when stopping) to group and writes it all in one transaction:
-// one fsync for many events, and no request ever waits for it.
+// one fsync for many events, and no request ever waits for it. While it
+// lingers the writer sleeps rather than waiting on the intake, so that an
+// event handed over does not wake it: one wake-up per transaction, not one
+// per request. It is woken early when the intake fills up (hurry).
 func (f *Forwarder) spoolGroup(group []pending) []pending {
 	linger := time.NewTimer(f.cfg.SpoolLinger)
-	defer linger.Stop()
+	select {
+	case <-linger.C:
+	case <-f.hurry:
+	case <-f.stop:
+	}
+	linger.Stop()
 gather:
 	for len(group) < cap(group) {
 		select {
 		case e := <-f.intake:
 			group = append(group, e)
-		case <-linger.C:
-			break gather
-		case <-f.stop:
-			for len(group) < cap(group) {
-				select {
-				case e := <-f.intake:
-					group = append(group, e)
-				default:
-					break gather
-				}
-			}
+		default:
 			break gather
 		}
 	}
