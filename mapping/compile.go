@@ -31,6 +31,8 @@ type Mapping struct {
 	matchKeys                               []compiledKey
 	custom                                  []compiledCustom
 	readsBody, readsResponse, readsRespBody bool
+	// body holds the plain request body paths, read in one walk.
+	body bodyPaths
 }
 
 type compiledKey struct {
@@ -145,6 +147,20 @@ func (c *compiler) field(name, value string, check func(string) error) expr {
 		}
 	}
 	c.note(e)
+	return c.walked(e)
+}
+
+// walked gives a request body path its slot in the mapping's walk over the
+// body (for a sum, the slot of the array's path).
+func (c *compiler) walked(e expr) expr {
+	if e.root != rootBody {
+		return e
+	}
+	path := e.key
+	if e.sum != nil {
+		path = e.sum.array
+	}
+	e.slot = c.m.body.add(path)
 	return e
 }
 

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/tidwall/gjson"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
@@ -70,13 +69,10 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) {
 		e.EventID = r.EventIDs[m.name]
 	}
 	if e.EventID == "" {
-		e.EventID = uuid.NewString()
+		e.EventID = NewEventID()
 	}
 	return e, nil
 }
-
-// NewEventID returns a fresh, unique event ID.
-func NewEventID() string { return uuid.NewString() }
 
 // DedupeID evaluates only the dedupe ID, so it can be handed to the browser
 // before the event is built. ok is false when the ID is not mapped, comes
@@ -98,6 +94,11 @@ type evaluation struct {
 	m   *Mapping
 	r   *Request
 	err error
+	// body is the request body's kind once walked ('{', '[', or 0 for a
+	// single value); found holds the values of its paths by slot.
+	walked bool
+	body   byte
+	found  [maxBodyPaths]gjson.Result
 }
 
 func (ev *evaluation) fail(field, reason string) {
@@ -110,7 +111,7 @@ func (ev *evaluation) get(field string, e expr, required bool) (gjson.Result, bo
 	if !e.isSet() {
 		return gjson.Result{}, false
 	}
-	v, ok := ev.r.lookup(e)
+	v, ok := ev.lookup(e)
 	if !ok && required {
 		reason := "no value at " + e.String()
 		if ev.r.BodyTooLarge && e.readsBody() {
@@ -119,6 +120,31 @@ func (ev *evaluation) get(field string, e expr, required bool) (gjson.Result, bo
 		ev.fail(field, reason)
 	}
 	return v, ok
+}
+
+// lookup reads a body path found in the walk over the body (walking it on
+// first use) and anything else from the request.
+func (ev *evaluation) lookup(e expr) (gjson.Result, bool) {
+	r := ev.r
+	if e.slot == 0 {
+		return r.lookup(e)
+	}
+	if r.BodyTooLarge || !r.bodyIsJSON() {
+		return gjson.Result{}, false
+	}
+	if !ev.walked {
+		ev.walked = true
+		ev.body = ev.m.body.walk(view(r.Body), ev.found[:])
+	}
+	switch {
+	case ev.body == 0: // a single value: gjson's own reading of the path
+		return r.lookup(e)
+	case e.sum == nil:
+		return exists(ev.found[e.slot-1])
+	case ev.body == '{':
+		return exists(e.sum.over(view(r.Body), ev.found[e.slot-1]))
+	}
+	return exists(e.sum.over(view(r.Body), gjson.Result{}))
 }
 
 func (ev *evaluation) text(field string, e expr, required bool) string {

@@ -41,6 +41,10 @@ type expr struct {
 	// sum is set for a body path <array>.#.<field>|@sum with plain parts,
 	// which is evaluated in one pass (see sumPath).
 	sum *sumPath
+	// slot, for a request body path, is where the mapping's walk over the
+	// body puts its value (the array's, for a sum); 0 when it is read
+	// with gjson.Get on its own (see bodyPaths).
+	slot int
 }
 
 // String gives the expression back as written.
@@ -221,6 +225,12 @@ func (p *sumPath) get(json string) gjson.Result {
 	if gjson.Parse(json).IsObject() {
 		list = gjson.Get(json, p.array)
 	}
+	return p.over(json, list)
+}
+
+// over is get when list, the value at the array's path, is already known
+// (and left empty when json is not an object).
+func (p *sumPath) over(json string, list gjson.Result) gjson.Result {
 	if !list.IsArray() { // rare: let gjson say what it means
 		return gjson.Get(json, p.array+".#."+p.field+"|@sum")
 	}
