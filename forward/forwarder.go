@@ -171,7 +171,7 @@ type Stats struct {
 // holds no reference to the request the event was read from), and its name
 // for the outcome counters.
 type pending struct {
-	record []byte
+	record *[]byte // from newRecord; recycled once stored or dropped
 	name   string
 }
 
@@ -291,8 +291,9 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 		f.deduped.Add(1)
 		return Deduped
 	}
+	record := newRecord(&e)
 	select {
-	case f.intake <- pending{record: newRecord(&e), name: e.EventDescription.Name}:
+	case f.intake <- pending{record: record, name: e.EventDescription.Name}:
 		f.queued.Add(1)
 		if len(f.intake) >= f.hurryAt {
 			select {
@@ -302,6 +303,7 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 		}
 		return Queued
 	default:
+		recycleRecord(record)
 		f.dropped.Add(1)
 		return Dropped
 	}
@@ -435,7 +437,12 @@ gather:
 			break gather
 		}
 	}
-	defer clear(group) // the caller reuses the array; the records must not stay reachable
+	defer func() {
+		for _, p := range group { // stored or dropped: nothing reads them any more
+			recycleRecord(p.record)
+		}
+		clear(group) // the caller reuses the array
+	}()
 	kept := f.fitSpool(group)
 	f.observe(group[len(kept):], "dropped")
 	if len(kept) == 0 {
@@ -443,7 +450,7 @@ gather:
 	}
 	f.records = f.records[:0]
 	for _, p := range kept {
-		f.records = append(f.records, p.record)
+		f.records = append(f.records, *p.record)
 	}
 	if err := f.spool.appendRecords(f.records, time.Now()); err != nil {
 		f.observe(kept, "dropped")
@@ -451,7 +458,7 @@ gather:
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",
 			zap.String("destination", f.cfg.Destination), zap.Int("events", len(kept)), zap.Error(err))
 	}
-	clear(f.records) // the records are in the spool now: let them go
+	clear(f.records)
 	select {
 	case f.spooled <- struct{}{}:
 	default:

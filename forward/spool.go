@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -181,9 +182,34 @@ func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
 
 // newRecord returns a stored record's buffer with the event's JSON in it and
 // room for the header, which appendRecords fills: the writer stores what
-// Enqueue encoded without copying it.
-func newRecord(e *amazon.Event) []byte {
-	return e.AppendJSON(make([]byte, storedHeader, storedHeader+512))
+// Enqueue encoded without copying it, then hands the buffer back
+// (recycleRecord).
+func newRecord(e *amazon.Event) *[]byte {
+	buf := recordBufs.Get().(*[]byte)
+	*buf = e.AppendJSON(append((*buf)[:0], emptyHeader[:]...))
+	return buf
+}
+
+// recordBufs recycles the buffers of newRecord: one per event would be a
+// good part of the garbage the module makes per request.
+var recordBufs = sync.Pool{New: func() any {
+	buf := make([]byte, 0, storedHeader+512)
+	return &buf
+}}
+
+var emptyHeader [storedHeader]byte
+
+// maxPooledRecord is the largest buffer recycleRecord keeps; a rare large
+// event's buffer is left to the garbage collector.
+const maxPooledRecord = 4 << 10
+
+// recycleRecord hands a buffer from newRecord back once nothing reads it:
+// once its transaction has ended (bbolt holds values until then) or once
+// the event was dropped.
+func recycleRecord(buf *[]byte) {
+	if cap(*buf) <= maxPooledRecord {
+		recordBufs.Put(buf)
+	}
 }
 
 // appendRecords stores records made by recordsOf or newRecord, setting
@@ -195,13 +221,16 @@ func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
 		b := tx.Bucket(bucketEvents)
 		b.FillPercent = 1 // keys only ever grow: fill each page
 		added = 0
-		for _, v := range records {
+		keys := make([]byte, 8*len(records)) // one buffer for the keys, which bbolt also holds until the end
+		for i, v := range records {
 			binary.BigEndian.PutUint64(v, uint64(now.UnixMilli()))
 			seq, err := b.NextSequence()
 			if err != nil {
 				return err
 			}
-			if err := b.Put(seqKey(seq), v); err != nil {
+			k := keys[8*i : 8*i+8 : 8*i+8]
+			binary.BigEndian.PutUint64(k, seq)
+			if err := b.Put(k, v); err != nil {
 				return err
 			}
 			added += int64(len(v))
