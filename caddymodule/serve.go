@@ -20,7 +20,7 @@ func (h *Handler) newView(r *http.Request, matched []*Event, arrived time.Time) 
 		view.RemoteIP = ip
 	}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
-		view.Replace = func(s string) string { return repl.ReplaceAll(s, "") }
+		view.Placeholders = repl
 	}
 	for _, ev := range matched {
 		if ev.mapping.ReadsBody() {
@@ -78,10 +78,7 @@ func (h *Handler) handOutEventIDs(w http.ResponseWriter, r *http.Request, matche
 		id, ok := ev.mapping.DedupeID(view)
 		if !ok && !ev.mapping.MapsDedupeID() {
 			id, ok = mapping.NewEventID(), true
-			if view.EventIDs == nil {
-				view.EventIDs = make(map[string]string, len(matched))
-			}
-			view.EventIDs[ev.Name] = id
+			view.FixedIDs = append(view.FixedIDs, mapping.FixedID{Event: ev.Name, ID: id})
 		}
 		if !ok {
 			continue

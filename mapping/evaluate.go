@@ -66,7 +66,7 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) {
 		return amazon.Event{}, ev.err
 	}
 	if e.EventID == "" {
-		e.EventID = r.EventIDs[m.name]
+		e.EventID = r.fixedID(m.name)
 	}
 	if e.EventID == "" {
 		e.EventID = NewEventID()
@@ -185,14 +185,14 @@ func enumName(field string) string {
 func (ev *evaluation) eventTime() string {
 	v, ok := ev.get("timestamp", ev.m.timestamp, false)
 	if !ok {
-		return ev.r.arrived().UTC().Format(TimeFormat)
+		return formatEventTime(ev.r.arrived())
 	}
 	t, err := parseTime(raw(v))
 	if err != nil {
 		ev.fail("timestamp", err.Error())
 		return ""
 	}
-	return t.UTC().Format(TimeFormat)
+	return formatEventTime(t)
 }
 
 func (ev *evaluation) value(conversionType string) *float64 {
@@ -364,7 +364,11 @@ func isFalsy(s string) bool {
 // seconds or milliseconds.
 func parseTime(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if unsigned := strings.TrimLeft(s, "+-"); unsigned != "" && len(s)-len(unsigned) <= 1 && strings.Trim(unsigned, digits) == "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, errors.New("a Unix timestamp out of range")
+		}
 		if n > 1e11 { // milliseconds
 			return time.UnixMilli(n), nil
 		}

@@ -97,7 +97,7 @@ func TestEvaluateReadsFormQueryPlaceholdersAndLiterals(t *testing.T) {
 	}
 	body := "email=a%40b.example&customer%5Bzip%5D=SW1A+1AA"
 	r := httptest.NewRequest(http.MethodPost, "/signup?v=12.345", strings.NewReader(body))
-	req := &Request{HTTP: r, Body: []byte(body), Replace: func(s string) string { return strings.ReplaceAll(s, "{custom.id}", "abc") }}
+	req := &Request{HTTP: r, Body: []byte(body), Placeholders: replacerFunc(func(s string) string { return strings.ReplaceAll(s, "{custom.id}", "abc") })}
 	e, err := mustCompile(t, rule).Evaluate(req)
 	if err != nil {
 		t.Fatal(err)

@@ -9,3 +9,8 @@ func referenceSHA256(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// replacerFunc is a Replacer made of a function.
+type replacerFunc func(string) string
+
+func (f replacerFunc) ReplaceAll(input, _ string) string { return f(input) }

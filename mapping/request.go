@@ -27,16 +27,40 @@ type Request struct {
 	Arrived time.Time
 	// Response is the site's answer, when known.
 	Response *Response
-	// Replace expands Caddy placeholders; nil leaves them empty.
-	Replace func(string) string
-	// EventIDs are event IDs fixed before the event is built, by event
-	// name: used when an event maps no dedupe ID, so the ID handed to the
-	// browser is the one sent to Amazon.
-	EventIDs map[string]string
+	// Placeholders expands Caddy placeholders; nil leaves them empty.
+	Placeholders Replacer
+	// FixedIDs are event IDs fixed before the events are built: used when
+	// an event maps no dedupe ID, so the ID handed to the browser is the
+	// one sent to Amazon.
+	FixedIDs []FixedID
 
 	form      url.Values
 	query     url.Values
 	validBody int8 // 0 unknown, 1 valid JSON, -1 not JSON
+}
+
+// Replacer expands placeholders; *caddy.Replacer is one.
+type Replacer interface {
+	// ReplaceAll replaces every placeholder in input, unknown ones with empty.
+	ReplaceAll(input, empty string) string
+}
+
+// FixedID is the event ID fixed for one event block before it is built.
+type FixedID struct {
+	// Event is the event block's name.
+	Event string
+	// ID is its event ID.
+	ID string
+}
+
+// fixedID returns the ID fixed for the event block called name, if any.
+func (r *Request) fixedID(name string) string {
+	for _, f := range r.FixedIDs {
+		if f.Event == name {
+			return f.ID
+		}
+	}
+	return ""
 }
 
 // Response is the site's answer as far as mappings can read it.
@@ -56,10 +80,10 @@ func (r *Request) lookup(e expr) (gjson.Result, bool) {
 	case rootLiteral:
 		return str(e.key)
 	case rootPlaceholder:
-		if r.Replace == nil {
+		if r.Placeholders == nil {
 			return gjson.Result{}, false
 		}
-		return str(r.Replace(e.key))
+		return str(r.Placeholders.ReplaceAll(e.key, ""))
 	case rootBody:
 		if r.BodyTooLarge || !r.bodyIsJSON() {
 			return gjson.Result{}, false
