@@ -3,11 +3,20 @@
 package forward
 
 import (
+	"strconv"
 	"unsafe"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 )
+
+// initialMmap is how much of the address space bbolt maps at once: room
+// for a full spool at the default spool_max_size, so that a growing spool is
+// not remapped over and over (each remap copies what bbolt holds in memory
+// out of the old mapping). It is address space, not memory: pages count in
+// RSS only once touched, and releaseMapped gives them back. 32-bit systems
+// keep bbolt's default.
+const initialMmap = (1 << 30) * (strconv.IntSize / 64)
 
 // releaseMapped tells the kernel that the process no longer needs the pages
 // of the spool file it has mapped (bbolt reads through mmap). They stay in

@@ -131,7 +131,7 @@ func OpenSpool(path string) (*Spool, error) {
 	// Events are appended in key order and removed from the front, so the
 	// free list is kept in memory (rebuilt at open) rather than rewritten
 	// with every transaction.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmap})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("spool %s is in use by another process; give each Caddy its own spool directory", path)
 	}
