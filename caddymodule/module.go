@@ -127,6 +127,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 func (h *Handler) serveMatched(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, first int) error {
+	if floorHook != nil {
+		return floorHook(h, w, r, next)
+	}
 	arrived := time.Now()
 	matched := make([]*Event, 0, len(h.Events)-first)
 	matched = append(matched, h.Events[first])
