@@ -15,6 +15,7 @@
 #   bash bench/floor.sh [seconds per run, default 3] [pairs, default 10] [layers…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 secs=${1:-3}
 pairs=${2:-10}
 shift $(($# < 2 ? $# : 2))
@@ -22,27 +23,14 @@ layers=${*:-match tee encode spool full}
 out=bench/out/floor
 mkdir -p "$out"
 
-if ! command -v wrk >/dev/null 2>&1; then
-	echo "installing wrk (Debian)…"
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+need_wrk
 go build -tags benchfloor -o "$out/caddy" ./cmd/caddy
 
-free() { for p in $(seq "$1" $(($1 + 3))); do (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 1; done; return 0; }
-base=$((20000 + RANDOM % 20000))
-until free "$base"; do base=$((20000 + RANDOM % 20000)); done
+base=$(free_ports 4)
 A=$base M=$((base + 1)) UP=$((base + 2)) DOWN=$((base + 3))
 
 cat >"$out/Caddyfile" <<CONF
-{
-	admin off
-	persist_config off
-	default_bind 127.0.0.1
-	auto_https off
-	log {
-		level ERROR
-	}
-}
+$(globals off)
 http://127.0.0.1:$UP {
 	respond "ok"
 }
@@ -50,40 +38,12 @@ http://127.0.0.1:$A {
 	reverse_proxy 127.0.0.1:$UP
 }
 http://127.0.0.1:$M {
-	amazon_capi {
-		endpoint       http://127.0.0.1:$DOWN
-		token_url      http://127.0.0.1:$DOWN/auth/o2/token
-		account_id     FLOOR
-		client_id      c
-		client_secret  s
-		refresh_token  r
-		spool          $PWD/$out/spool
-		event purchase {
-			match {
-				method POST
-				path /checkout
-			}
-			type      OFF_AMAZON_PURCHASES
-			value     body.order.total
-			currency  body.order.currency
-			units_sold body.items.#.qty|@sum
-			country   body.shipping.country
-			match_key EMAIL body.customer.email
-			match_key PHONE body.customer.phone
-			match_key FIP   request.remote_ip
-		}
-	}
+$(capi "$DOWN" FLOOR "$PWD/$out/spool")
 	reverse_proxy 127.0.0.1:$UP
 }
 CONF
-pad=$(printf 'x%.0s' $(seq 1 700))
-cat >"$out/checkout.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"order":{"total":"129.95","currency":"USD"},"customer":{"email":"Jane.Doe@example.com","phone":"+1 206 555 0100"},"shipping":{"country":"US"},"items":[{"sku":"A1","qty":2},{"sku":"B2","qty":1}],"note":"$pad"}'
-LUA
+checkout_lua "$out/checkout.lua"
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run() { # port → "rps cpu-µs-per-request"
 	local before
 	before=$(cpu "$pid")
@@ -92,7 +52,6 @@ run() { # port → "rps cpu-µs-per-request"
 		/requests in/ {n = $1} /^Requests\/sec/ {r = $2}
 		END {printf "%s %.1f\n", r, (b - a) / hz * 1e6 / n}' "$out/wrk.txt"
 }
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 printf '%-7s %9s %8s %12s %13s\n' layer "(a) rps" "÷ (a)" "range" "+CPU µs/req"
 for layer in $layers; do

@@ -6,25 +6,17 @@
 #   bash bench/memory.sh [events, default 1000000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 n=${1:-1000000}
 out=bench/out/memory
 rm -rf "$out" && mkdir -p "$out"
-if ! command -v wrk >/dev/null 2>&1; then
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+need_wrk
 go build -o "$out/caddy" ./cmd/caddy
-base=$((20000 + RANDOM % 20000))
+base=$(free_ports 4)
 SITE=$base SB=$((base + 1)) ADMIN=$((base + 2)) SBADMIN=$((base + 3))
 
 cat > "$out/Caddyfile" <<CONF
-{
-	admin 127.0.0.1:$ADMIN
-	persist_config off
-	default_bind 127.0.0.1
-	log {
-		level ERROR
-	}
-}
+$(globals "$ADMIN")
 http://127.0.0.1:$SITE {
 	amazon_capi {
 		endpoint       http://127.0.0.1:$SB
@@ -49,14 +41,7 @@ http://127.0.0.1:$SITE {
 }
 CONF
 cat > "$out/Sandbox" <<CONF
-{
-	admin 127.0.0.1:$SBADMIN
-	persist_config off
-	default_bind 127.0.0.1
-	log {
-		level ERROR
-	}
-}
+$(globals "$SBADMIN")
 http://127.0.0.1:$SB {
 	amazon_capi_sandbox {
 		keep 10

@@ -18,6 +18,7 @@
 #   bash bench/run.sh [seconds per case, default 10] [connections, default 32] [rounds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 secs=${1:-10}
 conns=${2:-32}
 rounds=${3:-5}
@@ -25,57 +26,15 @@ out=bench/out
 mkdir -p "$out"
 rm -rf "$out/spool-"*
 
-if ! command -v wrk >/dev/null 2>&1; then
-	echo "installing wrk (Debian)…"
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
+need_wrk
 go build -o "$out/caddy" ./cmd/caddy
 
-# Ten consecutive loopback ports nobody listens on.
-free() { for p in $(seq "$1" $(($1 + 9))); do (: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 1; done; return 0; }
-base=$((20000 + RANDOM % 20000))
-until free "$base"; do base=$((20000 + RANDOM % 20000)); done
+base=$(free_ports 10)
 A=$base B=$((base + 1)) C=$((base + 2)) D=$((base + 3)) E=$((base + 4))
 UP=$((base + 5)) SB=$((base + 6)) SLOW=$((base + 7)) DOWN=$((base + 8)) ADMIN=$((base + 9))
 
-module() { # endpoint port, spool name
-	cat <<CONF
-	amazon_capi {
-		endpoint       http://127.0.0.1:$1
-		token_url      http://127.0.0.1:$1/auth/o2/token
-		account_id     BENCH-$2
-		client_id      c
-		client_secret  s
-		refresh_token  r
-		spool          $PWD/$out/spool-$2
-		event purchase {
-			match {
-				method POST
-				path /checkout
-			}
-			type      OFF_AMAZON_PURCHASES
-			value     body.order.total
-			currency  body.order.currency
-			units_sold body.items.#.qty|@sum
-			country   body.shipping.country
-			match_key EMAIL body.customer.email
-			match_key PHONE body.customer.phone
-			match_key FIP   request.remote_ip
-		}
-	}
-CONF
-}
-
 cat > "$out/Caddyfile" <<CONF
-{
-	admin 127.0.0.1:$ADMIN
-	persist_config off
-	default_bind 127.0.0.1
-	auto_https off
-	log {
-		level ERROR
-	}
-}
+$(globals "$ADMIN")
 http://127.0.0.1:$UP {
 	respond "ok"
 }
@@ -83,32 +42,24 @@ http://127.0.0.1:$A {
 	reverse_proxy 127.0.0.1:$UP
 }
 http://127.0.0.1:$B {
-$(module $SB b)
+$(capi "$SB" BENCH-b "$PWD/$out/spool-b")
 	reverse_proxy 127.0.0.1:$UP
 }
 http://127.0.0.1:$C {
-$(module $SB c)
+$(capi "$SB" BENCH-c "$PWD/$out/spool-c")
 	reverse_proxy 127.0.0.1:$UP
 }
 http://127.0.0.1:$D {
-$(module $SLOW d)
+$(capi "$SLOW" BENCH-d "$PWD/$out/spool-d")
 	reverse_proxy 127.0.0.1:$UP
 }
 http://127.0.0.1:$E {
-$(module $DOWN e)
+$(capi "$DOWN" BENCH-e "$PWD/$out/spool-e")
 	reverse_proxy 127.0.0.1:$UP
 }
 CONF
 cat > "$out/Amazon" <<CONF
-{
-	admin off
-	persist_config off
-	default_bind 127.0.0.1
-	auto_https off
-	log {
-		level ERROR
-	}
-}
+$(globals off)
 http://127.0.0.1:$SB {
 	amazon_capi_sandbox {
 		keep 10
@@ -129,15 +80,8 @@ caddy_pid=$!
 trap 'kill $caddy_pid $amazon_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$A/" && curl -fs -o /dev/null "http://127.0.0.1:$SB/sandbox/events" && break; sleep 0.1; done
 
-# A 1 KiB checkout, as a single-page shop posts it.
-pad=$(printf 'x%.0s' $(seq 1 700))
-cat > "$out/checkout.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"order":{"total":"129.95","currency":"USD"},"customer":{"email":"Jane.Doe@example.com","phone":"+1 206 555 0100"},"shipping":{"country":"US"},"items":[{"sku":"A1","qty":2},{"sku":"B2","qty":1}],"note":"$pad"}'
-LUA
+checkout_lua "$out/checkout.lua"
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 run() { # name port path
 	local url="http://127.0.0.1:$2$3" before amazon_before
 	before=$(cpu "$caddy_pid") amazon_before=$(cpu "$amazon_pid")
@@ -181,7 +125,6 @@ for round in $(seq 1 "$rounds"); do
 	done
 done
 
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 column() { # case, awk function of: rps p50 p99 reqs cpu amazon, and those of the (a) run paired with it
 	awk -v c="$1" '
 		{ rps = $3; p50 = ms($4); p99 = ms($5); reqs = $6; cpu = $7; amazon = $8 }
