@@ -67,7 +67,8 @@ func BenchmarkServeHTTPUnmatched(b *testing.B) {
 	}
 }
 
-// matchedHandler is the handler of bench/run.sh's case (e): a checkout
+// matchedHandler is the handler of bench/run.sh's case (e) (the rule is
+// bench/lib.sh's capi block, which a Go test cannot source): a checkout
 // event with three match keys, a spool, and an Amazon that is down.
 func matchedHandler(b *testing.B) *Handler {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: b.Context()})
@@ -104,7 +105,7 @@ func matchedHandler(b *testing.B) *Handler {
 	return h
 }
 
-// The 1 KiB checkout of bench/run.sh.
+// The 1 KiB checkout of bench/lib.sh (checkout_lua).
 var benchCheckout = `{"order":{"total":"129.95","currency":"USD"},"customer":{"email":"Jane.Doe@example.com","phone":"+1 206 555 0100"},"shipping":{"country":"US"},"items":[{"sku":"A1","qty":2},{"sku":"B2","qty":1}],"note":"` + strings.Repeat("x", 700) + `"}`
 
 // BenchmarkServeHTTPCheckout is what a matched checkout costs: the body
