@@ -421,13 +421,15 @@ func (f *Forwarder) drainIntake(group []pending) {
 // event handed over does not wake it: one wake-up per transaction, not one
 // per request. It is woken early when the intake fills up (hurry).
 func (f *Forwarder) spoolGroup(group []pending) []pending {
-	linger := time.NewTimer(f.cfg.SpoolLinger)
-	select {
-	case <-linger.C:
-	case <-f.hurry:
-	case <-f.stop:
+	if len(group)+len(f.intake) < cap(group) { // a backlog fills a transaction now: no lingering
+		linger := time.NewTimer(f.cfg.SpoolLinger)
+		select {
+		case <-linger.C:
+		case <-f.hurry:
+		case <-f.stop:
+		}
+		linger.Stop()
 	}
-	linger.Stop()
 gather:
 	for len(group) < cap(group) {
 		select {

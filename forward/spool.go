@@ -138,6 +138,9 @@ func OpenSpool(path string) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening spool %s: %w", path, err)
 	}
+	// With the large initial mapping, bbolt would grow the file in steps of
+	// its default 16 MiB (sparse, but that is what ls and quotas see).
+	db.AllocSize = 1 << 20
 	s := &Spool{db: db, path: path}
 	err = db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketEvents)
@@ -221,7 +224,7 @@ func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
 		b := tx.Bucket(bucketEvents)
 		b.FillPercent = 1 // keys only ever grow: fill each page
 		added = 0
-		keys := make([]byte, 8*len(records)) // one buffer for the keys, which bbolt also holds until the end
+		keys := make([]byte, 8*len(records)) // one allocation for all the keys (bbolt copies each)
 		for i, v := range records {
 			binary.BigEndian.PutUint64(v, uint64(now.UnixMilli()))
 			seq, err := b.NextSequence()
