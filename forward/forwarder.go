@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -190,6 +191,12 @@ type Forwarder struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	stop    chan struct{}
+	// stopping is set by Stop before it closes stop; entering counts the
+	// Enqueue calls past their check of it that have not yet handed their
+	// event over. The writer's last drain waits for entering to be zero, so
+	// an event Enqueue reports as Queued is never left behind in the intake.
+	stopping atomic.Bool
+	entering atomic.Int64
 	// writerDone and senderDone close when the goroutines end.
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
@@ -282,10 +289,10 @@ func (f *Forwarder) Enqueue(e amazon.Event) Outcome { return f.enqueue(e, true) 
 func (f *Forwarder) EnqueueFresh(e amazon.Event) Outcome { return f.enqueue(e, false) }
 
 func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
-	select {
-	case <-f.stop:
+	f.entering.Add(1)
+	defer f.entering.Add(-1)
+	if f.stopping.Load() {
 		return Stopped
-	default:
 	}
 	if dedupe && !f.dedupe.first(e.EventID, time.Now()) {
 		f.deduped.Add(1)
@@ -333,6 +340,7 @@ func (f *Forwarder) Stats() Stats {
 // be called more than once; Enqueue after Stop keeps nothing and never panics.
 func (f *Forwarder) Stop(ctx context.Context) {
 	f.once.Do(func() {
+		f.stopping.Store(true)
 		close(f.stop)
 		go func() {
 			select {
@@ -386,6 +394,9 @@ func (f *Forwarder) writeLoop() {
 		case e := <-f.intake:
 			group = f.spoolGroup(append(group[:0], e))
 		case <-f.stop:
+			for f.entering.Load() != 0 { // an Enqueue that saw no stop yet is about to hand its event over
+				runtime.Gosched()
+			}
 			f.drainIntake(group)
 			return
 		}

@@ -430,3 +430,49 @@ func TestStopWritesInMemoryEventsToTheSpoolWithinItsDeadline(t *testing.T) {
 		t.Errorf("after a late Stop: %d spooled + %d dropped, want 5000 accounted for", st.Spooled, st.Dropped)
 	}
 }
+
+// An event Enqueue reports as Queued is kept, even when Stop runs at the
+// same moment: either it reaches the spool, or Enqueue says Stopped (and
+// the caller hands it to the next forwarder).
+func TestAnEventQueuedWhileTheForwarderStopsIsSpooled(t *testing.T) {
+	down := newFake(func(int, []amazon.Event) (*amazon.Result, error) { return &amazon.Result{Status: 503}, nil })
+	for round := 0; round < 100; round++ {
+		dir := t.TempDir()
+		f := New(Config{BatchSize: 500, FlushInterval: time.Hour, MaxBackoff: time.Hour, QueueSize: 1024}, down, openSpool(t, dir))
+		var queued sync.WaitGroup
+		counts := make([]int, 4)
+		started := make(chan struct{}, len(counts))
+		for w := range counts {
+			queued.Add(1)
+			go func() {
+				defer queued.Done()
+				for i := 0; ; i++ {
+					switch f.EnqueueFresh(event(w*1_000_000 + i)) {
+					case Queued:
+						counts[w]++
+					case Stopped:
+						return
+					}
+					if i == 10 {
+						started <- struct{}{}
+					}
+				}
+			}()
+		}
+		for range counts {
+			<-started
+		}
+		f.Stop(context.Background())
+		queued.Wait()
+		want := 0
+		for _, n := range counts {
+			want += n
+		}
+		s := openSpool(t, dir)
+		got := s.Len()
+		s.Close()
+		if got != want { // a full intake drops (and says so); that is not checked here
+			t.Fatalf("round %d: Enqueue queued %d events, the spool holds %d", round, want, got)
+		}
+	}
+}
