@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -131,7 +132,14 @@ func OpenSpool(path string) (*Spool, error) {
 	// Events are appended in key order and removed from the front, so the
 	// free list is kept in memory (rebuilt at open) rather than rewritten
 	// with every transaction.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmap})
+	options := &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, InitialMmapSize: initialMmap}
+	db, err := bolt.Open(path, 0o600, options)
+	if errors.Is(err, syscall.ENOMEM) {
+		// The address space is limited (ulimit -v): map only what the
+		// file needs, as bbolt does by default, and remap as it grows.
+		options.InitialMmapSize = 0
+		db, err = bolt.Open(path, 0o600, options)
+	}
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("spool %s is in use by another process; give each Caddy its own spool directory", path)
 	}
