@@ -28,3 +28,24 @@ func BenchmarkHashEmail(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDedupeIDThenEvaluate is what the handler does for an event with
+// a body dedupe_id: the ID is read first (to hand it out with the
+// request), then the event is built.
+func BenchmarkDedupeIDThenEvaluate(b *testing.B) {
+	m, err := Compile("purchase", checkoutRule())
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := checkoutRequest(checkoutJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := *req
+		if _, ok := m.DedupeID(&r); !ok {
+			b.Fatal("no dedupe ID")
+		}
+		if _, err := m.Evaluate(&r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

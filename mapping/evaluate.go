@@ -81,7 +81,10 @@ func (m *Mapping) DedupeID(r *Request) (id string, ok bool) {
 	if !m.dedupeID.isSet() || m.dedupeID.readsReply() {
 		return "", false
 	}
-	ev := evaluation{m: m, r: r}
+	// Marked as walked with no kind, a body path is read on its own with
+	// gjson, which stops at the value, rather than by the walk that
+	// gathers all of the mapping's paths (Evaluate does that later).
+	ev := evaluation{m: m, r: r, walked: true}
 	id = ev.text("dedupe_id", m.dedupeID, false)
 	return id, id != "" && ev.err == nil
 }

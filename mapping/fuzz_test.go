@@ -30,6 +30,7 @@ func FuzzEvaluate(f *testing.F) {
 		r.Header["Cf-Ipcountry"] = []string{country}
 		r.Header["Sec-Gpc"] = []string{gpc}
 		req := &Request{HTTP: r, Body: body, RemoteIP: "203.0.113.7"}
+		id, idOK := m.DedupeID(req)
 		e, err := m.Evaluate(req)
 		if err != nil {
 			var inv *InvalidError
@@ -37,6 +38,9 @@ func FuzzEvaluate(f *testing.F) {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return
+		}
+		if idOK && id != e.EventID { // DedupeID reads the path alone, Evaluate in its walk
+			t.Fatalf("DedupeID %q, the event's ID %q", id, e.EventID)
 		}
 		for _, k := range e.MatchKeys {
 			if IsHashedKeyType(k.Type) && !isSHA256Hex(k.Values[0]) {
