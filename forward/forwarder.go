@@ -197,6 +197,11 @@ type Forwarder struct {
 	// an event Enqueue reports as Queued is never left behind in the intake.
 	stopping atomic.Bool
 	entering atomic.Int64
+	// inMemory counts queued events not yet written to the spool (or
+	// dropped): in the intake or in the writer's hands. It is raised before
+	// an event enters the intake and lowered after its transaction, so
+	// QueueDepth may count an event twice for a moment but never misses one.
+	inMemory atomic.Int64
 	// writerDone and senderDone close when the goroutines end.
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
@@ -289,6 +294,9 @@ func (f *Forwarder) Enqueue(e amazon.Event) Outcome { return f.enqueue(e, true) 
 func (f *Forwarder) EnqueueFresh(e amazon.Event) Outcome { return f.enqueue(e, false) }
 
 func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
+	if f.stopping.Load() { // checked before entering too, so that calls after Stop cannot hold the writer up
+		return Stopped
+	}
 	f.entering.Add(1)
 	defer f.entering.Add(-1)
 	if f.stopping.Load() {
@@ -299,6 +307,7 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 		return Deduped
 	}
 	record := newRecord(&e)
+	f.inMemory.Add(1)
 	select {
 	case f.intake <- pending{record: record, name: e.EventDescription.Name}:
 		f.queued.Add(1)
@@ -310,6 +319,7 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 		}
 		return Queued
 	default:
+		f.inMemory.Add(-1)
 		recycleRecord(record)
 		f.dropped.Add(1)
 		return Dropped
@@ -318,6 +328,7 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 
 // Stats returns the counters so far.
 func (f *Forwarder) Stats() Stats {
+	inMemory := int(f.inMemory.Load()) // before the spool: an event moves from one to the other
 	spooled := f.spool.Len()
 	var oldest time.Time
 	if recs, err := f.spool.Oldest(1); err == nil && len(recs) > 0 {
@@ -329,7 +340,7 @@ func (f *Forwarder) Stats() Stats {
 		Oldest: oldest, LastSuccess: f.lastSuccess, LastError: f.lastError, LastErrorAt: f.lastErrorAt,
 		Queued: f.queued.Load(), Dropped: f.dropped.Load(), Sent: f.sent.Load(),
 		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
-		QueueDepth: len(f.intake) + spooled, Spooled: spooled,
+		QueueDepth: inMemory + spooled, Spooled: spooled,
 		Deduped: f.deduped.Load(), SpoolBytes: f.spool.Bytes(), Panics: f.panics.Load(),
 	}
 }
@@ -394,7 +405,7 @@ func (f *Forwarder) writeLoop() {
 		case e := <-f.intake:
 			group = f.spoolGroup(append(group[:0], e))
 		case <-f.stop:
-			for f.entering.Load() != 0 { // an Enqueue that saw no stop yet is about to hand its event over
+			for f.entering.Load() != 0 && f.ctx.Err() == nil { // an Enqueue that saw no stop yet is about to hand its event over
 				runtime.Gosched()
 			}
 			f.drainIntake(group)
@@ -410,6 +421,7 @@ func (f *Forwarder) drainIntake(group []pending) {
 	for {
 		if f.ctx.Err() != nil {
 			if n := len(f.intake); n > 0 {
+				f.inMemory.Add(-int64(n))
 				f.dropped.Add(uint64(n))
 				f.cfg.Logger.Error("the stop deadline passed before every in-memory event was spooled",
 					zap.String("destination", f.cfg.Destination), zap.Int("lost", n))
@@ -454,6 +466,7 @@ gather:
 		for _, p := range group { // stored or dropped: nothing reads them any more
 			recycleRecord(p.record)
 		}
+		f.inMemory.Add(-int64(len(group)))
 		clear(group) // the caller reuses the array
 	}()
 	kept := f.fitSpool(group)

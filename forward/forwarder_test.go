@@ -476,3 +476,28 @@ func TestAnEventQueuedWhileTheForwarderStopsIsSpooled(t *testing.T) {
 		}
 	}
 }
+
+// QueueDepth counts an event the writer has taken from the intake and is
+// holding while it gathers a transaction: a caller waiting for an empty
+// forwarder must not see zero before the event is stored.
+func TestQueueDepthCountsEventsTheWriterHolds(t *testing.T) {
+	down := newFake(func(int, []amazon.Event) (*amazon.Result, error) { return &amazon.Result{Status: 503}, nil })
+	f := New(Config{BatchSize: 500, FlushInterval: time.Hour, MaxBackoff: time.Hour, SpoolLinger: time.Hour}, down, openSpool(t, t.TempDir()))
+	if f.EnqueueFresh(event(1)) != Queued {
+		t.Fatal("not queued")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(f.intake) > 0 { // the writer takes it, then lingers for an hour
+		if time.Now().After(deadline) {
+			t.Fatal("the writer never took the event")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if st := f.Stats(); st.QueueDepth != 1 || st.Spooled != 0 {
+		t.Errorf("while the writer holds the event: QueueDepth %d, Spooled %d; want 1 and 0", st.QueueDepth, st.Spooled)
+	}
+	f.Stop(context.Background())
+	if st := f.Stats(); st.QueueDepth != 1 || st.Spooled != 1 {
+		t.Errorf("after Stop: QueueDepth %d, Spooled %d; want 1 and 1", st.QueueDepth, st.Spooled)
+	}
+}
