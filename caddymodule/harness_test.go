@@ -28,14 +28,29 @@ import (
 // time (no t.Parallel), on ports picked free.
 var adminPort = freePort()
 
+// freePort returns a loopback port that was free a moment ago and that it
+// has not returned before.
 func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
+	givenPortsMu.Lock()
+	defer givenPortsMu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !givenPorts[port] { // the kernel may hand a closed port out again: never twice to one config
+			givenPorts[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
+
+var (
+	givenPortsMu sync.Mutex
+	givenPorts   = map[int]bool{}
+)
 
 // loadCaddy loads a config (Caddyfile or JSON) into the in-process Caddy.
 // Global options set the admin port; the config is replaced by an empty one

@@ -19,14 +19,30 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/sandbox"
 )
 
+// freePort returns a loopback port that was free a moment ago and that it
+// has not returned before: the kernel may hand a closed port out again, and
+// one config must not get the same port twice.
 func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	givenPortsMu.Lock()
+	defer givenPortsMu.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !givenPorts[port] {
+			givenPorts[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
+
+var (
+	givenPortsMu sync.Mutex
+	givenPorts   = map[int]bool{}
+)
 
 // buildCaddy builds this command into a temporary directory.
 func buildCaddy(t *testing.T) string {
