@@ -13,7 +13,7 @@ import (
 func adminGet(t *testing.T, method, path string, out any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, fmt.Sprintf("http://localhost:%d%s", adminPort, path), nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := adminClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

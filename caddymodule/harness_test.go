@@ -69,13 +69,18 @@ func loadCaddy(t *testing.T, config, adapter string) *caddytest.Tester {
 	}
 	t.Cleanup(func() {
 		empty := fmt.Sprintf(`{"admin":{"listen":"localhost:%d","config":{"persist":false}}}`, adminPort)
-		resp, err := http.Post(fmt.Sprintf("http://localhost:%d/load", adminPort), "application/json", strings.NewReader(empty))
+		resp, err := adminClient.Post(fmt.Sprintf("http://localhost:%d/load", adminPort), "application/json", strings.NewReader(empty))
 		if err == nil {
 			resp.Body.Close()
 		}
 	})
 	return tester
 }
+
+// adminClient talks to Caddy's admin endpoint on a new connection each
+// time: loading a config restarts that endpoint, so a kept-alive connection
+// may be closed just as a request goes out on it (the client then sees EOF).
+var adminClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
 // globals is the Caddyfile global options block every test config starts with.
 func globals() string {

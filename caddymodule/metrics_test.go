@@ -3,7 +3,6 @@ package caddymodule
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,7 +12,7 @@ import (
 
 func scrape(t *testing.T) string {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("http://localhost:%d/metrics", adminPort))
+	resp, err := adminClient.Get(fmt.Sprintf("http://localhost:%d/metrics", adminPort))
 	if err != nil {
 		t.Fatal(err)
 	}

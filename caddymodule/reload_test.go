@@ -57,7 +57,7 @@ http://127.0.0.1:%[2]d {
 
 func postConfig(t *testing.T, cfg string) {
 	t.Helper()
-	resp, err := http.Post(fmt.Sprintf("http://localhost:%d/load", adminPort), "text/caddyfile", strings.NewReader(cfg))
+	resp, err := adminClient.Post(fmt.Sprintf("http://localhost:%d/load", adminPort), "text/caddyfile", strings.NewReader(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
