@@ -498,19 +498,24 @@ gather:
 // events again.
 func (f *Forwarder) fitSpool(group []pending) []pending {
 	used, n := f.spool.Bytes(), int64(f.spool.Len())
-	room := max((f.cfg.SpoolMaxBytes-used)/f.spool.averageRecord(), 0)
-	if room >= int64(len(group)) {
+	fit, total := 0, used
+	for ; fit < len(group); fit++ { // by each record's own size: an estimate would cut early, then "take events again"
+		if total += int64(len(*group[fit].record)); total > f.cfg.SpoolMaxBytes {
+			break
+		}
+	}
+	if fit == len(group) {
 		if used < f.cfg.SpoolMaxBytes*9/10 && f.full.Swap(false) {
 			f.cfg.Logger.Info("the spool takes events again", zap.String("destination", f.cfg.Destination), zap.Int64("spool_bytes", used))
 		}
 		return group
 	}
-	f.dropped.Add(uint64(int64(len(group)) - room))
+	f.dropped.Add(uint64(len(group) - fit))
 	if !f.full.Swap(true) {
 		f.cfg.Logger.Warn("the spool is full: new events are dropped until Amazon takes some (raise spool_max_size, or check why sending fails)",
 			zap.String("destination", f.cfg.Destination), zap.Int64("spool_bytes", used), zap.Int64("spooled", n))
 	}
-	return group[:room]
+	return group[:fit]
 }
 
 // sendLoop sends spooled events, oldest first, until stopped.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -499,5 +500,24 @@ func TestQueueDepthCountsEventsTheWriterHolds(t *testing.T) {
 	f.Stop(context.Background())
 	if st := f.Stats(); st.QueueDepth != 1 || st.Spooled != 1 {
 		t.Errorf("after Stop: QueueDepth %d, Spooled %d; want 1 and 1", st.QueueDepth, st.Spooled)
+	}
+}
+
+// The spool never holds more than SpoolMaxBytes, whatever the size of the
+// events: each is measured, not estimated (an estimate of 512 bytes let a
+// first transaction of 2 KB events fill three times the limit).
+func TestTheSpoolNeverHoldsMoreThanItsMaxSize(t *testing.T) {
+	down := newFake(func(int, []amazon.Event) (*amazon.Result, error) { return &amazon.Result{Status: 503}, nil })
+	f := start(t, Config{BatchSize: 500, FlushInterval: time.Hour, MaxBackoff: time.Hour, SpoolMaxBytes: 20 << 10, QueueSize: 64, SpoolLinger: time.Hour}, down, t.TempDir())
+	for i := 0; i < 64; i++ { // half of them wake the writer: its first transaction holds 32 or more
+		e := event(i)
+		e.EventID = fmt.Sprintf("%04d-%s", i, strings.Repeat("x", 2000))
+		if f.Enqueue(e) != Queued {
+			t.Fatalf("event %d not queued", i)
+		}
+	}
+	f.Stop(context.Background()) // the writer stores or drops what it still holds
+	if st := f.Stats(); st.SpoolBytes > 20<<10 || st.Dropped == 0 {
+		t.Errorf("spool holds %d bytes (%d events), %d dropped; want at most %d bytes", st.SpoolBytes, st.Spooled, st.Dropped, 20<<10)
 	}
 }
