@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,10 +78,30 @@ func loadCaddy(t *testing.T, config, adapter string) *caddytest.Tester {
 	return tester
 }
 
-// adminClient talks to Caddy's admin endpoint on a new connection each
-// time: loading a config restarts that endpoint, so a kept-alive connection
-// may be closed just as a request goes out on it (the client then sees EOF).
-var adminClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+// adminClient talks to Caddy's admin endpoint, which every config load
+// replaces: a request that reaches the old endpoint as it stops is cut off
+// (the client sees EOF, in about 1 of 100 reloads under load). It uses a
+// new connection each time and sends such a request again, up to 5 times;
+// the requests the tests send (config loads, reads) may be repeated.
+var adminClient = &http.Client{Transport: retryCutOff{&http.Transport{DisableKeepAlives: true}}}
+
+type retryCutOff struct{ next http.RoundTripper }
+
+func (rt retryCutOff) RoundTrip(req *http.Request) (*http.Response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := rt.next.RoundTrip(req)
+		if err == nil || attempt == 5 || (req.Body != nil && req.GetBody == nil) {
+			return resp, err
+		}
+		again := req.Clone(req.Context())
+		if req.GetBody != nil {
+			if again.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		req = again
+	}
+}
 
 // globals is the Caddyfile global options block every test config starts with.
 func globals() string {
@@ -263,4 +284,34 @@ func sandboxAt(t *testing.T, port int) *sandbox.Server {
 		t.Fatalf("%d sandboxes running, want the one on port %d", len(found), port)
 	}
 	return found[0]
+}
+
+// The admin client sends a request that was cut off again, body and all.
+func TestTheAdminClientSendsACutOffRequestAgain(t *testing.T) {
+	var calls atomic.Int64
+	var bodies []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		if calls.Add(1) == 1 {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close() // as a stopping admin endpoint does
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	resp, err := adminClient.Post(srv.URL+"/load", "text/caddyfile", strings.NewReader("config"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if calls.Load() != 2 || bodies[0] != "config" || bodies[1] != "config" {
+		t.Errorf("%d calls with bodies %q, want 2 with the config each time", calls.Load(), bodies)
+	}
 }
