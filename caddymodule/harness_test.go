@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +20,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddytest"
 
+	"github.com/shopsignal/caddy-amazon-capi/internal/testnet"
 	"github.com/shopsignal/caddy-amazon-capi/sandbox"
 )
 
@@ -29,29 +29,15 @@ import (
 // time (no t.Parallel), on ports picked free.
 var adminPort = freePort()
 
-// freePort returns a loopback port that was free a moment ago and that it
-// has not returned before.
+// freePort returns a loopback port that was free a moment ago and that no
+// other test of this process got (see testnet.FreePort).
 func freePort() int {
-	givenPortsMu.Lock()
-	defer givenPortsMu.Unlock()
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			panic(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if !givenPorts[port] { // the kernel may hand a closed port out again: never twice to one config
-			givenPorts[port] = true
-			return port
-		}
+	port, err := testnet.FreePort()
+	if err != nil {
+		panic(err)
 	}
+	return port
 }
-
-var (
-	givenPortsMu sync.Mutex
-	givenPorts   = map[int]bool{}
-)
 
 // loadCaddy loads a config (Caddyfile or JSON) into the in-process Caddy.
 // Global options set the admin port; the config is replaced by an empty one

@@ -137,9 +137,9 @@ func TestReloadsKeepTheDestinationAndLoseNothing(t *testing.T) {
 
 	// Requests flow while the config is reloaded 100 times, alternating
 	// batch_size between 1 and 500.
-	var next, answered atomic.Int64
+	var next atomic.Int64
 	var answeredMu sync.Mutex
-	var answeredOrders []int
+	var answered []int // the orders whose requests were answered
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for w := 0; w < 4; w++ {
@@ -153,9 +153,8 @@ func TestReloadsKeepTheDestinationAndLoseNothing(t *testing.T) {
 				default:
 				}
 				if order := int(next.Add(1)); get(order) {
-					answered.Add(1)
 					answeredMu.Lock()
-					answeredOrders = append(answeredOrders, order)
+					answered = append(answered, order)
 					answeredMu.Unlock()
 				}
 			}
@@ -177,16 +176,15 @@ func TestReloadsKeepTheDestinationAndLoseNothing(t *testing.T) {
 	// fail may still have reached the site and made an event, so the count
 	// alone proves nothing: each answered order is looked up, and the
 	// forwarder must have nothing left before Amazon starts failing below.
-	received := awaitReceived(t, sandboxServer(t, account), int(answered.Load())+1)
+	awaitReceived(t, sandboxServer(t, account), len(answered)+1)
 	awaitEmptyForwarder(t, first.forwarder)
-	received = sandboxServer(t, account).Received()
 	seen := map[string]bool{}
-	for _, r := range received {
+	for _, r := range sandboxServer(t, account).Received() {
 		seen[r.EventID] = true
 	}
-	t.Logf("%d requests answered during 100 reloads, %d distinct events received", answered.Load(), len(seen))
+	t.Logf("%d requests answered during 100 reloads, %d distinct events received", len(answered), len(seen))
 	missing := 0
-	for _, order := range append(answeredOrders, -1) {
+	for _, order := range append(answered, -1) {
 		if !seen[fmt.Sprintf("O-%d", order)] {
 			missing++
 		}

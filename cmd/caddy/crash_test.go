@@ -16,33 +16,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopsignal/caddy-amazon-capi/internal/testnet"
 	"github.com/shopsignal/caddy-amazon-capi/sandbox"
 )
 
-// freePort returns a loopback port that was free a moment ago and that it
-// has not returned before: the kernel may hand a closed port out again, and
-// one config must not get the same port twice.
+// freePort returns a loopback port that was free a moment ago and that no
+// other test of this process got (see testnet.FreePort).
 func freePort(t *testing.T) int {
-	givenPortsMu.Lock()
-	defer givenPortsMu.Unlock()
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		if !givenPorts[port] {
-			givenPorts[port] = true
-			return port
-		}
+	port, err := testnet.FreePort()
+	if err != nil {
+		t.Fatal(err)
 	}
+	return port
 }
-
-var (
-	givenPortsMu sync.Mutex
-	givenPorts   = map[int]bool{}
-)
 
 // buildCaddy builds this command into a temporary directory.
 func buildCaddy(t *testing.T) string {
