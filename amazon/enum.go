@@ -38,10 +38,67 @@ func (e Enum) Check(v string) error {
 	if e.Has(v) {
 		return nil
 	}
+	if near := e.Nearest(v); near != "" {
+		return fmt.Errorf("%q is not a valid %s; did you mean %s?", v, e.name, near)
+	}
 	allowed := e.list
 	more := ""
 	if len(allowed) > 15 {
 		allowed, more = allowed[:15], fmt.Sprintf(", … (%d in all)", len(e.list))
 	}
 	return fmt.Errorf("%q is not a valid %s; use one of %s%s", v, e.name, strings.Join(allowed, ", "), more)
+}
+
+// Nearest returns the value v was most likely meant to be: the one equal
+// to it but for case, or else the one within two edits of it (ignoring
+// case), if there is exactly one nearest; "" when none is near.
+func (e Enum) Nearest(v string) string {
+	upper := strings.ToUpper(strings.TrimSpace(v))
+	if e.Has(upper) {
+		return upper
+	}
+	best, bestDistance, ties := "", 3, 0
+	for _, candidate := range e.list {
+		d := editDistance(upper, candidate, bestDistance)
+		switch {
+		case d < bestDistance:
+			best, bestDistance, ties = candidate, d, 0
+		case d == bestDistance && best != "":
+			ties++
+		}
+	}
+	if ties > 0 {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, or limit when it is
+// limit or more.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rowMin = min(rowMin, cur[j])
+		}
+		if rowMin >= limit {
+			return limit
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
 }

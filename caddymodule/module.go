@@ -82,10 +82,20 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 				zap.String("event", ev.Name))
 		}
 	}
+	if !settings.dryRun {
+		if err := checkSpoolDir(settings.spoolFile()); err != nil {
+			return fmt.Errorf("amazon_capi: %w", err)
+		}
+	}
+	app, err := appOf(ctx)
+	if err != nil {
+		return fmt.Errorf("amazon_capi: %w", err)
+	}
 	dest, err := acquireDestination(settings, h.logger)
 	if err != nil {
 		return fmt.Errorf("amazon_capi: %w", err)
 	}
+	app.add(dest)
 	h.dest = dest
 	h.maxBody = settings.maxBody
 	h.maxResponseBody = settings.maxResponseBody

@@ -79,15 +79,13 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 	if err := d.update(s); err != nil {
 		return nil, err
 	}
-	spool, err := forward.OpenSpool(s.spoolFile())
-	if err != nil {
-		return nil, err
-	}
-	if n := spool.Len(); n > 0 {
-		logger.Info("sending events left in the spool", zap.Int("events", n), zap.String("spool", spool.Path()))
-	}
+	// The spool is opened when the config starts serving (start), not
+	// here: `caddy validate` provisions the config too, and must neither
+	// create files nor fail beside the Caddy that runs this config.
+	spoolFile := s.spoolFile()
+	open := func() (*forward.Spool, error) { return forward.OpenSpool(spoolFile) }
 	d.deadLetter = forward.OpenDeadLetter(strings.TrimSuffix(s.spoolFile(), ".db") + ".dead.jsonl")
-	d.forwarder = forward.New(forward.Config{
+	d.forwarder = forward.NewDeferred(forward.Config{
 		Destination:   s.label(),
 		BatchSize:     s.batchSize,
 		FlushInterval: s.flushInterval,
@@ -102,8 +100,19 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 				theMetrics().onBatch(s.label(), r.Status, r.Took)
 			}
 		},
-	}, d, spool)
+	}, d, open)
 	return d, nil
+}
+
+// start opens the destination's spool and starts delivery, once; the
+// amazon_capi app calls it when the config that uses the destination
+// starts. Events a request queued before then wait in the forwarder's
+// intake.
+func (d *destination) start() error {
+	if d.forwarder == nil {
+		return nil // dry run: nothing to open
+	}
+	return d.forwarder.Start()
 }
 
 // update builds a new Amazon client when the credentials changed.
@@ -200,19 +209,31 @@ func (d *destination) count(o forward.Outcome, e amazon.Event) {
 
 // handOver keeps an event that a request still served by an old config
 // built after that config's destination stopped: it goes to the live
-// destination with the same key, or, if the destination was removed, to
-// one opened just to spool it (its spool is sent at the next start).
+// destination with the same key, as that destination is (its settings,
+// credentials and logger are the newer config's and stay so), or, if the
+// destination was removed, to one opened just to spool it (its spool is
+// sent at the next start).
 func (d *destination) handOver(e amazon.Event) {
-	live, err := acquireDestination(d.settings, zap.New(*d.logCore.Load()))
+	val, loaded, err := destinations.LoadOrNew(d.key, func() (caddy.Destructor, error) {
+		return newDestination(d.settings, zap.New(*d.logCore.Load()))
+	})
 	if err != nil {
 		d.counters.dropped.Add(1)
 		d.logger.Error("an event built after its destination stopped could not be kept", zap.Error(err))
 		return
 	}
+	live := val.(*destination)
 	defer live.release()
 	if live.forwarder == nil || live == d {
 		d.counters.dropped.Add(1)
 		return
+	}
+	if !loaded { // opened just for this event: nothing else starts it
+		if err := live.start(); err != nil {
+			d.counters.dropped.Add(1)
+			d.logger.Error("an event built after its destination stopped could not be kept", zap.Error(err))
+			return
+		}
 	}
 	live.count(live.forwarder.Enqueue(e), e)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/forward"
@@ -260,4 +261,57 @@ func TestAnEventBuiltAfterItsDestinationStoppedIsKept(t *testing.T) {
 	if len(recs) != 1 || recs[0].ID() != "late-1" {
 		t.Errorf("spool holds %v", recs)
 	}
+}
+
+// TestAHandOverLeavesTheLiveDestinationAsItsConfigSetIt: an event built by
+// a request of an old config, after that config's destination stopped,
+// goes to the live destination of the same key without giving it the old
+// config's batch size, credentials or logger.
+func TestAHandOverLeavesTheLiveDestinationAsItsConfigSetIt(t *testing.T) {
+	spool := t.TempDir()
+	resolve := func(batch int, token string) settings {
+		s, err := (&Destination{Endpoint: "http://127.0.0.1:1", TokenURL: "http://127.0.0.1:1/t", AccountID: "HANDOVER",
+			ClientID: "c", AccessToken: token, Spool: spool, BatchSize: batch}).resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	oldLogs, oldLogger := observedLogger()
+	old, err := acquireDestination(resolve(10, "old-token"), oldLogger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.release() // the old config is gone; a request it served is still running
+
+	newLogs, newLogger := observedLogger()
+	live, err := acquireDestination(resolve(20, "new-token"), newLogger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.release()
+	if err := live.start(); err != nil {
+		t.Fatal(err)
+	}
+	old.enqueue(amazon.Event{EventID: "late-2", EventTime: time.Now().UTC().Format(time.RFC3339), CountryCode: "US"}, false)
+
+	if batch, _ := live.forwarder.Settings(); batch != 20 {
+		t.Errorf("the live destination's batch size is %d after the hand-over, want 20", batch)
+	}
+	if got := live.credentials[3]; got != "new-token" {
+		t.Errorf("the live destination's access token is %q after the hand-over, want the new one", got)
+	}
+	if live.counters.queued.Load() != 1 {
+		t.Errorf("the live destination queued %d events, want 1", live.counters.queued.Load())
+	}
+	live.logger.Info("after the hand-over")
+	if newLogs.FilterMessage("after the hand-over").Len() != 1 || oldLogs.FilterMessage("after the hand-over").Len() != 0 {
+		t.Error("the live destination logs through the old config's logger after the hand-over")
+	}
+}
+
+// observedLogger is a logger whose lines the test can read.
+func observedLogger() (*observer.ObservedLogs, *zap.Logger) {
+	core, logs := observer.New(zap.DebugLevel)
+	return logs, zap.New(core)
 }

@@ -14,6 +14,7 @@ package forward
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -205,6 +206,11 @@ type Forwarder struct {
 	// writerDone and senderDone close when the goroutines end.
 	writerDone, senderDone chan struct{}
 	once                   sync.Once
+	// open opens the spool of a deferred forwarder; started is set once the
+	// spool is open and the goroutines run. lifeMu orders Start and Stop.
+	open    func() (*Spool, error)
+	started atomic.Bool
+	lifeMu  sync.Mutex
 	// records is the writer's list of a group's spool records.
 	records [][]byte
 
@@ -224,12 +230,28 @@ type Forwarder struct {
 // New starts a forwarder that spools into spool and sends through sender
 // until Stop. Events already in the spool are sent first.
 func New(cfg Config, sender Sender, spool *Spool) *Forwarder {
+	f := newForwarder(cfg, sender)
+	f.begin(spool)
+	return f
+}
+
+// NewDeferred returns a forwarder that takes events at once (into its
+// bounded intake, as Enqueue always does) but opens its spool with open and
+// starts writing and sending only when Start is called. A forwarder that
+// is stopped without having started opens nothing, unless events are
+// waiting: then it starts first, so that they reach the spool.
+func NewDeferred(cfg Config, sender Sender, open func() (*Spool, error)) *Forwarder {
+	f := newForwarder(cfg, sender)
+	f.open = open
+	return f
+}
+
+func newForwarder(cfg Config, sender Sender) *Forwarder {
 	cfg.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
 	f := &Forwarder{
 		cfg:        cfg,
 		sender:     sender,
-		spool:      spool,
 		intake:     make(chan pending, cfg.QueueSize),
 		spooled:    make(chan struct{}, 1),
 		hurry:      make(chan struct{}, 1),
@@ -243,10 +265,47 @@ func New(cfg Config, sender Sender, spool *Spool) *Forwarder {
 	}
 	f.batch.Store(int64(cfg.BatchSize))
 	f.flushInterval.Store(int64(cfg.FlushInterval))
-	go f.writeLoop()
-	go f.sendLoop()
 	return f
 }
+
+// begin gives the forwarder its spool and starts its goroutines.
+func (f *Forwarder) begin(spool *Spool) {
+	f.spool = spool
+	f.started.Store(true)
+	go f.writeLoop()
+	go f.sendLoop()
+}
+
+// Start opens the spool of a forwarder made by NewDeferred and starts
+// writing and sending. It does nothing if the forwarder has started
+// already; after Stop it returns an error.
+func (f *Forwarder) Start() error {
+	f.lifeMu.Lock()
+	defer f.lifeMu.Unlock()
+	return f.startLocked()
+}
+
+func (f *Forwarder) startLocked() error {
+	if f.started.Load() {
+		return nil
+	}
+	if f.stopping.Load() {
+		return errors.New("the forwarder has stopped")
+	}
+	spool, err := f.open()
+	if err != nil {
+		return err
+	}
+	if n := spool.Len(); n > 0 {
+		f.cfg.Logger.Info("sending events left in the spool", zap.String("destination", f.cfg.Destination),
+			zap.Int("events", n), zap.String("spool", spool.Path()))
+	}
+	f.begin(spool)
+	return nil
+}
+
+// Started reports whether the forwarder has its spool open.
+func (f *Forwarder) Started() bool { return f.started.Load() }
 
 // Configure changes the batch size and flush interval of a running
 // forwarder (a config reload); queued events are kept. Zero keeps a value.
@@ -329,10 +388,14 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 // Stats returns the counters so far.
 func (f *Forwarder) Stats() Stats {
 	inMemory := int(f.inMemory.Load()) // before the spool: an event moves from one to the other
-	spooled := f.spool.Len()
+	var spooled int
+	var spoolBytes int64
 	var oldest time.Time
-	if recs, err := f.spool.Oldest(1); err == nil && len(recs) > 0 {
-		oldest = recs[0].Queued
+	if f.started.Load() { // the spool is open (and stays set once it was)
+		spooled, spoolBytes = f.spool.Len(), f.spool.Bytes()
+		if recs, err := f.spool.Oldest(1); err == nil && len(recs) > 0 {
+			oldest = recs[0].Queued
+		}
 	}
 	f.lastMu.Lock()
 	defer f.lastMu.Unlock()
@@ -341,7 +404,7 @@ func (f *Forwarder) Stats() Stats {
 		Queued: f.queued.Load(), Dropped: f.dropped.Load(), Sent: f.sent.Load(),
 		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
 		QueueDepth: inMemory + spooled, Spooled: spooled,
-		Deduped: f.deduped.Load(), SpoolBytes: f.spool.Bytes(), Panics: f.panics.Load(),
+		Deduped: f.deduped.Load(), SpoolBytes: spoolBytes, Panics: f.panics.Load(),
 	}
 }
 
@@ -350,7 +413,12 @@ func (f *Forwarder) Stats() Stats {
 // spool. Events not yet sent stay in the spool for the next start. Stop may
 // be called more than once; Enqueue after Stop keeps nothing and never panics.
 func (f *Forwarder) Stop(ctx context.Context) {
+	f.lifeMu.Lock()
+	defer f.lifeMu.Unlock()
 	f.once.Do(func() {
+		if !f.started.Load() && !f.startForStop() {
+			return
+		}
 		f.stopping.Store(true)
 		close(f.stop)
 		go func() {
@@ -369,11 +437,57 @@ func (f *Forwarder) Stop(ctx context.Context) {
 	})
 }
 
+// startForStop decides what Stop does with a forwarder that never started:
+// with no event waiting it opens nothing (a config that was validated, or
+// failed to load); with events waiting it starts, so that Stop spools
+// them. It reports whether the forwarder runs now.
+func (f *Forwarder) startForStop() bool {
+	f.stopping.Store(true)
+	for f.entering.Load() != 0 { // an Enqueue past its check is handing its event over
+		runtime.Gosched()
+	}
+	if len(f.intake) == 0 {
+		f.cancel()
+		return false
+	}
+	f.stopping.Store(false)
+	if err := f.startLocked(); err != nil {
+		n := f.dropIntake()
+		f.stopping.Store(true)
+		f.cancel()
+		f.cfg.Logger.Error("events could not be kept: the spool did not open", zap.String("destination", f.cfg.Destination),
+			zap.Int("events", n), zap.Error(err))
+		return false
+	}
+	return true
+}
+
+// dropIntake empties the intake of a forwarder that cannot spool, counting
+// the events as dropped.
+func (f *Forwarder) dropIntake() int {
+	n := 0
+	for {
+		select {
+		case p := <-f.intake:
+			f.inMemory.Add(-1)
+			f.dropped.Add(1)
+			f.observe([]pending{p}, "dropped")
+			recycleRecord(p.record)
+			n++
+		default:
+			return n
+		}
+	}
+}
+
 // Replay queues the dead-lettered events again, with their event IDs, and
 // empties the dead letter. It returns how many were queued.
 func (f *Forwarder) Replay() (int, error) {
 	if f.cfg.DeadLetter == nil {
 		return 0, nil
+	}
+	if !f.started.Load() {
+		return 0, errors.New("the forwarder has not started yet; try again once Caddy serves")
 	}
 	n, err := f.cfg.DeadLetter.Take(func(letters []Letter) error {
 		events := make([]json.RawMessage, len(letters))

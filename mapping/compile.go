@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
@@ -80,7 +81,8 @@ func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
 	m.conversionType = c.required("type", r.Type, checkEnum(amazon.ConversionTypes))
 	m.source = c.field("source", orDefault(r.Source, "WEBSITE"), checkEnum(amazon.EventSources))
 	m.timestamp = c.field("timestamp", r.Timestamp, checkLiteral(parseTime))
-	m.dedupeID = c.field("dedupe_id", r.DedupeID, nil)
+	m.dedupeID = c.varying("dedupe_id", c.field("dedupe_id", r.DedupeID, nil),
+		"every event would get the same eventId, and Amazon (and the dedupe window) would keep only the first")
 	m.value = c.field("value", r.Value, checkLiteral(parseValue))
 	m.currency = c.field("currency", r.Currency, checkEnumUpper(amazon.CurrencyCodes))
 	m.unitsSold = c.field("units_sold", r.UnitsSold, checkLiteral(parseUnits))
@@ -143,7 +145,7 @@ func (c *compiler) field(name, value string, check func(string) error) expr {
 	}
 	if e.isLiteral() && e.key != "" && check != nil {
 		if err := check(e.key); err != nil {
-			c.fail(name, fmt.Errorf("%w (a path starts with one of %s)", err, strings.Join(Roots, ", ")))
+			c.fail(name, withPathHint(err, e))
 		}
 	}
 	c.note(e)
@@ -162,6 +164,46 @@ func (c *compiler) walked(e expr) expr {
 	}
 	e.slot = c.m.body.add(path)
 	return e
+}
+
+// varying refuses a field that can only ever give one constant, when a
+// constant there loses data (what says how), unless it is written
+// explicitly as literal:<value>.
+func (c *compiler) varying(name string, e expr, what string) expr {
+	if !e.isLiteral() || e.explicit || e.key == "" {
+		return e
+	}
+	c.fail(name, fmt.Errorf("%q is a constant, not a path: %s. %s; for a deliberate constant write %s%s",
+		e.key, what, pathHint(e.key), LiteralPrefix, e.key))
+	return e
+}
+
+// withPathHint adds to a literal's error what the literal may have been
+// meant as, when it looks like a path without its root.
+func withPathHint(err error, e expr) error {
+	if !looksLikePath(e.key) {
+		return err
+	}
+	return fmt.Errorf("%w. %s", err, pathHint(e.key))
+}
+
+// looksLikePath reports whether a literal reads like a path missing its
+// root (order.id, customer.email), not a value (12.50, user@example.com).
+func looksLikePath(s string) bool {
+	if !plainPath.MatchString(s) || !strings.Contains(s, ".") {
+		return false
+	}
+	first, _, _ := strings.Cut(s, ".")
+	_, err := strconv.ParseFloat(first, 64)
+	return err != nil
+}
+
+// pathHint suggests the path a literal was likely meant to be.
+func pathHint(lit string) string {
+	if looksLikePath(lit) || plainPath.MatchString(lit) {
+		return fmt.Sprintf("Did you mean body.%s? (a path starts with one of %s)", lit, strings.Join(Roots, ", "))
+	}
+	return fmt.Sprintf("A path starts with one of %s", strings.Join(Roots, ", "))
 }
 
 func (c *compiler) required(name, value string, check func(string) error) expr {
@@ -201,6 +243,7 @@ func (c *compiler) matchKeys(keys []MatchKeyRule) {
 		if !e.isSet() {
 			c.fail(field, errors.New("has no value"))
 		}
+		e = c.varying(field+" "+k.Type, e, "every event would be attributed to the same person")
 		c.m.matchKeys = append(c.m.matchKeys, compiledKey{keyType: k.Type, value: e, field: "match_key " + k.Type})
 	}
 }

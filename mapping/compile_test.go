@@ -95,3 +95,74 @@ func TestCompileReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+func TestAConstantDedupeIDOrMatchKeyIsRefusedWithAHint(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(*Rule)
+		says   []string
+	}{
+		{"dedupe_id without body.", func(r *Rule) { r.DedupeID = "order.id" },
+			[]string{`field dedupe_id: "order.id" is a constant`, "same eventId", "Did you mean body.order.id?", "literal:order.id"}},
+		{"dedupe_id one word", func(r *Rule) { r.DedupeID = "order_id" },
+			[]string{"Did you mean body.order_id?"}},
+		{"match key without body.", func(r *Rule) { r.MatchKeys[0].Value = "customer.email" },
+			[]string{"match_key[0]", "Did you mean body.customer.email?"}},
+		{"a valid email as a constant", func(r *Rule) { r.MatchKeys[0].Value = "shop@example.com" },
+			[]string{`"shop@example.com" is a constant`, "same person", "literal:shop@example.com"}},
+		{"a constant IP", func(r *Rule) { r.MatchKeys = []MatchKeyRule{{Type: "FIP", Value: "203.0.113.9"}} },
+			[]string{"same person"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := validRule()
+			c.change(&r)
+			_, err := Compile("purchase", r)
+			if err == nil {
+				t.Fatal("compiled")
+			}
+			for _, s := range c.says {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not say %q", err, s)
+				}
+			}
+		})
+	}
+}
+
+func TestAnExplicitLiteralIsADeliberateConstant(t *testing.T) {
+	r := validRule()
+	r.DedupeID = "literal:TEST-ORDER"
+	r.MatchKeys = append(r.MatchKeys, MatchKeyRule{Type: "EMAIL", Value: "literal:Test@Example.com"})
+	m, err := Compile("purchase", r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.dedupeID.key != "TEST-ORDER" || !m.dedupeID.isLiteral() {
+		t.Errorf("dedupe_id compiled to %+v", m.dedupeID)
+	}
+	// Placeholders may vary per request: not refused.
+	r.DedupeID = "{http.request.uuid}"
+	if _, err := Compile("purchase", r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnEnumSpelledInTheWrongCaseGetsTheRightSpellingAndNoPathHint(t *testing.T) {
+	r := validRule()
+	r.Type = "off_amazon_purchases"
+	r.MatchKeys[0].Type = "email"
+	r.Source = "WEBSIT"
+	_, err := Compile("purchase", r)
+	if err == nil {
+		t.Fatal("compiled")
+	}
+	for _, s := range []string{"did you mean OFF_AMAZON_PURCHASES?", "did you mean EMAIL?", "did you mean WEBSITE?"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %q", err, s)
+		}
+	}
+	if strings.Contains(err.Error(), "path starts with") {
+		t.Errorf("error %q gives a path hint for an enum", err)
+	}
+}

@@ -32,9 +32,15 @@ var Roots = []string{"body.", "form.", "query.", "header.", "cookie.", "request.
 // RequestFields lists the names that may follow request.
 var RequestFields = []string{"method", "host", "path", "uri", "remote_ip", "user_agent", "referer"}
 
+// LiteralPrefix marks a value as a deliberate constant where a constant is
+// otherwise refused (dedupe_id, match_key): literal:TEST-ORDER.
+const LiteralPrefix = "literal:"
+
 // expr is a compiled value expression.
 type expr struct {
 	root root
+	// explicit is set for a literal written with LiteralPrefix.
+	explicit bool
 	// key is the literal text, the placeholder text, the gjson path of a
 	// body root, or the name of a header, cookie, query or form field.
 	key string
@@ -94,6 +100,9 @@ var prefixes = []struct {
 // parseExpr compiles one value expression, checking its syntax.
 func parseExpr(s string) (expr, error) {
 	s = strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(s, LiteralPrefix); ok {
+		return expr{root: rootLiteral, key: rest, explicit: true}, nil
+	}
 	if s == "response.status" {
 		return expr{root: rootResponseStatus}, nil
 	}

@@ -113,34 +113,7 @@ func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
 	site, admin, amazonPort := freePort(t), freePort(t), freePort(t)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "Caddyfile")
-	err := os.WriteFile(config, []byte(fmt.Sprintf(`{
-	admin 127.0.0.1:%[2]d
-	persist_config off
-	default_bind 127.0.0.1
-}
-http://127.0.0.1:%[1]d {
-	amazon_capi {
-		endpoint       http://127.0.0.1:%[3]d
-		token_url      http://127.0.0.1:%[3]d/auth/o2/token
-		account_id     CRASH
-		client_id      c
-		client_secret  s
-		refresh_token  r
-		spool          %[4]s/spool
-		flush_interval 50ms
-		event purchase {
-			match {
-				path /checkout
-			}
-			type      OFF_AMAZON_PURCHASES
-			dedupe_id query.order
-			country   US
-			match_key EMAIL query.email
-		}
-	}
-	respond "thank you"
-}
-`, site, admin, amazonPort, dir)), 0o600)
+	err := os.WriteFile(config, []byte(siteConfig(site, admin, amazonPort, dir+"/spool")), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,4 +196,37 @@ http://127.0.0.1:%[1]d {
 	if len(counts) != n || strings.Contains(fmt.Sprint(counts), "@example.com") {
 		t.Errorf("%d distinct event IDs", len(counts))
 	}
+}
+
+// siteConfig is the Caddyfile of these tests: a site whose /checkout is a
+// purchase, sent to Amazon at amazonPort, spooled in spool.
+func siteConfig(site, admin, amazonPort int, spool string) string {
+	return fmt.Sprintf(`{
+	admin 127.0.0.1:%[2]d
+	persist_config off
+	default_bind 127.0.0.1
+}
+http://127.0.0.1:%[1]d {
+	amazon_capi {
+		endpoint       http://127.0.0.1:%[3]d
+		token_url      http://127.0.0.1:%[3]d/auth/o2/token
+		account_id     CRASH
+		client_id      c
+		client_secret  s
+		refresh_token  r
+		spool          %[4]s
+		flush_interval 50ms
+		event purchase {
+			match {
+				path /checkout
+			}
+			type      OFF_AMAZON_PURCHASES
+			dedupe_id query.order
+			country   US
+			match_key EMAIL query.email
+		}
+	}
+	respond "thank you"
+}
+`, site, admin, amazonPort, spool)
 }

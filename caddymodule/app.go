@@ -1,0 +1,107 @@
+package caddymodule
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func init() {
+	caddy.RegisterModule(new(App))
+}
+
+// App starts the destinations of the config it belongs to. It needs no
+// configuration: each amazon_capi handler loads it and registers its
+// destination while it is provisioned, and Caddy starts it with the config
+// (never for `caddy validate`, which only provisions). Starting a
+// destination opens its spool, so validating a config has no side effects
+// and works beside the Caddy that runs the same config.
+type App struct {
+	mu           sync.Mutex
+	destinations []*destination
+}
+
+// CaddyModule returns the Caddy module information.
+func (*App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "amazon_capi",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// add registers a destination to start with the config.
+func (a *App) add(d *destination) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.destinations = append(a.destinations, d)
+}
+
+// Start opens the spool of every destination the config uses that is not
+// running yet (one kept from the previous config runs already).
+func (a *App) Start() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, d := range a.destinations {
+		if err := d.start(); err != nil {
+			return fmt.Errorf("amazon_capi: destination %s: %w", d.settings.label(), err)
+		}
+	}
+	return nil
+}
+
+// Stop does nothing: a destination stops when no loaded config uses it
+// (the handlers' Cleanup), so that one kept across a reload never stops.
+func (a *App) Stop() error { return nil }
+
+// appOf returns the config's amazon_capi app.
+func appOf(ctx caddy.Context) (*App, error) {
+	app, err := ctx.App("amazon_capi")
+	if err != nil {
+		return nil, err
+	}
+	return app.(*App), nil
+}
+
+// checkSpoolDir says whether the spool could be created and written at
+// path, without creating anything: the nearest existing folder on the way
+// must be a writable directory, and an existing spool file writable.
+func checkSpoolDir(path string) error {
+	if info, err := os.Stat(path); err == nil {
+		if info.IsDir() {
+			return fmt.Errorf("spool file %s is a directory", path)
+		}
+		if !writable(path) {
+			return fmt.Errorf("spool file %s is not writable by this process", path)
+		}
+	}
+	dir := filepath.Dir(path)
+	for {
+		info, err := os.Stat(dir)
+		if err == nil {
+			if !info.IsDir() {
+				return fmt.Errorf("spool directory: %s is not a directory", dir)
+			}
+			if !writable(dir) {
+				return fmt.Errorf("spool directory: %s is not writable by this process; set spool to a folder it may write", dir)
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return fmt.Errorf("spool directory: %w", err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return fmt.Errorf("spool directory: no folder of %s exists", path)
+		}
+		dir = parent
+	}
+}
+
+// Interface guards
+var _ caddy.App = (*App)(nil)

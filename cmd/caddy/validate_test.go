@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestValidateHasNoSideEffectsAndWorksBesideARunningCaddy runs `caddy
+// validate` on a config before and while another Caddy process runs it:
+// it passes both times and never creates the spool.
+func TestValidateHasNoSideEffectsAndWorksBesideARunningCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs Caddy")
+	}
+	bin := buildCaddy(t)
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "spool")
+	config := filepath.Join(dir, "Caddyfile")
+	admin := freePort(t)
+	if err := os.WriteFile(config, []byte(siteConfig(freePort(t), admin, freePort(t), spool)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	validate := func() {
+		t.Helper()
+		out, err := exec.Command(bin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
+		if err != nil {
+			t.Fatalf("caddy validate: %v\n%s", err, out)
+		}
+	}
+
+	validate()
+	if _, err := os.Stat(spool); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("caddy validate created the spool directory (%v)", err)
+	}
+
+	startChild(t, bin, config)
+	waitUntil(t, "Caddy to start", 30*time.Second, func() bool { _, err := spooled(admin); return err == nil })
+	files, _ := os.ReadDir(spool)
+	if len(files) == 0 {
+		t.Fatal("the running Caddy has not opened its spool")
+	}
+	validate() // the spool is open (and locked) in the other process
+}
+
+// TestValidateRefusesASpoolThatCannotBeWritten points the spool below a
+// file: validate fails and names the problem.
+func TestValidateRefusesASpoolThatCannotBeWritten(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs Caddy")
+	}
+	bin := buildCaddy(t)
+	dir := t.TempDir()
+	notADir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notADir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(config, []byte(siteConfig(freePort(t), freePort(t), freePort(t), filepath.Join(notADir, "spool"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "is not a directory") {
+		t.Fatalf("caddy validate: %v\n%s", err, out)
+	}
+}
