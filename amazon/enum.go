@@ -50,20 +50,22 @@ func (e Enum) Check(v string) error {
 }
 
 // Nearest returns the value v was most likely meant to be: the one equal
-// to it but for case, or else the one within two edits of it (ignoring
-// case), if there is exactly one nearest; "" when none is near.
+// to it but for case, or else the one nearest to it within two edits
+// (ignoring case), if only one is that near; "" when none is.
 func (e Enum) Nearest(v string) string {
-	upper := strings.ToUpper(strings.TrimSpace(v))
-	if e.Has(upper) {
-		return upper
-	}
-	best, bestDistance, ties := "", 3, 0
+	v = strings.TrimSpace(v)
+	upper := strings.ToUpper(v)
+	const far = 3 // edits
+	best, bestDistance, ties := "", far, 0
 	for _, candidate := range e.list {
-		d := editDistance(upper, candidate, bestDistance)
+		if strings.EqualFold(candidate, v) {
+			return candidate
+		}
+		d := editDistance(upper, strings.ToUpper(candidate), far)
 		switch {
 		case d < bestDistance:
 			best, bestDistance, ties = candidate, d, 0
-		case d == bestDistance && best != "":
+		case d == bestDistance && d < far:
 			ties++
 		}
 	}

@@ -1,7 +1,10 @@
 package caddymodule
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -9,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
 
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
@@ -21,21 +25,22 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 // UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
 //
 //	amazon_capi [<matcher>] {
-//		region         na|eu|fe
-//		account_id     <id>            # alias: entity_id
-//		client_id      <id>
-//		client_secret  <secret>
-//		refresh_token  <token>
-//		access_token   <token>         # instead of the refresh trio
-//		endpoint       <base URL>
-//		token_url      <URL>
-//		api            v2|v1
-//		max_body       <size>
-//		spool          <dir>
-//		batch_size     <1–500>
-//		flush_interval <duration>
-//		dedupe_window  <duration>
-//		spool_max_size <size>
+//		region            na|eu|fe
+//		account_id        <id>            # alias: entity_id
+//		client_id         <id>
+//		client_secret     <secret>
+//		refresh_token     <token>
+//		access_token      <token>         # instead of the refresh trio
+//		endpoint          <base URL>
+//		token_url         <URL>
+//		api               v2|v1
+//		max_body          <size>
+//		max_response_body <size>
+//		spool             <dir>
+//		batch_size        <1–500>
+//		flush_interval    <duration>
+//		dedupe_window     <duration>
+//		spool_max_size    <size>
 //		dry_run
 //		event <name> {
 //			match { <request matchers> }
@@ -43,175 +48,116 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			…                              # see mapping.Rule
 //		}
 //	}
+//
+// Each option may be given once (event, and an event's match, match_key
+// and custom lines, may repeat). A value that can be checked without the
+// environment is checked here, so `caddy adapt` reports it with its line.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive's name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	for d.NextBlock(0) {
-		if err := h.unmarshalOption(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (h *Handler) unmarshalOption(d *caddyfile.Dispenser) error {
-	name := d.Val()
-	strings := map[string]*string{
-		"region": &h.Region, "account_id": &h.AccountID, "entity_id": &h.AccountID,
-		"client_id": &h.ClientID, "client_secret": &h.ClientSecret, "refresh_token": &h.RefreshToken,
-		"access_token": &h.AccessToken, "endpoint": &h.Endpoint, "token_url": &h.TokenURL,
-		"api": &h.API, "spool": &h.Spool,
-	}
-	if target, ok := strings[name]; ok {
-		return oneArg(d, target)
-	}
-	var arg string
-	switch name {
-	case "dry_run":
-		if d.NextArg() {
-			return d.ArgErr()
-		}
-		h.DryRun = true
-		return nil
-	case "event":
-		return h.unmarshalEvent(d)
-	case "max_body", "batch_size", "flush_interval", "dedupe_window", "spool_max_size":
-		if err := oneArg(d, &arg); err != nil {
-			return err
-		}
-	default:
-		return d.Errf("unknown amazon_capi option %q", name)
-	}
-	switch name {
-	case "max_body", "spool_max_size":
-		size, err := humanize.ParseBytes(arg)
-		if err != nil || size == 0 {
-			return d.Errf("%s: %q is not a size such as 64KiB or 2GiB", name, arg)
-		}
-		*map[string]*int64{"max_body": &h.MaxBody, "spool_max_size": &h.SpoolMaxSize}[name] = int64(size)
-	case "dedupe_window":
-		dur, err := caddy.ParseDuration(arg)
-		if err != nil {
-			return d.Errf("dedupe_window: %q is not a duration such as 10m (0 or -1s turns it off)", arg)
-		}
-		if dur == 0 {
-			dur = -1
-		}
-		h.DedupeWindow = caddy.Duration(dur)
-	case "batch_size":
-		n, err := strconv.Atoi(arg)
-		if err != nil || n < 1 || n > 500 {
-			return d.Errf("batch_size: %q is not a number from 1 to 500", arg)
-		}
-		h.BatchSize = n
-	case "flush_interval":
-		dur, err := caddy.ParseDuration(arg)
-		if err != nil || dur <= 0 {
-			return d.Errf("flush_interval: %q is not a duration such as 1s", arg)
-		}
-		h.FlushInterval = caddy.Duration(dur)
-	}
-	return nil
-}
-
-func (h *Handler) unmarshalEvent(d *caddyfile.Dispenser) error {
-	ev := &Event{}
-	if !d.NextArg() {
-		return d.Err("event needs a name: event <name> { … }")
-	}
-	ev.Name = d.Val()
-	if d.NextArg() {
-		return d.ArgErr()
-	}
-	line := d.Line()
+	seen := once{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		if err := ev.unmarshalField(d); err != nil {
+		option := d.Val()
+		if err := seen.check(d, option, "event"); err != nil {
+			return err
+		}
+		var err error
+		switch option {
+		case "region":
+			err = parseWord(d, &h.Region, "na", "eu", "fe")
+		case "account_id", "entity_id":
+			err = parseOne(d, &h.AccountID)
+		case "client_id":
+			err = parseOne(d, &h.ClientID)
+		case "client_secret":
+			err = parseOne(d, &h.ClientSecret)
+		case "refresh_token":
+			err = parseOne(d, &h.RefreshToken)
+		case "access_token":
+			err = parseOne(d, &h.AccessToken)
+		case "endpoint":
+			err = parseOne(d, &h.Endpoint)
+		case "token_url":
+			err = parseOne(d, &h.TokenURL)
+		case "api":
+			err = parseWord(d, &h.API, "v2", "v1")
+		case "spool":
+			err = parseOne(d, &h.Spool)
+		case "max_body":
+			err = parseSize(d, &h.MaxBody)
+		case "max_response_body":
+			err = parseSize(d, &h.MaxResponseBody)
+		case "spool_max_size":
+			err = parseSize(d, &h.SpoolMaxSize)
+		case "batch_size":
+			err = parseBatchSize(d, &h.BatchSize)
+		case "flush_interval":
+			err = parseDuration(d, &h.FlushInterval)
+		case "dedupe_window":
+			err = parseDedupeWindow(d, &h.DedupeWindow)
+		case "dry_run":
+			err = parseFlag(d, &h.DryRun)
+		case "event":
+			err = h.unmarshalEvent(d)
+		default:
+			err = d.Errf("unknown amazon_capi option %q%s", option, suggest(option, handlerOptions))
+		}
+		if err != nil {
 			return err
 		}
 	}
-	// Check the mapping now, so `caddy adapt` reports mistakes with the
-	// Caddyfile's line and without loading the config.
-	if _, err := mapping.Compile(ev.Name, ev.Rule); err != nil {
-		return d.Errf("event %q (line %d): %v", ev.Name, line, err)
-	}
-	for _, other := range h.Events {
-		if other.Name == ev.Name {
-			return d.Errf("event %q is defined twice", ev.Name)
-		}
-	}
-	h.Events = append(h.Events, ev)
-	return nil
+	return h.checkComplete(d)
 }
 
-func (ev *Event) unmarshalField(d *caddyfile.Dispenser) error {
-	r := &ev.Rule
-	fields := map[string]*string{
-		"event_name": &r.EventName, "type": &r.Type, "source": &r.Source, "timestamp": &r.Timestamp,
-		"dedupe_id": &r.DedupeID, "value": &r.Value, "currency": &r.Currency, "units_sold": &r.UnitsSold,
-		"country": &r.Country, "limited_data_use": &r.LimitedDataUse, "consent_tcf": &r.ConsentTCF,
-		"consent_gpp": &r.ConsentGPP, "amazon_consent_user_data": &r.ConsentUserData,
-		"amazon_consent_ad_storage": &r.ConsentAdStorage, "consent_ip": &r.ConsentIP, "user_agent": &r.UserAgent,
+// handlerOptions are the options of an amazon_capi block, for suggestions.
+var handlerOptions = amazon.NewEnum("amazon_capi option", "region", "account_id", "entity_id", "client_id",
+	"client_secret", "refresh_token", "access_token", "endpoint", "token_url", "api", "spool", "max_body",
+	"max_response_body", "spool_max_size", "batch_size", "flush_interval", "dedupe_window", "dry_run", "event")
+
+// checkComplete fails a block that can never send: no account, or no
+// credentials (dry_run needs neither). Placeholders are resolved later,
+// when the config loads; an empty one is reported then.
+func (h *Handler) checkComplete(d *caddyfile.Dispenser) error {
+	if h.DryRun {
+		return nil
 	}
-	name := d.Val()
-	if target, ok := fields[name]; ok {
-		return oneArg(d, target)
-	}
-	switch name {
-	case "match":
-		set, err := caddyhttp.ParseCaddyfileNestedMatcherSet(d)
-		if err != nil {
-			return err
-		}
-		ev.MatcherSetsRaw = append(ev.MatcherSetsRaw, set)
-	case "value_scale":
-		var arg string
-		if err := oneArg(d, &arg); err != nil {
-			return err
-		}
-		f, err := strconv.ParseFloat(arg, 64)
-		if err != nil || f <= 0 {
-			return d.Errf("value_scale: %q is not a positive number such as 100", arg)
-		}
-		r.ValueScale = f
-	case "ignore_gpc", "require_consent":
-		if d.NextArg() {
-			return d.ArgErr()
-		}
-		*map[string]*bool{"ignore_gpc": &r.IgnoreGPC, "require_consent": &r.RequireConsent}[name] = true
-	case "when_response":
-		m, err := parseResponseMatcher(d)
-		if err != nil {
-			return err
-		}
-		ev.WhenResponse = m
-	case "event_id_header", "event_id_cookie":
-		target := map[string]*string{"event_id_header": &ev.EventIDHeader, "event_id_cookie": &ev.EventIDCookie}[name]
-		return oneArg(d, target)
-	case "match_key":
-		args := d.RemainingArgs()
-		if len(args) != 2 {
-			return d.Errf("match_key takes a type and a value: match_key EMAIL body.customer.email")
-		}
-		r.MatchKeys = append(r.MatchKeys, mapping.MatchKeyRule{Type: args[0], Value: args[1]})
-	case "custom":
-		args := d.RemainingArgs()
-		if len(args) < 2 || len(args) > 3 {
-			return d.Errf("custom takes a name, a value and optionally a data type: custom brand body.items.0.brand [STRING]")
-		}
-		c := mapping.CustomRule{Name: args[0], Value: args[1]}
-		if len(args) == 3 {
-			c.DataType = args[2]
-		}
-		r.Custom = append(r.Custom, c)
-	default:
-		return d.Errf("unknown field %q in event %q", name, ev.Name)
+	switch {
+	case h.AccountID == "":
+		return d.Err("amazon_capi needs account_id: the advertiser ID Amazon-Ads-AccountId takes (Amazon's sample uses the numeric dspAdvertiserId), or dry_run to send nothing")
+	case h.ClientID == "":
+		return d.Err("amazon_capi needs client_id: your Login with Amazon client ID (Amazon wants it in a header even with access_token)")
+	case h.AccessToken == "" && (h.ClientSecret == "" || h.RefreshToken == ""):
+		return d.Err("amazon_capi needs credentials: client_secret and refresh_token (recommended), or access_token")
 	}
 	return nil
 }
 
-func oneArg(d *caddyfile.Dispenser, target *string) error {
+// once reports an option given twice in one block.
+type once map[string]int
+
+// check records option's line; a second one is an error unless the option
+// is one that repeats.
+func (o once) check(d *caddyfile.Dispenser, option string, repeatable ...string) error {
+	for _, r := range repeatable {
+		if option == r {
+			return nil
+		}
+	}
+	key := option
+	if key == "entity_id" {
+		key = "account_id"
+	}
+	if line, ok := o[key]; ok {
+		return d.Errf("%s is given twice (first on line %d); keep one", option, line)
+	}
+	o[key] = d.Line()
+	return nil
+}
+
+// parseOne reads the option's one argument.
+func parseOne(d *caddyfile.Dispenser, target *string) error {
 	name := d.Val()
 	args := d.RemainingArgs()
 	if len(args) != 1 {
@@ -221,17 +167,299 @@ func oneArg(d *caddyfile.Dispenser, target *string) error {
 	return nil
 }
 
-// Interface guards
-var _ caddyfile.Unmarshaler = (*Handler)(nil)
+// parseWord reads one argument that must be one of words (any case).
+func parseWord(d *caddyfile.Dispenser, target *string, words ...string) error {
+	name := d.Val()
+	if err := parseOne(d, target); err != nil {
+		return err
+	}
+	if strings.Contains(*target, "{") { // a placeholder: checked when the config loads
+		return nil
+	}
+	for _, w := range words {
+		if strings.EqualFold(*target, w) {
+			*target = w
+			return nil
+		}
+	}
+	return d.Errf("%s: %q is not one of %s", name, *target, strings.Join(words, ", "))
+}
 
-// parseResponseMatcher reads `when_response { status 2xx … ; header <field> [<value>] }`
+func parseFlag(d *caddyfile.Dispenser, target *bool) error {
+	name := d.Val()
+	if d.NextArg() {
+		return d.Errf("%s takes no value", name)
+	}
+	*target = true
+	return nil
+}
+
+func parseSize(d *caddyfile.Dispenser, target *int64) error {
+	name := d.Val()
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	size, err := humanize.ParseBytes(arg)
+	if err != nil || size == 0 || size > 1<<62 {
+		return d.Errf("%s: %q is not a size such as 64KiB or 2GiB", name, arg)
+	}
+	*target = int64(size)
+	return nil
+}
+
+func parseBatchSize(d *caddyfile.Dispenser, target *int) error {
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 1 || n > amazon.MaxBatch {
+		return d.Errf("batch_size: %q is not a number from 1 to %d", arg, amazon.MaxBatch)
+	}
+	*target = n
+	return nil
+}
+
+func parseDuration(d *caddyfile.Dispenser, target *caddy.Duration) error {
+	name := d.Val()
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(arg)
+	if err != nil || dur <= 0 {
+		return d.Errf("%s: %q is not a duration such as 1s", name, arg)
+	}
+	*target = caddy.Duration(dur)
+	return nil
+}
+
+func parseDedupeWindow(d *caddyfile.Dispenser, target *caddy.Duration) error {
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(arg)
+	if err != nil {
+		return d.Errf("dedupe_window: %q is not a duration such as 10m (0 turns it off)", arg)
+	}
+	if dur == 0 {
+		dur = -1 // 0 in JSON means the default
+	}
+	*target = caddy.Duration(dur)
+	return nil
+}
+
+// unmarshalEvent reads one event block. Its mapping is compiled here too,
+// so that `caddy adapt` reports a mistake at the line of the field.
+func (h *Handler) unmarshalEvent(d *caddyfile.Dispenser) error {
+	ev := &Event{}
+	if !d.NextArg() {
+		return d.Err("event needs a name: event <name> { … }")
+	}
+	ev.Name = d.Val()
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	for _, other := range h.Events {
+		if other.Name == ev.Name {
+			return d.Errf("event %q is defined twice", ev.Name)
+		}
+	}
+	eventLine := d.Line()
+	lines := map[string]int{}
+	seen := once{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		field := d.Val()
+		if err := seen.check(d, field, "match", "match_key", "custom"); err != nil {
+			return err
+		}
+		line := d.Line()
+		if err := ev.unmarshalField(d, field); err != nil {
+			return err
+		}
+		lines[fieldRef(ev, field)] = line
+	}
+	if _, err := mapping.Compile(ev.Name, ev.Rule); err != nil {
+		return atLines(d, err, lines, eventLine)
+	}
+	h.Events = append(h.Events, ev)
+	return nil
+}
+
+// fieldRef names a field line just read as mapping.FieldError does:
+// match_key[i] and custom <name> for the repeatable ones.
+func fieldRef(ev *Event, field string) string {
+	switch field {
+	case "match_key":
+		return fmt.Sprintf("match_key[%d]", len(ev.MatchKeys)-1)
+	case "custom":
+		return "custom " + ev.Custom[len(ev.Custom)-1].Name
+	}
+	return field
+}
+
+// atLines reports each of the mapping's errors at the line of its field
+// (the event's line when the field is missing).
+func atLines(d *caddyfile.Dispenser, err error, lines map[string]int, eventLine int) error {
+	var list []error
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
+		list = joined.Unwrap()
+	} else {
+		list = []error{err}
+	}
+	out := make([]error, len(list))
+	for i, e := range list {
+		line := eventLine
+		var fe *mapping.FieldError
+		if errors.As(e, &fe) {
+			if l, ok := lines[lineKey(fe.Field)]; ok {
+				line = l
+			}
+		}
+		out[i] = fmt.Errorf("%w, at %s:%d", e, d.File(), line)
+	}
+	return errors.Join(out...)
+}
+
+// lineKey is the fieldRef of a mapping.FieldError's field: match_key[0]
+// EMAIL is match_key[0]; custom <name> is itself.
+func lineKey(field string) string {
+	if strings.HasPrefix(field, "custom ") {
+		return field
+	}
+	key, _, _ := strings.Cut(field, " ")
+	return key
+}
+
+func (ev *Event) unmarshalField(d *caddyfile.Dispenser, field string) error {
+	r := &ev.Rule
+	switch field {
+	case "match":
+		return ev.parseMatch(d)
+	case "when_response":
+		return ev.parseWhenResponse(d)
+	case "event_name":
+		return parseOne(d, &r.EventName)
+	case "type":
+		return parseOne(d, &r.Type)
+	case "source":
+		return parseOne(d, &r.Source)
+	case "timestamp":
+		return parseOne(d, &r.Timestamp)
+	case "dedupe_id":
+		return parseOne(d, &r.DedupeID)
+	case "value":
+		return parseOne(d, &r.Value)
+	case "value_scale":
+		return parseValueScale(d, &r.ValueScale)
+	case "currency":
+		return parseOne(d, &r.Currency)
+	case "units_sold":
+		return parseOne(d, &r.UnitsSold)
+	case "country":
+		return parseOne(d, &r.Country)
+	case "match_key":
+		return parseMatchKey(d, &r.MatchKeys)
+	case "custom":
+		return parseCustom(d, &r.Custom)
+	case "limited_data_use":
+		return parseOne(d, &r.LimitedDataUse)
+	case "ignore_gpc":
+		return parseFlag(d, &r.IgnoreGPC)
+	case "consent_tcf":
+		return parseOne(d, &r.ConsentTCF)
+	case "consent_gpp":
+		return parseOne(d, &r.ConsentGPP)
+	case "amazon_consent_user_data":
+		return parseOne(d, &r.ConsentUserData)
+	case "amazon_consent_ad_storage":
+		return parseOne(d, &r.ConsentAdStorage)
+	case "consent_ip":
+		return parseOne(d, &r.ConsentIP)
+	case "require_consent":
+		return parseFlag(d, &r.RequireConsent)
+	case "user_agent":
+		return parseOne(d, &r.UserAgent)
+	case "event_id_header":
+		return parseOne(d, &ev.EventIDHeader)
+	case "event_id_cookie":
+		return parseOne(d, &ev.EventIDCookie)
+	}
+	return d.Errf("unknown field %q in event %q%s", field, ev.Name, suggest(field, eventFields))
+}
+
+// eventFields are the fields of an event block, for suggestions.
+var eventFields = amazon.NewEnum("event field", "match", "when_response", "event_name", "type", "source",
+	"timestamp", "dedupe_id", "value", "value_scale", "currency", "units_sold", "country", "match_key",
+	"custom", "limited_data_use", "ignore_gpc", "consent_tcf", "consent_gpp", "amazon_consent_user_data",
+	"amazon_consent_ad_storage", "consent_ip", "require_consent", "user_agent", "event_id_header", "event_id_cookie")
+
+// suggest is "; did you mean X?" for a near miss of one of names, or "".
+func suggest(name string, names amazon.Enum) string {
+	if near := names.Nearest(name); near != "" {
+		return "; did you mean " + near + "?"
+	}
+	return ""
+}
+
+func (ev *Event) parseMatch(d *caddyfile.Dispenser) error {
+	set, err := caddyhttp.ParseCaddyfileNestedMatcherSet(d)
+	if err != nil {
+		return err
+	}
+	ev.MatcherSetsRaw = append(ev.MatcherSetsRaw, set)
+	return nil
+}
+
+// parseWhenResponse reads `when_response { status 2xx … ; header <field> [<value>] }`
 // (or the same on one line) with Caddy's own response matcher parser.
-func parseResponseMatcher(d *caddyfile.Dispenser) (*caddyhttp.ResponseMatcher, error) {
+func (ev *Event) parseWhenResponse(d *caddyfile.Dispenser) error {
 	// Caddy's parser expects a matcher name first: give it this token.
 	matchers := map[string]caddyhttp.ResponseMatcher{}
 	if err := caddyhttp.ParseNamedResponseMatcher(d.NewFromNextSegment(), matchers); err != nil {
-		return nil, err
+		return err
 	}
 	m := matchers["when_response"]
-	return &m, nil
+	ev.WhenResponse = &m
+	return nil
 }
+
+func parseValueScale(d *caddyfile.Dispenser, target *float64) error {
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	f, err := strconv.ParseFloat(arg, 64)
+	if err != nil || f <= 0 {
+		return d.Errf("value_scale: %q is not a positive number such as 100", arg)
+	}
+	*target = f
+	return nil
+}
+
+func parseMatchKey(d *caddyfile.Dispenser, keys *[]mapping.MatchKeyRule) error {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return d.Errf("match_key takes a type and a value: match_key EMAIL body.customer.email")
+	}
+	*keys = append(*keys, mapping.MatchKeyRule{Type: args[0], Value: args[1]})
+	return nil
+}
+
+func parseCustom(d *caddyfile.Dispenser, attrs *[]mapping.CustomRule) error {
+	args := d.RemainingArgs()
+	if len(args) < 2 || len(args) > 3 {
+		return d.Errf("custom takes a name, a value and optionally a data type: custom brand body.items.0.brand [STRING]")
+	}
+	c := mapping.CustomRule{Name: args[0], Value: args[1]}
+	if len(args) == 3 {
+		c.DataType = args[2]
+	}
+	*attrs = append(*attrs, c)
+	return nil
+}
+
+// Interface guards
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

@@ -57,6 +57,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 // network I/O.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if err := h.Validate(); err != nil { // Caddy validates after provisioning: check before anything is opened
+		return err
+	}
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("amazon_capi: registering metrics: %w", err)
 	}

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/sandbox"
 )
 
@@ -69,6 +71,9 @@ func (sandboxHolder) Destruct() error { return nil }
 // Provision creates the sandbox, or takes over the one an earlier config
 // with the same settings created, with its received events.
 func (s *Sandbox) Provision(caddy.Context) error {
+	if err := s.Validate(); err != nil { // before anything is created
+		return err
+	}
 	repl := caddy.NewReplacer()
 	cfg := sandbox.Config{
 		AccountID: repl.ReplaceKnown(s.AccountID, ""), ClientID: repl.ReplaceKnown(s.ClientID, ""),
@@ -78,7 +83,7 @@ func (s *Sandbox) Provision(caddy.Context) error {
 	for _, t := range s.AccessTokens {
 		cfg.AccessTokens = append(cfg.AccessTokens, repl.ReplaceKnown(t, ""))
 	}
-	faults := sandbox.Faults{Delay: time.Duration(s.Delay), Status: s.FailStatus, FailFirst: s.FailFirst, RetryAfter: s.RetryAfter}
+	faults := s.faults()
 	raw, _ := json.Marshal(s)
 	s.key = "amazon_capi_sandbox:" + string(raw)
 	val, _, err := sandboxes.LoadOrNew(s.key, func() (caddy.Destructor, error) {
@@ -127,49 +132,83 @@ func parseSandboxCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		retry_after   <seconds>
 //	}
 func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next()
+	d.Next() // the directive's name
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	for d.NextBlock(0) {
-		name := d.Val()
-		var arg string
-		if err := oneArg(d, &arg); err != nil {
+	seen := once{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		option := d.Val()
+		if err := seen.check(d, option, "access_token"); err != nil {
 			return err
 		}
-		if err := s.setOption(d, name, arg); err != nil {
+		var err error
+		switch option {
+		case "account_id":
+			err = parseOne(d, &s.AccountID)
+		case "client_id":
+			err = parseOne(d, &s.ClientID)
+		case "client_secret":
+			err = parseOne(d, &s.ClientSecret)
+		case "refresh_token":
+			err = parseOne(d, &s.RefreshToken)
+		case "access_token":
+			var token string
+			err = parseOne(d, &token)
+			s.AccessTokens = append(s.AccessTokens, token)
+		case "delay":
+			err = parseDuration(d, &s.Delay)
+		case "keep":
+			err = parseCount(d, &s.Keep)
+		case "fail_status":
+			err = parseCount(d, &s.FailStatus)
+		case "fail_first":
+			err = parseCount(d, &s.FailFirst)
+		case "retry_after":
+			err = parseCount(d, &s.RetryAfter)
+		default:
+			err = d.Errf("unknown amazon_capi_sandbox option %q%s", option, suggest(option, sandboxOptions))
+		}
+		if err != nil {
 			return err
 		}
+	}
+	if err := s.faults().Check(); err != nil {
+		return d.Errf("amazon_capi_sandbox: %v", err)
 	}
 	return nil
 }
 
-func (s *Sandbox) setOption(d *caddyfile.Dispenser, name, arg string) error {
-	switch name {
-	case "account_id":
-		s.AccountID = arg
-	case "client_id":
-		s.ClientID = arg
-	case "client_secret":
-		s.ClientSecret = arg
-	case "refresh_token":
-		s.RefreshToken = arg
-	case "access_token":
-		s.AccessTokens = append(s.AccessTokens, arg)
-	case "delay":
-		dur, err := caddy.ParseDuration(arg)
-		if err != nil {
-			return d.Errf("delay: %v", err)
-		}
-		s.Delay = caddy.Duration(dur)
-	case "keep", "fail_status", "fail_first", "retry_after":
-		n, err := strconv.Atoi(arg)
-		if err != nil || n < 0 {
-			return d.Errf("%s: %q is not a whole number", name, arg)
-		}
-		*map[string]*int{"keep": &s.Keep, "fail_status": &s.FailStatus, "fail_first": &s.FailFirst, "retry_after": &s.RetryAfter}[name] = n
-	default:
-		return d.Errf("unknown amazon_capi_sandbox option %q", name)
+// sandboxOptions are the options of an amazon_capi_sandbox block.
+var sandboxOptions = amazon.NewEnum("amazon_capi_sandbox option", "account_id", "client_id", "client_secret",
+	"refresh_token", "access_token", "delay", "keep", "fail_status", "fail_first", "retry_after")
+
+func parseCount(d *caddyfile.Dispenser, target *int) error {
+	name := d.Val()
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(arg)
+	if err != nil || n < 0 {
+		return d.Errf("%s: %q is not a whole number", name, arg)
+	}
+	*target = n
+	return nil
+}
+
+// faults are the sandbox's configured faults.
+func (s *Sandbox) faults() sandbox.Faults {
+	return sandbox.Faults{Delay: time.Duration(s.Delay), Status: s.FailStatus, FailFirst: s.FailFirst, RetryAfter: s.RetryAfter}
+}
+
+// Validate checks the faults by the rule POST /sandbox/faults applies.
+func (s *Sandbox) Validate() error {
+	if s.Keep < 0 {
+		return fmt.Errorf("amazon_capi_sandbox: keep must not be negative")
+	}
+	if err := s.faults().Check(); err != nil {
+		return fmt.Errorf("amazon_capi_sandbox: %w", err)
 	}
 	return nil
 }
@@ -177,6 +216,7 @@ func (s *Sandbox) setOption(d *caddyfile.Dispenser, name, arg string) error {
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Sandbox)(nil)
+	_ caddy.Validator             = (*Sandbox)(nil)
 	_ caddy.CleanerUpper          = (*Sandbox)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Sandbox)(nil)
 	_ caddyfile.Unmarshaler       = (*Sandbox)(nil)

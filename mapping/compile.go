@@ -133,8 +133,28 @@ type compiler struct {
 }
 
 func (c *compiler) fail(field string, err error) {
-	c.errs = append(c.errs, fmt.Errorf("event %q, field %s: %w", c.event, field, err))
+	c.errs = append(c.errs, &FieldError{Event: c.event, Field: field, Err: err})
 }
+
+// FieldError is a mistake in one field of an event's rule. Compile returns
+// one per mistake, joined (errors.Join).
+type FieldError struct {
+	// Event is the event block's name.
+	Event string
+	// Field names the field as the Caddyfile writes it: type, value,
+	// match_key[0] (the first match_key line), custom brand, …
+	Field string
+	// Err says what is wrong.
+	Err error
+}
+
+// Error says the event, the field and what is wrong.
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("event %q, field %s: %v", e.Event, e.Field, e.Err)
+}
+
+// Unwrap returns what is wrong, without the event and field.
+func (e *FieldError) Unwrap() error { return e.Err }
 
 // field compiles one optional field; check, when given, validates a literal.
 func (c *compiler) field(name, value string, check func(string) error) expr {

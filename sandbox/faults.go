@@ -65,14 +65,16 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 		}
 		out.Delay = d
 	}
-	if err := out.check(); err != nil {
+	if err := out.Check(); err != nil {
 		return err
 	}
 	*f = out
 	return nil
 }
 
-func (f Faults) check() error {
+// Check says what is wrong with the faults, or nil: the same rule for the
+// Caddyfile, the JSON config and POST /sandbox/faults.
+func (f Faults) Check() error {
 	switch {
 	case f.Delay < 0:
 		return errors.New("delay must not be negative")
