@@ -31,6 +31,7 @@ http://127.0.0.1:$SITE {
 				path /checkout
 			}
 			type      OFF_AMAZON_PURCHASES
+			currency  USD
 			value     query.v
 			country   US
 			match_key EMAIL query.email

@@ -52,7 +52,7 @@ func TestEveryCaddyfileBlockOfTheDocsAdapts(t *testing.T) {
 func TestTheCaddyfileParserRefusesWhatTheDocsDoNotAllow(t *testing.T) {
 	const account = "\t\taccount_id A\n\t\tclient_id c\n\t\taccess_token t\n"
 	event := func(fields string) string {
-		return "\t\tevent purchase {\n\t\t\ttype OFF_AMAZON_PURCHASES\n\t\t\tcountry US\n\t\t\tdedupe_id body.id\n\t\t\tmatch_key EMAIL body.email\n" + fields + "\t\t}\n"
+		return "\t\tevent purchase {\n\t\t\ttype OFF_AMAZON_PURCHASES\n\t\t\tcurrency USD\n\t\t\tcountry US\n\t\t\tdedupe_id body.id\n\t\t\tmatch_key EMAIL body.email\n" + fields + "\t\t}\n"
 	}
 	block := func(body string) string { return inSite("\tamazon_capi {\n" + body + "\t}") }
 	cases := []struct{ name, config, want string }{
@@ -62,10 +62,10 @@ func TestTheCaddyfileParserRefusesWhatTheDocsDoNotAllow(t *testing.T) {
 		{"a repeated event field", block(account + event("\t\t\tvalue body.a\n\t\t\tvalue body.b\n")), "value is given twice"},
 		{"no account", block("\t\tclient_id c\n\t\taccess_token t\n" + event("")), "amazon_capi needs account_id"},
 		{"no credentials", block("\t\taccount_id A\n\t\tclient_id c\n\t\tclient_secret s\n" + event("")), "amazon_capi needs credentials"},
-		{"a bad field, at its line", block(account + event("\t\t\tvalue body.x(\n\t\t\tcurrency USD\n")),
-			`field value: path "body.x(": unclosed '(', at Caddyfile:14`},
+		{"a bad field, at its line", block(account + event("\t\t\tvalue body.x(\n\t\t\tunits_sold body.n\n")),
+			`field value: path "body.x(": unclosed '(', at Caddyfile:15`},
 		{"a lower-case enum", block(account + event("\t\t\tsource website\n")), `"website" is not a valid EventSource; did you mean WEBSITE?`},
-		{"a lower-case match key type", block(account + event("\t\t\tmatch_key email body.e\n")), `did you mean EMAIL?, at Caddyfile:14`},
+		{"a lower-case match key type", block(account + event("\t\t\tmatch_key email body.e\n")), `did you mean EMAIL?, at Caddyfile:15`},
 		{"a misspelt option", block(account + "\t\tbatch_sise 10\n" + event("")), `unknown amazon_capi option "batch_sise"; did you mean batch_size?`},
 		{"a misspelt field", block(account + event("\t\t\tcurency USD\n")), `unknown field "curency" in event "purchase"; did you mean currency?`},
 		{"a region", block(account + "\t\tregion us\n" + event("")), `region: "us" is not one of na, eu, fe`},

@@ -65,6 +65,7 @@ http://127.0.0.1:1 {
 }
 
 const goodEvent = `			type OFF_AMAZON_PURCHASES
+			currency USD
 			country US
 			value body.total
 			match_key EMAIL body.email`
@@ -77,7 +78,7 @@ func TestMistakesFailAdaptNamingEventFieldAndLine(t *testing.T) {
 		{"unknown type", strings.Replace(goodEvent, "OFF_AMAZON_PURCHASES", "PURCHASE", 1), `field type: "PURCHASE" is not a valid ConversionType`},
 		{"unknown source", goodEvent + "\n\t\t\tsource WEB", `field source: "WEB" is not a valid EventSource`},
 		{"unknown match key type", strings.Replace(goodEvent, "EMAIL", "MAIL", 1), `field match_key[0]: "MAIL" is not a valid MatchKeyType`},
-		{"unknown currency", goodEvent + "\n\t\t\tcurrency DOLLAR", `field currency: "DOLLAR" is not a valid CurrencyCode`},
+		{"unknown currency", strings.Replace(goodEvent, "currency USD", "currency DOLLAR", 1), `field currency: "DOLLAR" is not a valid CurrencyCode`},
 		{"unknown country", strings.Replace(goodEvent, "country US", "country USA", 1), `field country: "USA" is not a valid CountryCode`},
 		{"missing type", strings.Replace(goodEvent, "type OFF_AMAZON_PURCHASES", "", 1), "field type: is required"},
 		{"missing match key", strings.Replace(goodEvent, "match_key EMAIL body.email", "", 1), "field match_key: at least one is required"},

@@ -61,8 +61,8 @@ func loadDemo(t *testing.T) (shop, sb int) {
 	root, _ := filepath.Abs("../demo/shop")
 	cfg := strings.NewReplacer(
 		"admin localhost:2019", fmt.Sprintf("admin localhost:%d\n\tpersist_config off", adminPort),
-		"localhost:8080", fmt.Sprintf("127.0.0.1:%d", shop),
-		"localhost:8081", fmt.Sprintf("127.0.0.1:%d", sb),
+		"localhost:{$SHOP_PORT:8080}", fmt.Sprintf("127.0.0.1:%d", shop),
+		"localhost:{$SANDBOX_PORT:8081}", fmt.Sprintf("127.0.0.1:%d", sb),
 		"./demo/spool", t.TempDir(),
 		"./demo/shop", root,
 	).Replace(string(raw))

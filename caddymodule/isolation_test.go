@@ -98,6 +98,7 @@ http://127.0.0.1:%d {
 		batch_size     1
 		event purchase {
 			type      OFF_AMAZON_PURCHASES
+			currency  USD
 			country   US
 			match_key FIP request.remote_ip
 		}

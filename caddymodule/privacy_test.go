@@ -26,6 +26,7 @@ func TestNoPIIOrSecretLeavesInLogsSpoolDeadLetterOrMetrics(t *testing.T) {
 				path /checkout
 			}
 			type       OFF_AMAZON_PURCHASES
+			currency   USD
 			dedupe_id  query.order
 			timestamp  query.at
 			country    query.country

@@ -34,6 +34,7 @@ func reloadConfig(site, sb int, spool string, batchSize int, withModule bool) st
 				path /checkout
 			}
 			type      OFF_AMAZON_PURCHASES
+			currency  USD
 			dedupe_id query.order
 			country   US
 			match_key FIP request.remote_ip

@@ -40,6 +40,7 @@ func TestSitesShareADestinationAndAnEventGoesToTwoAccounts(t *testing.T) {
 			path /checkout
 		}
 		type      OFF_AMAZON_PURCHASES
+		currency  USD
 		dedupe_id query.order
 		country   US
 		match_key FIP request.remote_ip

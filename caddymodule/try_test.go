@@ -62,6 +62,7 @@ func TestTheMappingTesterReadsTheResponse(t *testing.T) {
 				status 2xx
 			}
 			type      OFF_AMAZON_PURCHASES
+			currency  USD
 			dedupe_id response.body.order_id
 			country   DE
 			match_key EMAIL body.email

@@ -86,6 +86,7 @@ func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
 	m.value = c.field("value", r.Value, checkLiteral(parseValue))
 	m.currency = c.field("currency", r.Currency, checkEnumUpper(amazon.CurrencyCodes))
 	m.unitsSold = c.field("units_sold", r.UnitsSold, checkLiteral(parseUnits))
+	c.purchaseOnly()
 	m.country = c.required("country", r.Country, checkEnumUpper(amazon.CountryCodes))
 	m.limitedDataUse = c.field("limited_data_use", r.LimitedDataUse, nil)
 	m.consentTCF = c.field("consent_tcf", r.ConsentTCF, nil)
@@ -185,6 +186,29 @@ func (c *compiler) walked(e expr) expr {
 	e.slot = c.m.body.add(path)
 	return e
 }
+
+// purchaseOnly applies Amazon's rules for the purchase fields: a purchase
+// needs a currency (Amazon refuses OFF_AMAZON_PURCHASES without one);
+// unitsSold and currencyCode are sent on purchases only, so mapping them on
+// another type is refused rather than silently left out.
+func (c *compiler) purchaseOnly() {
+	if !c.m.conversionType.isLiteral() {
+		return
+	}
+	purchase := c.m.conversionType.key == purchaseType
+	switch {
+	case purchase && !c.m.currency.isSet():
+		c.fail("currency", errors.New("is required for OFF_AMAZON_PURCHASES: map it (currency body.order.currency) or give the shop's currency (currency USD)"))
+	case !purchase && c.m.currency.isSet():
+		c.fail("currency", errors.New("is sent with OFF_AMAZON_PURCHASES only (value is then on your own scale); remove it"))
+	case !purchase && c.m.unitsSold.isSet():
+		c.fail("units_sold", errors.New("is sent with OFF_AMAZON_PURCHASES only; remove it"))
+	}
+}
+
+// purchaseType is the conversion type of purchases, the only one with a
+// currency and units sold.
+const purchaseType = "OFF_AMAZON_PURCHASES"
 
 // varying refuses a field that can only ever give one constant, when a
 // constant there loses data (what says how), unless it is written

@@ -9,6 +9,7 @@ func validRule() Rule {
 	return Rule{
 		Type:      "OFF_AMAZON_PURCHASES",
 		Country:   "US",
+		Currency:  "USD",
 		MatchKeys: []MatchKeyRule{{Type: "EMAIL", Value: "body.customer.email"}},
 	}
 }

@@ -31,8 +31,10 @@ func (e *InvalidError) Error() string {
 	return fmt.Sprintf("event %q, field %s: %s", e.Event, e.Field, e.Reason)
 }
 
-// TimeFormat is how event times are sent: RFC 3339 in UTC with milliseconds.
-const TimeFormat = "2006-01-02T15:04:05.000Z"
+// TimeFormat is how event times are sent: RFC 3339 in UTC, whole seconds,
+// YYYY-MM-DDThh:mm:ssZ, as in Amazon's examples (fractions are cut, not
+// rounded, so an event is never dated in the future).
+const TimeFormat = "2006-01-02T15:04:05Z"
 
 // Evaluate builds the event for a request. It returns an *InvalidError when a
 // required value is missing or a value is invalid.
@@ -48,7 +50,7 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) {
 		EventTime:    ev.eventTime(),
 		EventID:      ev.text("dedupe_id", m.dedupeID, false),
 		CountryCode:  ev.enum("country", m.country, amazon.CountryCodes, true),
-		CurrencyCode: ev.enum("currency", m.currency, amazon.CurrencyCodes, false),
+		CurrencyCode: ev.enum("currency", m.currency, amazon.CurrencyCodes, m.currency.isSet()),
 		MatchKeys:    ev.matchKeys(),
 		CustomData:   ev.custom(),
 	}
@@ -116,13 +118,21 @@ func (ev *evaluation) get(field string, e expr, required bool) (gjson.Result, bo
 	}
 	v, ok := ev.lookup(e)
 	if !ok && required {
-		reason := "no value at " + e.String()
-		if ev.r.BodyTooLarge && e.readsBody() {
-			reason = "the request body is larger than max_body"
-		}
-		ev.fail(field, reason)
+		ev.fail(field, ev.missing(e))
 	}
 	return v, ok
+}
+
+// missing says why e has no value: the body could not be read, or there
+// is no value at the path.
+func (ev *evaluation) missing(e expr) string {
+	switch {
+	case ev.r.BodyTooLarge && e.readsBody():
+		return "the request body is larger than max_body"
+	case e.root == rootBody && len(ev.r.Body) > 0 && !ev.r.bodyIsJSON():
+		return "the request body is not valid JSON"
+	}
+	return "no value at " + e.String()
 }
 
 // lookup reads a body path found in the walk over the body (walking it on
@@ -253,8 +263,11 @@ func (ev *evaluation) matchKeys() []amazon.MatchKey {
 	}
 	if len(keys) == 0 {
 		reason := "no match key had a valid value (" + strings.Join(skipped, "; ") + ")"
-		if ev.r.BodyTooLarge {
+		switch {
+		case ev.r.BodyTooLarge:
 			reason += "; the request body is larger than max_body"
+		case len(ev.r.Body) > 0 && !ev.r.bodyIsJSON():
+			reason += "; the request body is not valid JSON"
 		}
 		ev.fail("match_key", reason)
 	}

@@ -62,7 +62,7 @@ func TestEvaluateBuildsTheEventFromAJSONCheckout(t *testing.T) {
 	got, _ := json.Marshal(e)
 	for _, want := range []string{
 		`"eventDescription":{"name":"purchase","conversionType":"OFF_AMAZON_PURCHASES","eventSource":"WEBSITE","eventIngestionMethod":"SERVER_TO_SERVER"}`,
-		`"eventTime":"2026-11-20T09:15:00.000Z"`,
+		`"eventTime":"2026-11-20T09:15:00Z"`,
 		`"eventId":"ORD-1001"`,
 		`"countryCode":"DE"`,
 		`"value":129.95`,
@@ -129,7 +129,7 @@ func TestEvaluateRejectsMissingOrInvalidValuesWithoutQuotingThem(t *testing.T) {
 		name, body, field string
 		edit              func(*Request)
 	}{
-		{"no match key value", `{"order":{"id":"1"}}`, "match_key", func(r *Request) { r.RemoteIP = "" }},
+		{"no match key value", `{"order":{"id":"1","currency":"EUR"}}`, "match_key", func(r *Request) { r.RemoteIP = "" }},
 		{"bad country", checkoutJSON, "country", func(r *Request) { r.HTTP.Header.Set("CF-IPCountry", "Narnia") }},
 		{"missing country", checkoutJSON, "country", func(r *Request) { r.HTTP.Header.Del("CF-IPCountry") }},
 		{"bad currency", strings.Replace(checkoutJSON, `"eur"`, `"euros"`, 1), "currency", nil},
@@ -138,8 +138,8 @@ func TestEvaluateRejectsMissingOrInvalidValuesWithoutQuotingThem(t *testing.T) {
 		{"bad time", strings.Replace(checkoutJSON, `2026-11-20T10:15:00+01:00`, `soon`, 1), "timestamp", nil},
 		{"bad email, no other key", strings.Replace(strings.Replace(checkoutJSON, `" Jane.Doe@Example.com "`, `"@@@ !!!"`, 1), `"phone"`, `"tel"`, 1), "match_key", func(r *Request) { r.RemoteIP = "" }},
 		{"object as value", strings.Replace(checkoutJSON, `129.95`, `{"amount":1}`, 1), "value", nil},
-		{"invalid JSON", `{"order": {"total": 12`, "match_key", func(r *Request) { r.RemoteIP = "" }},
-		{"body too large", "", "match_key", func(r *Request) { r.BodyTooLarge = true; r.RemoteIP = "" }},
+		{"invalid JSON", `{"order": {"total": 12`, "currency", func(r *Request) { r.RemoteIP = "" }},
+		{"body too large", "", "currency", func(r *Request) { r.BodyTooLarge = true; r.RemoteIP = "" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,12 +177,12 @@ func TestEvaluateLeavesOutInvalidMatchKeys(t *testing.T) {
 
 func TestEvaluateTimestampForms(t *testing.T) {
 	for in, want := range map[string]string{
-		`"2026-11-20T10:15:00Z"`:        "2026-11-20T10:15:00.000Z",
-		`"2026-11-20T10:15:00.123456Z"`: "2026-11-20T10:15:00.123Z",
-		`"2026-11-20 10:15:00"`:         "2026-11-20T10:15:00.000Z",
-		`1763633700`:                    "2025-11-20T10:15:00.000Z",
-		`1763633700123`:                 "2025-11-20T10:15:00.123Z",
-		`"1763633700"`:                  "2025-11-20T10:15:00.000Z",
+		`"2026-11-20T10:15:00Z"`:        "2026-11-20T10:15:00Z",
+		`"2026-11-20T10:15:00.123456Z"`: "2026-11-20T10:15:00Z",
+		`"2026-11-20 10:15:00"`:         "2026-11-20T10:15:00Z",
+		`1763633700`:                    "2025-11-20T10:15:00Z",
+		`1763633700123`:                 "2025-11-20T10:15:00Z",
+		`"1763633700"`:                  "2025-11-20T10:15:00Z",
 	} {
 		body := strings.Replace(checkoutJSON, `"2026-11-20T10:15:00+01:00"`, in, 1)
 		e, err := mustCompile(t, checkoutRule()).Evaluate(checkoutRequest(body))
@@ -196,7 +196,44 @@ func TestEvaluateTimestampForms(t *testing.T) {
 	rule := checkoutRule()
 	rule.Timestamp = ""
 	e, _ := mustCompile(t, rule).Evaluate(checkoutRequest(checkoutJSON))
-	if e.EventTime != "2026-11-25T12:00:00.000Z" {
+	if e.EventTime != "2026-11-25T12:00:00Z" {
 		t.Errorf("default time %s, want the arrival time", e.EventTime)
+	}
+}
+
+func TestAMalformedBodyIsReportedAsSuchNotAsAMissingField(t *testing.T) {
+	_, err := mustCompile(t, checkoutRule()).Evaluate(checkoutRequest(`{"order": {"total": 12`))
+	if err == nil || !strings.Contains(err.Error(), "the request body is not valid JSON") {
+		t.Errorf("got %v", err)
+	}
+	r := checkoutRule()
+	r.Currency = "EUR"
+	req := checkoutRequest(`{"order": {"total": 12`)
+	req.RemoteIP = ""
+	_, err = mustCompile(t, r).Evaluate(req)
+	if err == nil || !strings.Contains(err.Error(), "the request body is not valid JSON") {
+		t.Errorf("with the currency given: %v", err)
+	}
+}
+
+func TestPurchaseFieldsAreRequiredOnPurchasesAndRefusedElsewhere(t *testing.T) {
+	r := validRule()
+	r.Currency = ""
+	if _, err := Compile("p", r); err == nil || !strings.Contains(err.Error(), "field currency: is required for OFF_AMAZON_PURCHASES") {
+		t.Errorf("a purchase without currency: %v", err)
+	}
+	r = validRule()
+	r.Type = "ADD_TO_SHOPPING_CART"
+	r.UnitsSold = "body.qty"
+	if _, err := Compile("cart", r); err == nil || !strings.Contains(err.Error(), "field currency: is sent with OFF_AMAZON_PURCHASES only") {
+		t.Errorf("currency on a cart event: %v", err)
+	}
+	r.Currency = ""
+	if _, err := Compile("cart", r); err == nil || !strings.Contains(err.Error(), "field units_sold: is sent with OFF_AMAZON_PURCHASES only") {
+		t.Errorf("units_sold on a cart event: %v", err)
+	}
+	r.UnitsSold = ""
+	if _, err := Compile("cart", r); err != nil {
+		t.Errorf("a cart event with neither: %v", err)
 	}
 }

@@ -23,9 +23,7 @@ func formatEventTime(t time.Time) string {
 	putDigits(b[14:16], minute)
 	b[16] = ':'
 	putDigits(b[17:19], second)
-	b[19] = '.'
-	putDigits(b[20:23], t.Nanosecond()/int(time.Millisecond))
-	b[23] = 'Z'
+	b[19] = 'Z'
 	return string(b[:])
 }
 

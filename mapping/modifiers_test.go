@@ -44,3 +44,18 @@ func TestOnlyPlainSumPathsTakeTheOnePassRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestSumProductAddsUpPriceTimesQuantity(t *testing.T) {
+	cart := `{"items":[{"price":12.95,"qty":2},{"price":"7.50","qty":1},{"price":3}]}`
+	for path, want := range map[string]string{
+		`items|@sumproduct:price,qty`:   "33.4",
+		`items|@sumproduct:"price,qty"`: "33.4",
+		`items|@sumproduct:price`:       "",
+		`nothing|@sumproduct:price,qty`: "",
+		`items.0|@sumproduct:price,qty`: "",
+	} {
+		if got := gjson.Get(cart, path).String(); got != want {
+			t.Errorf("%s = %q, want %q", path, got, want)
+		}
+	}
+}

@@ -221,6 +221,7 @@ http://127.0.0.1:%[1]d {
 				path /checkout
 			}
 			type      OFF_AMAZON_PURCHASES
+			currency  USD
 			dedupe_id query.order
 			country   US
 			match_key EMAIL query.email
