@@ -95,8 +95,38 @@ type Result struct {
 type Rejection struct {
 	// Index is the event's position in the batch, always 0-based.
 	Index int
+	// Status is the event's own HTTP status where Amazon gives one (v1's
+	// httpStatusCode), else 0.
+	Status int
 	// Errors are Amazon's reasons.
 	Errors []FieldError
+}
+
+// transientCodes are the error codes of Amazon's schema (ErrorCode) that
+// say the event may be taken later: "an unexpected condition" on Amazon's
+// side, "please slow down", and "a conflict; please retry your request".
+var transientCodes = map[string]bool{"INTERNAL_ERROR": true, "TOO_MANY_REQUESTS": true, "CONFLICT": true}
+
+// Transient reports whether the event may be taken if sent again: its own
+// status is 429 or 5xx, or every reason Amazon gave is a transient code
+// (or an HTTP_429 / HTTP_5xx one). Anything else is final.
+func (r Rejection) Transient() bool {
+	if r.Status == 429 || r.Status >= 500 {
+		return true
+	}
+	if len(r.Errors) == 0 {
+		return false
+	}
+	for _, e := range r.Errors {
+		code := e.Code
+		if status, ok := strings.CutPrefix(code, "HTTP_"); ok && (status == "429" || strings.HasPrefix(status, "5")) {
+			continue
+		}
+		if !transientCodes[code] {
+			return false
+		}
+	}
+	return true
 }
 
 // FieldError is one reason Amazon gave for refusing an event.
@@ -296,6 +326,7 @@ func parseV1Errors(raw []byte) []Rejection {
 	out := make([]Rejection, 0, len(m.Error))
 	for _, e := range m.Error {
 		r := Rejection{Index: e.Index - 1} // v1 answers count from 1
+		r.Status, _ = strconv.Atoi(e.HTTPStatusCode)
 		for _, s := range e.SubErrors {
 			r.Errors = append(r.Errors, FieldError{Code: s.ErrorType, Message: s.ErrorMessage})
 		}

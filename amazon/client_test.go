@@ -234,3 +234,23 @@ func TestA401RefreshesTheTokenOnceAndRetries(t *testing.T) {
 		t.Errorf("status %d calls %d grants %d: a second 401 must be returned, not retried again", res.Status, calls.Load(), grants.Load())
 	}
 }
+
+func TestARejectionIsTransientOnlyWhenEveryReasonIs(t *testing.T) {
+	cases := []struct {
+		r    Rejection
+		want bool
+	}{
+		{Rejection{Errors: []FieldError{{Code: "INTERNAL_ERROR"}}}, true},
+		{Rejection{Errors: []FieldError{{Code: "TOO_MANY_REQUESTS"}}}, true},
+		{Rejection{Errors: []FieldError{{Code: "HTTP_503"}}}, true},
+		{Rejection{Status: 500, Errors: []FieldError{{Code: "SOMETHING"}}}, true},
+		{Rejection{Errors: []FieldError{{Code: "INTERNAL_ERROR"}, {Code: "FIELD_VALUE_IS_INVALID"}}}, false},
+		{Rejection{Errors: []FieldError{{Code: "HTTP_400"}}}, false},
+		{Rejection{}, false},
+	}
+	for _, c := range cases {
+		if got := c.r.Transient(); got != c.want {
+			t.Errorf("%+v: Transient() = %v, want %v", c.r, got, c.want)
+		}
+	}
+}

@@ -18,6 +18,9 @@ type verdict struct {
 	retry          bool
 	wait           time.Duration
 	sent, rejected int
+	// again, when set, is what to send again: the events of a 207 answer
+	// that Amazon refused for a passing reason (INTERNAL_ERROR, …).
+	again []Record
 }
 
 // deliver sends one batch of spooled records until Amazon has answered for
@@ -29,10 +32,7 @@ func (f *Forwarder) deliver(batch []Record) {
 	if len(batch) == 0 {
 		return
 	}
-	events := make([]json.RawMessage, len(batch))
-	for i := range batch {
-		events[i] = batch[i].Event
-	}
+	events := eventsOf(batch)
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
 		res, err := f.send(events)
@@ -53,6 +53,9 @@ func (f *Forwarder) deliver(batch []Record) {
 		if !v.retry {
 			return
 		}
+		if v.again != nil {
+			batch, events = v.again, eventsOf(v.again)
+		}
 		pause := f.backoff(attempt, v.wait)
 		f.cfg.Logger.Info("batch not delivered, will retry",
 			zap.String("destination", f.cfg.Destination), zap.Int("events", len(batch)),
@@ -61,6 +64,14 @@ func (f *Forwarder) deliver(batch []Record) {
 			return
 		}
 	}
+}
+
+func eventsOf(batch []Record) []json.RawMessage {
+	events := make([]json.RawMessage, len(batch))
+	for i := range batch {
+		events[i] = batch[i].Event
+	}
+	return events
 }
 
 func (f *Forwarder) send(events []json.RawMessage) (*amazon.Result, error) {
@@ -103,8 +114,14 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 	case err != nil:
 		return verdict{retry: f.ctx.Err() == nil}
 	case res.Status == http.StatusMultiStatus || (res.Status >= 200 && res.Status < 300):
-		v := f.accept(batch, res) // dead-letters rejections before they leave the spool
-		f.remove(batch)
+		again := transientlyRefused(batch, res)
+		v := f.accept(batch, res) // dead-letters final rejections before they leave the spool
+		f.remove(without(batch, again))
+		if len(again) > 0 {
+			f.cfg.Logger.Info("Amazon refused events for a passing reason; they stay spooled and are sent again",
+				zap.String("destination", f.cfg.Destination), zap.Int("events", len(again)))
+			v.retry, v.again = true, again
+		}
 		return v
 	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
 		return verdict{retry: true, wait: res.RetryAfter}
@@ -122,11 +139,49 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 	return verdict{rejected: len(batch)}
 }
 
-// accept counts a 207 answer and logs each rejected event with Amazon's reasons.
+// transientlyRefused are the events of a 207 answer Amazon refused for a
+// passing reason (see amazon.Rejection.Transient): they are sent again.
+func transientlyRefused(batch []Record, res *amazon.Result) []Record {
+	var again []Record
+	for _, r := range res.Rejected {
+		if r.Transient() && r.Index >= 0 && r.Index < len(batch) {
+			again = append(again, batch[r.Index])
+		}
+	}
+	return again
+}
+
+// without is batch less the records of some (by spool sequence).
+func without(batch, some []Record) []Record {
+	if len(some) == 0 {
+		return batch
+	}
+	skip := make(map[uint64]bool, len(some))
+	for _, r := range some {
+		skip[r.Seq] = true
+	}
+	out := make([]Record, 0, len(batch)-len(some))
+	for _, r := range batch {
+		if !skip[r.Seq] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// accept counts a 207 answer and logs each event refused for good with
+// Amazon's reasons; events refused for a passing reason are neither sent
+// nor rejected yet.
 func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
-	v := verdict{sent: len(batch) - len(res.Rejected), rejected: len(res.Rejected)}
+	var v verdict
+	refused := make(map[int]bool, len(res.Rejected)) // index → refused for good
 	var letters []Letter
 	for _, r := range res.Rejected {
+		refused[r.Index] = !r.Transient()
+		if r.Transient() {
+			continue
+		}
+		v.rejected++
 		fields := []zap.Field{zap.String("destination", f.cfg.Destination), zap.Int("index", r.Index)}
 		reasons := make([]string, len(r.Errors))
 		for i, fe := range r.Errors {
@@ -139,18 +194,17 @@ func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
 		}
 		f.cfg.Logger.Warn("Amazon rejected an event", append(fields, zap.Strings("reasons", reasons))...)
 	}
+	v.sent = len(batch) - len(refused)
 	f.deadLetter(letters)
 	if f.cfg.OnEvents != nil {
-		refused := make(map[int]bool, len(res.Rejected))
-		for _, r := range res.Rejected {
-			refused[r.Index] = true
-		}
 		var sent, rejected tally
 		for i := range batch {
-			if refused[i] {
-				rejected.add(batch[i].Name())
-			} else {
+			final, ok := refused[i]
+			switch {
+			case !ok:
 				sent.add(batch[i].Name())
+			case final:
+				rejected.add(batch[i].Name())
 			}
 		}
 		sent.report(f.cfg.OnEvents, "sent")

@@ -521,3 +521,32 @@ func TestTheSpoolNeverHoldsMoreThanItsMaxSize(t *testing.T) {
 		t.Errorf("spool holds %d bytes (%d events), %d dropped; want at most %d bytes", st.SpoolBytes, st.Spooled, st.Dropped, 20<<10)
 	}
 }
+
+func TestEventsRefusedForAPassingReasonAreSentAgainAndOnlyFinalOnesDeadLettered(t *testing.T) {
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		if call == 0 { // of 3 events: one refused for good, one for a passing reason
+			return &amazon.Result{Status: 207, Accepted: 1, Rejected: []amazon.Rejection{
+				{Index: 1, Errors: []amazon.FieldError{{Code: "FIELD_VALUE_IS_INVALID", FieldLocation: "countryCode"}}},
+				{Index: 2, Errors: []amazon.FieldError{{Code: "INTERNAL_ERROR"}}},
+			}}, nil
+		}
+		return accepted(call, events)
+	})
+	dl := OpenDeadLetter(filepath.Join(t.TempDir(), "dead.jsonl"))
+	f := start(t, Config{BatchSize: 3, FlushInterval: time.Millisecond, DeadLetter: dl}, fake, t.TempDir())
+	for i := 0; i < 3; i++ {
+		f.Enqueue(event(i))
+	}
+	f.settle(t, 3)
+	if sizes := fake.sizes(); len(sizes) != 2 || sizes[1] != 1 || fake.batches[1][0].EventID != "ev-2" {
+		t.Errorf("batches %v: want the transiently refused ev-2 sent again alone", sizes)
+	}
+	st := f.Stats()
+	if st.Sent != 2 || st.Rejected != 1 || st.Spooled != 0 {
+		t.Errorf("stats %+v, want 2 sent, 1 rejected, none left", st)
+	}
+	letters, err := dl.List(10)
+	if err != nil || len(letters) != 1 || !strings.Contains(string(letters[0].Event), "ev-1") {
+		t.Errorf("dead letter %v %v, want ev-1 only", letters, err)
+	}
+}

@@ -38,8 +38,12 @@ const TimeFormat = "2006-01-02T15:04:05Z"
 
 // Evaluate builds the event for a request. It returns an *InvalidError when a
 // required value is missing or a value is invalid.
-func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) {
-	ev := evaluation{m: m, r: r}
+func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) { return m.EvaluateNoting(r, nil) }
+
+// EvaluateNoting is Evaluate that also tells, in notes (when not nil), which
+// match keys and custom attributes it left out and why.
+func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error) {
+	ev := evaluation{m: m, r: r, notes: notes}
 	e := amazon.Event{
 		EventDescription: amazon.EventDescription{
 			Name:                 ev.text("event_name", m.eventName, true),
@@ -96,9 +100,10 @@ func (m *Mapping) MapsDedupeID() bool { return m.dedupeID.isSet() }
 
 // evaluation holds the state of one Evaluate call; it keeps the first error.
 type evaluation struct {
-	m   *Mapping
-	r   *Request
-	err error
+	m     *Mapping
+	r     *Request
+	err   error
+	notes *Notes
 	// body is the request body's kind once walked ('{', '[', or 0 for a
 	// single value); found holds the values of its paths by slot.
 	walked bool
@@ -286,7 +291,7 @@ func (ev *evaluation) custom() []amazon.CustomData {
 		}
 		val, err := customValue(c.dataType, raw(v))
 		if err != nil {
-			ev.fail(c.field, err.Error())
+			ev.notes.dropCustom(c.field, c.name, customReason(err), err.Error())
 			continue
 		}
 		out = append(out, amazon.CustomData{Name: c.name, DataType: c.dataType, Value: val})
@@ -435,14 +440,27 @@ func parseIP(s string) (string, error) {
 	return ip.Unmap().String(), nil
 }
 
+// Why a custom attribute's value does not fit its type: Amazon takes only
+// letters, digits and '_' in a value, an INTEGER is 32-bit signed (so a
+// negative one, with its '-', cannot be sent), a TIMESTAMP a time.
+var (
+	errNotInteger      = errors.New("not a 32-bit integer")
+	errNegativeInteger = errors.New("a negative integer: Amazon takes only letters, digits and _ in a value")
+	errNoLetters       = errors.New("nothing left after removing characters other than letters, digits and _")
+)
+
 // customValue checks INTEGER and TIMESTAMP values and reduces STRING values
-// to the letters, digits and underscores Amazon accepts.
+// to the letters, digits and underscores Amazon accepts. A value that does
+// not fit is left out of the event, not the event.
 func customValue(dataType, s string) (string, error) {
 	switch dataType {
 	case "INTEGER":
 		n, err := strconv.ParseInt(s, 10, 32)
 		if err != nil {
-			return "", errors.New("not a 32-bit integer")
+			return "", errNotInteger
+		}
+		if n < 0 {
+			return "", errNegativeInteger
 		}
 		return strconv.FormatInt(n, 10), nil
 	case "TIMESTAMP":
@@ -454,9 +472,22 @@ func customValue(dataType, s string) (string, error) {
 	}
 	out := strings.Trim(underscoreOthers(s), "_")
 	if out == "" {
-		return "", errors.New("nothing left after removing characters other than letters, digits and _")
+		return "", errNoLetters
 	}
 	return out, nil
+}
+
+// customReason is the metric label of a custom value that does not fit.
+func customReason(err error) string {
+	switch err {
+	case errNotInteger:
+		return "not_integer"
+	case errNegativeInteger:
+		return "negative_integer"
+	case errNoLetters:
+		return "no_letters_or_digits"
+	}
+	return "not_a_time"
 }
 
 func underscoreOthers(s string) string {

@@ -3,6 +3,7 @@ package mapping
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -235,5 +236,31 @@ func TestPurchaseFieldsAreRequiredOnPurchasesAndRefusedElsewhere(t *testing.T) {
 	r.UnitsSold = ""
 	if _, err := Compile("cart", r); err != nil {
 		t.Errorf("a cart event with neither: %v", err)
+	}
+}
+
+func TestACustomValueThatDoesNotFitItsTypeDropsTheAttributeNotTheEvent(t *testing.T) {
+	r := checkoutRule()
+	r.Custom = []CustomRule{
+		{Name: "brand", Value: "body.items.0.brand"},
+		{Name: "discount", Value: "literal:-5", DataType: "INTEGER"},
+		{Name: "label", Value: "literal:日本", DataType: "STRING"},
+		{Name: "when", Value: "literal:someday", DataType: "TIMESTAMP"},
+	}
+	var notes Notes
+	e, err := mustCompile(t, r).EvaluateNoting(checkoutRequest(checkoutJSON), &notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.CustomData) != 1 || e.CustomData[0].Name != "brand" {
+		t.Errorf("custom data %+v, want brand only", e.CustomData)
+	}
+	reasons := map[string]string{}
+	for _, d := range notes.DroppedCustom {
+		reasons[d.Type] = d.Reason
+	}
+	want := map[string]string{"discount": "negative_integer", "label": "no_letters_or_digits", "when": "not_a_time"}
+	if fmt.Sprint(reasons) != fmt.Sprint(want) {
+		t.Errorf("dropped %v, want %v", reasons, want)
 	}
 }
