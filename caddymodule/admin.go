@@ -57,13 +57,13 @@ type DestinationStatus struct {
 	Deduped uint64 `json:"deduped"`
 	// Dropped counts events not kept (intake or spool full).
 	Dropped uint64 `json:"dropped"`
-	// Forwarder is the delivery state.
-	Forwarder *forward.Stats `json:"forwarder,omitempty"`
+	// Forwarder is the delivery state (absent in a dry run).
+	Forwarder *ForwarderStatus `json:"forwarder,omitempty"`
 	// OldestEventAgeSeconds is how long the oldest unsent event has waited.
 	OldestEventAgeSeconds float64 `json:"oldest_event_age_seconds"`
-	// TokenExpiry is when the cached access token expires (zero: none yet
-	// or a static token).
-	TokenExpiry time.Time `json:"token_expiry,omitempty"`
+	// TokenExpiry is when the cached access token expires (absent: none
+	// yet, or a static token).
+	TokenExpiry time.Time `json:"token_expiry,omitzero"`
 	// BatchSize is the live batch size.
 	BatchSize int `json:"batch_size,omitempty"`
 	// FlushInterval is the live flush interval.
@@ -72,16 +72,74 @@ type DestinationStatus struct {
 	Spool string `json:"spool,omitempty"`
 }
 
+// ForwarderStatus is a destination's delivery state, as the admin API
+// shows it (see forward.Stats for each figure).
+type ForwarderStatus struct {
+	// Queued counts events accepted by the forwarder.
+	Queued uint64 `json:"queued"`
+	// Dropped counts events not kept: intake full, spool full, or stopped.
+	Dropped uint64 `json:"dropped"`
+	// Deduped counts events whose ID was seen within the dedupe window.
+	Deduped uint64 `json:"deduped"`
+	// Sent counts events Amazon accepted.
+	Sent uint64 `json:"sent"`
+	// Rejected counts events Amazon refused, or too old to send.
+	Rejected uint64 `json:"rejected"`
+	// Replayed counts dead-lettered events queued again.
+	Replayed uint64 `json:"replayed"`
+	// Panics counts panics recovered while sending.
+	Panics uint64 `json:"panics"`
+	// Batches counts calls to Amazon, retries included.
+	Batches uint64 `json:"batches"`
+	// QueueDepth is the number of events waiting, in memory and spooled.
+	QueueDepth int `json:"queue_depth"`
+	// Spooled is the number of events in the spool.
+	Spooled int `json:"spooled"`
+	// SpoolBytes is the spooled events' encoded size.
+	SpoolBytes int64 `json:"spool_bytes"`
+	// Oldest is when the oldest spooled event was spooled (absent: none).
+	Oldest time.Time `json:"oldest,omitzero"`
+	// LastSuccess is when Amazon last took a batch (absent: never).
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// LastError is the last failed call: Amazon's status, code and
+	// message, or the transport error (absent: none).
+	LastError string `json:"last_error,omitempty"`
+	// LastErrorAt is when that call failed (absent: never).
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
+func forwarderStatus(st forward.Stats) *ForwarderStatus {
+	return &ForwarderStatus{
+		Queued: st.Queued, Dropped: st.Dropped, Deduped: st.Deduped, Sent: st.Sent, Rejected: st.Rejected,
+		Replayed: st.Replayed, Panics: st.Panics, Batches: st.Batches, QueueDepth: st.QueueDepth,
+		Spooled: st.Spooled, SpoolBytes: st.SpoolBytes, Oldest: st.Oldest, LastSuccess: st.LastSuccess,
+		LastError: st.LastError, LastErrorAt: st.LastErrorAt,
+	}
+}
+
+// adminRoutes are the module's admin routes and the method each takes.
+var adminRoutes = map[string]string{
+	"/amazon_capi/":            http.MethodGet,
+	"/amazon_capi/dead_letter": http.MethodGet,
+	"/amazon_capi/replay":      http.MethodPost,
+}
+
 func serveAdmin(w http.ResponseWriter, r *http.Request) error {
+	method, ok := adminRoutes[r.URL.Path]
 	switch {
-	case r.URL.Path == "/amazon_capi/" && r.Method == http.MethodGet:
-		return writeAdminJSON(w, statuses())
-	case r.URL.Path == "/amazon_capi/dead_letter" && r.Method == http.MethodGet:
+	case !ok:
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Message: "amazon_capi admin routes: GET /amazon_capi/, GET /amazon_capi/dead_letter, POST /amazon_capi/replay"}
+	case r.Method != method:
+		w.Header().Set("Allow", method)
+		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Message: r.URL.Path + " takes " + method}
+	}
+	switch r.URL.Path {
+	case "/amazon_capi/dead_letter":
 		return writeAdminJSON(w, deadLetters())
-	case r.URL.Path == "/amazon_capi/replay" && r.Method == http.MethodPost:
+	case "/amazon_capi/replay":
 		return replay(w)
 	}
-	return caddy.APIError{HTTPStatus: http.StatusNotFound, Message: "amazon_capi admin routes: GET /amazon_capi/, GET /amazon_capi/dead_letter, POST /amazon_capi/replay"}
+	return writeAdminJSON(w, statuses())
 }
 
 func liveDestinations() []*destination {
@@ -95,7 +153,7 @@ func liveDestinations() []*destination {
 }
 
 func statuses() []DestinationStatus {
-	var out []DestinationStatus
+	out := []DestinationStatus{}
 	for _, d := range liveDestinations() {
 		out = append(out, d.status())
 	}
@@ -112,7 +170,7 @@ func (d *destination) status() DestinationStatus {
 		return st
 	}
 	fs := d.forwarder.Stats()
-	st.Forwarder = &fs
+	st.Forwarder = forwarderStatus(fs)
 	if !fs.Oldest.IsZero() {
 		st.OldestEventAgeSeconds = time.Since(fs.Oldest).Seconds()
 	}
@@ -135,6 +193,9 @@ func deadLetters() map[string][]forward.Letter {
 		letters, err := d.deadLetter.List(1000)
 		if err != nil {
 			d.logger.Error("reading the dead letter", zap.Error(err))
+		}
+		if letters == nil {
+			letters = []forward.Letter{}
 		}
 		out[d.settings.label()] = letters
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopsignal/caddy-amazon-capi/forward"
 )
 
 func adminGet(t *testing.T, method, path string, out any) {
@@ -87,5 +89,38 @@ func TestAdminAPIShowsDestinationsDeadLetterAndReplays(t *testing.T) {
 	onSite := doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/amazon_capi/", site), nil, false, nil))
 	if strings.Contains(onSite.Body, "forwarder") {
 		t.Errorf("the site serves the admin API: %s", onSite.Body)
+	}
+}
+
+func TestAdminRoutesSpeakOneJSONStyleAndRefuseTheWrongMethod(t *testing.T) {
+	loadCaddy(t, fmt.Sprintf("{\n\tadmin localhost:%d\n}\nhttp://127.0.0.1:%d {\n\trespond \"ok\"\n}\n", adminPort, freePort()), "caddyfile")
+	for path, wrong := range map[string]string{"/amazon_capi/": "POST", "/amazon_capi/dead_letter": "DELETE", "/amazon_capi/replay": "GET"} {
+		req, _ := http.NewRequest(wrong, fmt.Sprintf("http://localhost:%d%s", adminPort, path), nil)
+		resp, err := adminClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") == "" {
+			t.Errorf("%s %s: %d, Allow %q; want 405 with Allow", wrong, path, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	// No destination: empty lists, not null.
+	for _, path := range []string{"/amazon_capi/", "/amazon_capi/dead_letter"} {
+		var raw json.RawMessage
+		adminGet(t, "GET", path, &raw)
+		if s := strings.TrimSpace(string(raw)); s != "[]" && s != "{}" {
+			t.Errorf("%s with no destination: %s", path, s)
+		}
+	}
+	// Field names are snake_case, and absent times are left out.
+	b, _ := json.Marshal(DestinationStatus{Forwarder: forwarderStatus(forward.Stats{LastError: "HTTP 403 FORBIDDEN no access"})})
+	for _, bad := range []string{`"Spooled"`, `"LastError"`, `"token_expiry"`, `"last_success"`, `"oldest"`} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("status JSON has %s: %s", bad, b)
+		}
+	}
+	if !strings.Contains(string(b), `"last_error":"HTTP 403 FORBIDDEN no access"`) || !strings.Contains(string(b), `"spooled":0`) {
+		t.Errorf("status JSON %s", b)
 	}
 }

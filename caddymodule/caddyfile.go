@@ -42,6 +42,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		dedupe_window     <duration>
 //		spool_max_size    <size>
 //		dry_run
+//		metrics           on|off
 //		event <name> {
 //			match { <request matchers> }
 //			type <conversion type>
@@ -99,6 +100,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = parseDedupeWindow(d, &h.DedupeWindow)
 		case "dry_run":
 			err = parseFlag(d, &h.DryRun)
+		case "metrics":
+			var onOff string
+			err = parseWord(d, &onOff, "on", "off")
+			h.NoMetrics = onOff == "off"
 		case "event":
 			err = h.unmarshalEvent(d)
 		default:
@@ -114,7 +119,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // handlerOptions are the options of an amazon_capi block, for suggestions.
 var handlerOptions = amazon.NewEnum("amazon_capi option", "region", "account_id", "entity_id", "client_id",
 	"client_secret", "refresh_token", "access_token", "endpoint", "token_url", "api", "spool", "max_body",
-	"max_response_body", "spool_max_size", "batch_size", "flush_interval", "dedupe_window", "dry_run", "event")
+	"max_response_body", "spool_max_size", "batch_size", "flush_interval", "dedupe_window", "dry_run", "metrics", "event")
 
 // checkComplete fails a block that can never send: no account, or no
 // credentials (dry_run needs neither). Placeholders are resolved later,
@@ -441,10 +446,14 @@ func parseValueScale(d *caddyfile.Dispenser, target *float64) error {
 
 func parseMatchKey(d *caddyfile.Dispenser, keys *[]mapping.MatchKeyRule) error {
 	args := d.RemainingArgs()
-	if len(args) != 2 {
-		return d.Errf("match_key takes a type and a value: match_key EMAIL body.customer.email")
+	if len(args) != 2 && len(args) != 3 {
+		return d.Errf("match_key takes a type, a value and optionally the customer's country: match_key POSTAL body.billing.zip [body.billing.country]")
 	}
-	*keys = append(*keys, mapping.MatchKeyRule{Type: args[0], Value: args[1]})
+	k := mapping.MatchKeyRule{Type: args[0], Value: args[1]}
+	if len(args) == 3 {
+		k.Country = args[2]
+	}
+	*keys = append(*keys, k)
 	return nil
 }
 

@@ -84,7 +84,7 @@ func TestTheCaddyfileParserRefusesWhatTheDocsDoNotAllow(t *testing.T) {
 			}
 		})
 	}
-	ok := block(account + "\t\tmax_response_body 1MiB\n\t\tregion EU\n" + event("\t\t\tmatch {\n\t\t\t\tpath /a\n\t\t\t}\n\t\t\tmatch {\n\t\t\t\tpath /b\n\t\t\t}\n\t\t\tcustom brand body.b\n\t\t\tcustom sku body.s\n"))
+	ok := block(account + "\t\tmax_response_body 1MiB\n\t\tregion EU\n\t\tmetrics off\n" + event("\t\t\tmatch {\n\t\t\t\tpath /a\n\t\t\t}\n\t\t\tmatch {\n\t\t\t\tpath /b\n\t\t\t}\n\t\t\tcustom brand body.b\n\t\t\tcustom sku body.s\n"))
 	if err := adapt(ok); err != nil {
 		t.Errorf("a valid block with repeated match and custom lines: %v", err)
 	}

@@ -72,6 +72,10 @@ type Destination struct {
 	SpoolMaxSize int64 `json:"spool_max_size,omitempty"`
 	// DryRun builds, validates and logs each event (hashed) and sends nothing.
 	DryRun bool `json:"dry_run,omitempty"`
+	// NoMetrics keeps this block from registering the module's metrics
+	// with Caddy's registry (Caddyfile: metrics off). They are registered
+	// while any loaded amazon_capi block wants them.
+	NoMetrics bool `json:"no_metrics,omitempty"`
 }
 
 // settings is a Destination with placeholders resolved and defaults applied.
@@ -96,6 +100,16 @@ type settings struct {
 // resolve expands {env.*} and {file.*} placeholders and checks the settings.
 // Errors name the field, never its value.
 func (d *Destination) resolve() (settings, error) {
+	s, err := d.resolveSettings()
+	if err != nil {
+		return s, err
+	}
+	return s, s.check()
+}
+
+// resolveSettings is resolve without the check that the destination can
+// send (account and credentials), for tools that need less.
+func (d *Destination) resolveSettings() (settings, error) {
 	repl := caddy.NewReplacer()
 	get := func(v string) string { return strings.TrimSpace(repl.ReplaceKnown(v, "")) }
 	s := settings{
@@ -131,7 +145,7 @@ func (d *Destination) resolve() (settings, error) {
 		s.batchSize = amazon.MaxBatch
 	}
 	s.name = labelOf(s.accountID, s.endpoint)
-	return s, s.check()
+	return s, nil
 }
 
 func (s *settings) check() error {

@@ -1,3 +1,5 @@
+//go:build !benchfloor
+
 package caddymodule
 
 import (
@@ -6,8 +8,10 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
-// floorHook is set only in a build with the benchfloor tag (see
-// floor_benchfloor.go): it replaces the matched path with one layer of it,
-// so that bench/floor.sh can measure what each layer costs in a running
-// Caddy. It is nil in every other build.
-var floorHook func(h *Handler, w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error
+// floorServe is bench/floor.sh's hook, real only in a build with the
+// benchfloor tag (floor_benchfloor.go), where it serves a matched request
+// through one layer of the real path. In every other build it does nothing
+// and compiles away.
+func floorServe(*Handler, http.ResponseWriter, *http.Request, caddyhttp.Handler) (bool, error) {
+	return false, nil
+}

@@ -15,6 +15,18 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
+// floorHook serves a matched request through the layer AMAZON_CAPI_FLOOR
+// picks; nil for the full path.
+var floorHook func(h *Handler, w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error
+
+// floorServe serves a matched request through floorHook, when set.
+func floorServe(h *Handler, w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (bool, error) {
+	if floorHook == nil {
+		return false, nil
+	}
+	return true, floorHook(h, w, r, next)
+}
+
 // AMAZON_CAPI_FLOOR picks the layer a matched request goes through, each
 // one doing more of the real work:
 //

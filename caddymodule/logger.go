@@ -21,7 +21,9 @@ func newLiveLogger(initial *zap.Logger) (*zap.Logger, *atomic.Pointer[zapcore.Co
 	p := new(atomic.Pointer[zapcore.Core])
 	core := initial.Core()
 	p.Store(&core)
-	return zap.New(liveCore{current: p}), p
+	// The core carries no name: keep the config logger's, so that the
+	// destination's and the forwarder's lines say http.handlers.amazon_capi.
+	return zap.New(liveCore{current: p}).Named(initial.Name()), p
 }
 
 func (c liveCore) core() zapcore.Core { return *c.current.Load() }

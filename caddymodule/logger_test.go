@@ -88,3 +88,12 @@ http://127.0.0.1:%d {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestTheDestinationsLinesCarryTheModulesLoggerName(t *testing.T) {
+	logs, logger := observedLogger()
+	live, _ := newLiveLogger(logger.Named("http.handlers.amazon_capi"))
+	live.With().Info("from the forwarder")
+	if e := logs.All(); len(e) != 1 || e[0].LoggerName != "http.handlers.amazon_capi" {
+		t.Errorf("entries %+v", e)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
 // metrics are built once per process and registered with each config's
@@ -17,6 +19,8 @@ type metrics struct {
 	events        *prometheus.CounterVec
 	batchDuration *prometheus.HistogramVec
 	tokenRefresh  *prometheus.CounterVec
+	keysDropped   *prometheus.CounterVec
+	customDropped *prometheus.CounterVec
 	state         destinationCollector
 }
 
@@ -35,20 +39,33 @@ var theMetrics = sync.OnceValue(func() *metrics {
 			Name: "amazon_capi_token_refresh_total",
 			Help: "Login with Amazon refresh-token grants by result (ok, error).",
 		}, []string{"destination", "result"}),
+		keysDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amazon_capi_match_keys_dropped_total",
+			Help: "Match keys left out of events, by event, key type and reason (missing, or a value Amazon's normalisation rejects: invalid_email, invalid_phone, …).",
+		}, []string{"destination", "event", "type", "reason"}),
+		customDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amazon_capi_custom_data_dropped_total",
+			Help: "Custom attributes left out of events because the value does not fit the type, by event, attribute and reason.",
+		}, []string{"destination", "event", "attribute", "reason"}),
 	}
 })
 
-// registerMetrics adds the collectors to a config's registry.
+// registerMetrics adds the collectors to a config's registry under Caddy's
+// namespace (caddy_amazon_capi_…), and under their names of the previous
+// release (amazon_capi_…) as aliases, kept for one release so that
+// dashboards and alerts can move.
 func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
 	m := theMetrics()
-	for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.state} {
-		if err := reg.Register(c); err != nil {
-			var already prometheus.AlreadyRegisteredError
-			if !errors.As(err, &already) {
-				return err
+	for _, r := range []prometheus.Registerer{prometheus.WrapRegistererWithPrefix("caddy_", reg), reg} {
+		for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.keysDropped, m.customDropped, m.state} {
+			if err := r.Register(c); err != nil {
+				var already prometheus.AlreadyRegisteredError
+				if !errors.As(err, &already) {
+					return err
+				}
 			}
 		}
 	}
@@ -64,6 +81,16 @@ func (m *metrics) event(destination, event, outcome string) {
 func (m *metrics) onEvents(destination string) func(name, outcome string, n int) {
 	return func(name, outcome string, n int) {
 		m.events.WithLabelValues(destination, name, outcome).Add(float64(n))
+	}
+}
+
+// dropped counts the match keys and custom attributes an event left out.
+func (m *metrics) dropped(destination, event string, notes *mapping.Notes) {
+	for _, d := range notes.DroppedKeys {
+		m.keysDropped.WithLabelValues(destination, event, d.Type, d.Reason).Inc()
+	}
+	for _, d := range notes.DroppedCustom {
+		m.customDropped.WithLabelValues(destination, event, d.Type, d.Reason).Inc()
 	}
 }
 

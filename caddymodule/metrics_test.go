@@ -74,6 +74,13 @@ func TestMetricsSurviveReloadsAndKeepCounting(t *testing.T) {
 	if metricValue(t, text, "amazon_capi_token_refresh_total", dest, `result="ok"`) != 1 {
 		t.Error("the token should have been fetched once and cached across reloads")
 	}
+	// Under Caddy's namespace too, with the same figures as the old names.
+	if got := metricValue(t, text, "caddy_amazon_capi_events_total", dest, `event="purchase"`, `outcome="matched"`); got != 4 {
+		t.Errorf("caddy_amazon_capi_events_total matched = %v, want 4", got)
+	}
+	if !strings.Contains(text, "caddy_amazon_capi_queue_depth{") {
+		t.Error("caddy_amazon_capi_queue_depth missing")
+	}
 	for _, pii := range []string{"Jane", "jane", "example.com", "test-secret", "test-refresh"} {
 		if strings.Contains(text, pii) {
 			t.Errorf("metrics contain %q", pii)

@@ -11,6 +11,7 @@ package caddymodule
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -60,8 +61,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.Validate(); err != nil { // Caddy validates after provisioning: check before anything is opened
 		return err
 	}
-	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
-		return fmt.Errorf("amazon_capi: registering metrics: %w", err)
+	if !h.NoMetrics {
+		if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+			return fmt.Errorf("amazon_capi: registering metrics: %w", err)
+		}
 	}
 	if len(h.Events) == 0 {
 		return fmt.Errorf("amazon_capi: no event configured; add an event <name> { … } block")
@@ -85,6 +88,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 				zap.String("event", ev.Name))
 		}
 	}
+	if looksLikeEntityID(settings.accountID) {
+		h.logger.Warn(entityIDWarning, zap.String("destination", settings.label()))
+	}
 	if !settings.dryRun {
 		if err := checkSpoolDir(settings.spoolFile()); err != nil {
 			return fmt.Errorf("amazon_capi: %w", err)
@@ -103,6 +109,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.maxBody = settings.maxBody
 	h.maxResponseBody = settings.maxResponseBody
 	return nil
+}
+
+// entityIDWarning explains which account ID Amazon's own sample sends.
+const entityIDWarning = "account_id looks like an Entity ID (ENTITY…, what Adobe's extension asks for); Amazon's own Events API sample sends the numeric DSP advertiser ID instead. If Amazon answers 401 or 403, run `caddy amazon-capi accounts --config <this Caddyfile>` and use the DSP advertiser ID it lists"
+
+// looksLikeEntityID reports an account ID copied from the Campaign
+// Manager's URL (ENTITY…), as Adobe's extension asks for.
+func looksLikeEntityID(id string) bool {
+	return len(id) > len("ENTITY") && strings.EqualFold(id[:len("ENTITY")], "ENTITY")
 }
 
 // Validate checks that the configuration is complete.
@@ -140,8 +155,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 func (h *Handler) serveMatched(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, first int) error {
-	if floorHook != nil {
-		return floorHook(h, w, r, next)
+	if handled, err := floorServe(h, w, r, next); handled { // benchfloor builds only
+		return err
 	}
 	arrived := time.Now()
 	matched := make([]*Event, 0, len(h.Events)-first)

@@ -242,12 +242,18 @@ func (d *destination) handOver(e amazon.Event) {
 // validator) and logs it, hashed keys only, with the verdict.
 func (d *destination) dryRun(e amazon.Event) {
 	d.counters.dryRun.Add(1)
-	wire, _ := json.Marshal(e)
-	if d.settings.api == amazon.V1 {
-		wire, _ = json.Marshal(e.ToV1())
-	}
-	verdict := sandbox.Check(wire, string(d.settings.api), time.Now())
+	wire, verdict := encodeAndCheck(e, d.settings.api)
 	d.logger.Info("dry run: event built, not sent",
 		zap.String("event", e.EventDescription.Name), zap.String("event_id", e.EventID),
 		zap.Bool("valid", verdict.Accepted), zap.Any("errors", verdict.Errors), zap.Any("body", json.RawMessage(wire)))
+}
+
+// encodeAndCheck is the event as the API version sends it, with the
+// sandbox validator's verdict: what dry_run logs and `try` prints.
+func encodeAndCheck(e amazon.Event, api amazon.Version) (json.RawMessage, sandbox.Received) {
+	wire, _ := json.Marshal(e)
+	if api == amazon.V1 {
+		wire, _ = json.Marshal(e.ToV1())
+	}
+	return wire, sandbox.Check(wire, string(api), time.Now())
 }

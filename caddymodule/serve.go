@@ -47,7 +47,11 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 	for _, ev := range matched {
 		d.counters.matched.Add(1)
 		ev.matchedTotal.Inc()
-		e, err := ev.mapping.Evaluate(view)
+		var notes mapping.Notes
+		e, err := ev.mapping.EvaluateNoting(view, &notes)
+		if len(notes.DroppedKeys)+len(notes.DroppedCustom) > 0 {
+			theMetrics().dropped(label, ev.mapping.EventName(), &notes)
+		}
 		if err != nil {
 			d.counters.invalid.Add(1)
 			theMetrics().event(label, ev.mapping.EventName(), "invalid")

@@ -44,6 +44,7 @@ func TestSitesShareADestinationAndAnEventGoesToTwoAccounts(t *testing.T) {
 		dedupe_id query.order
 		country   US
 		match_key FIP request.remote_ip
+		match_key MATCH_ID query.order
 	}
 }
 http://127.0.0.1:%[1]d {

@@ -28,23 +28,29 @@ import (
 func init() {
 	caddycmd.RegisterCommand(caddycmd.Command{
 		Name:  "amazon-capi",
-		Usage: "try --config <Caddyfile> --request <file> [--response <file>] [--remote-ip <ip>]",
+		Usage: "try --config <Caddyfile> --request <file> [--response <file>] [--remote-ip <ip>] | accounts --config <Caddyfile> [--json]",
 		Short: "Tries the amazon_capi mappings of a config on a saved request",
 		Long: `
 Subcommand try reads a raw HTTP request from a file (and optionally the
 site's raw HTTP response), runs every amazon_capi event of the config on it
 and prints, as JSON, each event that matched: the event it would send
 (hashed) and the verdict of the sandbox's validator, or why it gives none.
-Nothing is sent and no network is used.`,
+Nothing is sent and no network is used.
+
+Subcommand accounts asks Amazon, with the LWA credentials of each
+amazon_capi destination of the config, which advertiser accounts they may
+use, and prints each with its DSP advertiser ID: the ID Amazon's own
+Events API sample sends as account_id.`,
 		CobraFunc: func(cmd *cobra.Command) {
 			try := &cobra.Command{
 				Use:   "try --config <Caddyfile> --request <file> [--response <file>]",
 				Short: "Shows the events a config would send for a request",
 				RunE: func(c *cobra.Command, _ []string) error {
 					get := func(name string) string { v, _ := c.Flags().GetString(name); return v }
+					show, _ := c.Flags().GetBool("show-normalized")
 					return TryMapping(os.Stdout, TryInput{
 						Config: get("config"), Adapter: get("adapter"), Request: get("request"),
-						Response: get("response"), RemoteIP: get("remote-ip"),
+						Response: get("response"), RemoteIP: get("remote-ip"), ShowNormalized: show,
 					})
 				},
 			}
@@ -53,7 +59,9 @@ Nothing is sent and no network is used.`,
 			try.Flags().StringP("request", "r", "", "a file with a raw HTTP/1.1 request")
 			try.Flags().String("response", "", "a file with the site's raw HTTP/1.1 response, for when_response and response. paths")
 			try.Flags().String("remote-ip", "203.0.113.10", "the client IP the request comes from")
+			try.Flags().Bool("show-normalized", false, "also print each match key's normalized value beside its hash (PII: on your own terminal only)")
 			cmd.AddCommand(try)
+			cmd.AddCommand(accountsCommand())
 		},
 	})
 }
@@ -66,10 +74,18 @@ type TryInput struct {
 	Request, Response string
 	// RemoteIP is the client IP the request comes from.
 	RemoteIP string
+	// ShowNormalized adds each hashed match key's normalized value to the
+	// output: the customer's PII, for the operator's terminal only.
+	ShowNormalized bool
 }
 
 // TryResult is one event's outcome in the mapping tester.
 type TryResult struct {
+	// Site is the site addresses of the block the event is in ("" when the
+	// block serves every host).
+	Site string `json:"site,omitempty"`
+	// Destination is the destination the event would go to (account@host).
+	Destination string `json:"destination"`
 	// Event is the event block's name.
 	Event string `json:"event"`
 	// Outcome is sent, invalid, or not_sent_response (when_response did not match).
@@ -84,12 +100,22 @@ type TryResult struct {
 	Valid *bool `json:"valid,omitempty"`
 	// Errors are the validator's Amazon-style errors.
 	Errors []sandbox.FieldError `json:"errors,omitempty"`
+	// DroppedKeys are the match keys left out of the event, with why.
+	DroppedKeys []mapping.Dropped `json:"dropped_match_keys,omitempty"`
+	// DroppedCustom are the custom attributes left out, with why.
+	DroppedCustom []mapping.Dropped `json:"dropped_custom_data,omitempty"`
+	// Normalized is each hashed match key's normalized value and hash,
+	// with --show-normalized only.
+	Normalized []mapping.NormalizedKey `json:"normalized_match_keys,omitempty"`
 }
 
 // TryMapping runs the config's events on a saved request and writes what
 // they would send as JSON. It does no network I/O.
 func TryMapping(out io.Writer, in TryInput) error {
-	handlers, err := loadHandlers(in.Config, in.Adapter)
+	if in.Request == "" {
+		return errors.New("--request is required: a file with a raw HTTP/1.1 request, such as demo/checkout.http")
+	}
+	blocks, err := loadHandlers(in.Config, in.Adapter)
 	if err != nil {
 		return err
 	}
@@ -106,8 +132,11 @@ func TryMapping(out io.Writer, in TryInput) error {
 		}
 	}
 	results := []TryResult{}
-	for _, h := range handlers {
-		r, err := h.try(ctx, req, body, resp, in.RemoteIP)
+	for _, b := range blocks {
+		if !b.servesHost(ctx, req) {
+			continue
+		}
+		r, err := b.try(ctx, req, body, resp, in)
 		if err != nil {
 			return err
 		}
@@ -118,49 +147,68 @@ func TryMapping(out io.Writer, in TryInput) error {
 	return enc.Encode(results)
 }
 
-func (h *Handler) try(ctx caddy.Context, req *http.Request, body []byte, resp *mapping.Response, remoteIP string) ([]TryResult, error) {
-	api := amazon.V2
-	if strings.EqualFold(h.API, "v1") {
-		api = amazon.V1
+// tryBlock is an amazon_capi handler of the config with the hosts of the
+// site it is in (none: every host).
+type tryBlock struct {
+	*Handler
+	hosts []string
+}
+
+// servesHost reports whether the block's site answers the request's Host.
+func (b tryBlock) servesHost(ctx caddy.Context, req *http.Request) bool {
+	if len(b.hosts) == 0 {
+		return true
+	}
+	m := caddyhttp.MatchHost(b.hosts)
+	if err := m.Provision(ctx); err != nil {
+		return false
+	}
+	ok, err := m.MatchWithError(req)
+	return ok && err == nil
+}
+
+func (b tryBlock) try(ctx caddy.Context, req *http.Request, body []byte, resp *mapping.Response, in TryInput) ([]TryResult, error) {
+	s, err := b.Destination.resolveSettings()
+	if err != nil {
+		return nil, err
 	}
 	var out []TryResult
-	for _, ev := range h.Events {
-		if err := ev.provision(ctx, mapping.Options{EU: strings.EqualFold(h.Region, "eu")}); err != nil {
+	for _, ev := range b.Events {
+		if err := ev.provision(ctx, mapping.Options{EU: s.region == "eu"}); err != nil {
 			return nil, err
 		}
 		if !ev.matches(req) {
 			continue
 		}
-		view := &mapping.Request{HTTP: req, Body: body, RemoteIP: remoteIP, Arrived: time.Now(), Response: resp}
-		if limit := orDefaultSize(h.MaxBody, DefaultMaxBody); int64(len(body)) > limit {
+		view := &mapping.Request{HTTP: req, Body: body, RemoteIP: in.RemoteIP, Arrived: time.Now(), Response: resp}
+		if int64(len(body)) > s.maxBody {
 			view.Body, view.BodyTooLarge = nil, true
 		}
-		res := TryResult{Event: ev.Name, API: string(api)}
+		res := TryResult{Site: strings.Join(b.hosts, ", "), Destination: s.label(), Event: ev.Name, API: string(s.api)}
 		switch {
 		case ev.needsResponse() && resp == nil:
 			res.Outcome, res.Reason = "needs_response", "this event reads the site's answer: pass --response"
 		case ev.WhenResponse != nil && !ev.WhenResponse.Match(resp.Status, resp.Header):
 			res.Outcome, res.Reason = "not_sent_response", "the answer does not match when_response"
 		default:
-			res = tryEvent(ev, view, api, res)
+			res = tryEvent(ev, view, s.api, in.ShowNormalized, res)
 		}
 		out = append(out, res)
 	}
 	return out, nil
 }
 
-func tryEvent(ev *Event, view *mapping.Request, api amazon.Version, res TryResult) TryResult {
-	e, err := ev.mapping.Evaluate(view)
+func tryEvent(ev *Event, view *mapping.Request, api amazon.Version, showNormalized bool, res TryResult) TryResult {
+	notes := mapping.Notes{ShowNormalized: showNormalized}
+	e, err := ev.mapping.EvaluateNoting(view, &notes)
+	res.DroppedKeys, res.DroppedCustom, res.Normalized = notes.DroppedKeys, notes.DroppedCustom, notes.Normalized
 	if err != nil {
 		res.Outcome, res.Reason = "invalid", err.Error()
 		return res
 	}
 	res.Outcome = "sent"
-	res.Body, _ = json.Marshal(e)
-	if api == amazon.V1 {
-		res.Body, _ = json.Marshal(e.ToV1())
-	}
-	verdict := sandbox.Check(res.Body, string(api), time.Now())
+	var verdict sandbox.Received
+	res.Body, verdict = encodeAndCheck(e, api)
 	res.Valid, res.Errors = &verdict.Accepted, verdict.Errors
 	return res
 }
@@ -172,8 +220,9 @@ func orDefaultSize(v, def int64) int64 {
 	return def
 }
 
-// loadHandlers adapts the config and returns every amazon_capi handler in it.
-func loadHandlers(file, adapter string) ([]*Handler, error) {
+// loadHandlers adapts the config and returns every amazon_capi handler in
+// it, with the hosts of its site.
+func loadHandlers(file, adapter string) ([]tryBlock, error) {
 	raw, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -194,41 +243,62 @@ func loadHandlers(file, adapter string) ([]*Handler, error) {
 	if err := json.Unmarshal(raw, &tree); err != nil {
 		return nil, err
 	}
-	var handlers []*Handler
-	var walk func(any) error
-	walk = func(n any) error {
-		switch v := n.(type) {
-		case map[string]any:
-			if v["handler"] == "amazon_capi" {
-				b, _ := json.Marshal(v)
-				h := new(Handler)
-				if err := json.Unmarshal(b, h); err != nil {
-					return err
-				}
-				handlers = append(handlers, h)
-				return nil
-			}
-			for _, c := range v {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
-		case []any:
-			for _, c := range v {
-				if err := walk(c); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	if err := walk(tree); err != nil {
+	var blocks []tryBlock
+	if err := findHandlers(tree, nil, &blocks); err != nil {
 		return nil, err
 	}
-	if len(handlers) == 0 {
+	if len(blocks) == 0 {
 		return nil, errors.New("the config has no amazon_capi handler")
 	}
-	return handlers, nil
+	return blocks, nil
+}
+
+// findHandlers walks a JSON config for amazon_capi handlers; a route's
+// host matcher applies to what the route holds.
+func findHandlers(n any, hosts []string, out *[]tryBlock) error {
+	switch v := n.(type) {
+	case map[string]any:
+		if v["handler"] == "amazon_capi" {
+			b, _ := json.Marshal(v)
+			h := new(Handler)
+			if err := json.Unmarshal(b, h); err != nil {
+				return err
+			}
+			*out = append(*out, tryBlock{Handler: h, hosts: hosts})
+			return nil
+		}
+		if routeHosts := hostsOf(v["match"]); routeHosts != nil {
+			hosts = routeHosts
+		}
+		for _, c := range v {
+			if err := findHandlers(c, hosts, out); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for _, c := range v {
+			if err := findHandlers(c, hosts, out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// hostsOf reads the host matchers of a route's match sets.
+func hostsOf(match any) []string {
+	sets, _ := match.([]any)
+	var hosts []string
+	for _, set := range sets {
+		m, _ := set.(map[string]any)
+		list, _ := m["host"].([]any)
+		for _, h := range list {
+			if s, ok := h.(string); ok {
+				hosts = append(hosts, s)
+			}
+		}
+	}
+	return hosts
 }
 
 func readRequest(file, remoteIP string) (*http.Request, []byte, error) {
@@ -237,13 +307,24 @@ func readRequest(file, remoteIP string) (*http.Request, []byte, error) {
 		return nil, nil, err
 	}
 	defer f.Close()
-	req, err := http.ReadRequest(bufio.NewReader(f))
+	br := bufio.NewReader(f)
+	req, err := http.ReadRequest(br)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s is not a raw HTTP/1.1 request: %w", file, err)
 	}
 	body, err := io.ReadAll(req.Body)
 	if err != nil {
 		return nil, nil, err
+	}
+	if req.ContentLength <= 0 && len(req.TransferEncoding) == 0 {
+		// A hand-written request often has no Content-Length: its body is
+		// the rest of the file (less the editor's final newline).
+		rest, err := io.ReadAll(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		body = bytes.TrimRight(rest, "\r\n")
+		req.ContentLength = int64(len(body))
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	req.RemoteAddr = remoteIP + ":50000"

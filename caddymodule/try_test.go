@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +84,74 @@ func TestTheMappingTesterReadsTheResponse(t *testing.T) {
 	}
 	if res := runTry(t, TryInput{Config: cfg, Request: req, RemoteIP: "203.0.113.10"}); res[0].Outcome != "needs_response" {
 		t.Errorf("without a response: %+v", res)
+	}
+}
+
+// twoShops is a config with an amazon_capi block in each of two sites.
+const twoShops = `{
+	admin off
+}
+http://shop-a.example {
+	amazon_capi {
+		account_id A
+		dry_run
+		event signup {
+			type      SIGN_UP
+			country   body.country
+			match_key EMAIL body.email
+			match_key POSTAL body.zip
+			match_key PHONE body.phone
+		}
+	}
+	respond "ok"
+}
+http://shop-b.example {
+	amazon_capi {
+		account_id B
+		dry_run
+		event signup {
+			type      SIGN_UP
+			country   GB
+			match_key EMAIL body.email
+		}
+	}
+	respond "ok"
+}
+`
+
+func TestTheMappingTesterRunsTheBlocksOfTheRequestsSiteAndShowsWhatItDropped(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "Caddyfile")
+	os.WriteFile(cfg, []byte(twoShops), 0o600)
+	// No Content-Length, as people write a request by hand: the body is
+	// the rest of the file.
+	req := filepath.Join(dir, "req.http")
+	os.WriteFile(req, []byte("POST /signup HTTP/1.1\r\nHost: shop-a.example\r\nContent-Type: application/json\r\n\r\n"+
+		`{"email":"Jane.Doe@Example.com","zip":"9810","phone":"(206) 555-0100","country":"US"}`+"\n"), 0o600)
+
+	res := runTry(t, TryInput{Config: cfg, Request: req, RemoteIP: "203.0.113.10", ShowNormalized: true})
+	if len(res) != 1 || res[0].Site != "shop-a.example" || res[0].Destination != "A@advertising-api.amazon.com" || res[0].Outcome != "sent" {
+		t.Fatalf("results %+v", res)
+	}
+	if d := res[0].DroppedKeys; len(d) != 1 || d[0].Type != "POSTAL" || d[0].Reason != "invalid_postal" {
+		t.Errorf("dropped %+v, want the four-digit US ZIP as invalid_postal", d)
+	}
+	normalized := map[string]string{}
+	for _, n := range res[0].Normalized {
+		normalized[n.Type] = n.Normalized
+	}
+	if normalized["EMAIL"] != "jane.doe@example.com" || normalized["PHONE"] != "12065550100" {
+		t.Errorf("normalized %v", normalized)
+	}
+	plain := runTry(t, TryInput{Config: cfg, Request: req, RemoteIP: "203.0.113.10"})
+	if len(plain[0].Normalized) != 0 || strings.Contains(string(plain[0].Body), "jane") {
+		t.Errorf("normalized values shown without --show-normalized: %+v", plain[0])
+	}
+}
+
+func TestTheMappingTesterWantsARequest(t *testing.T) {
+	err := TryMapping(io.Discard, TryInput{Config: "../Caddyfile.example"})
+	if err == nil || !strings.Contains(err.Error(), "--request is required") {
+		t.Errorf("got %v", err)
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
+// accountIDHint says which ID Amazon-Ads-AccountId takes, for a 401 or 403.
+const accountIDHint = "check the account ID (Amazon-Ads-AccountId): Amazon's own Events API sample sends the numeric DSP advertiser ID (alternateIds[].dspAdvertiserId of the advertiserAccounts query), not the ENTITY… ID"
+
 // verdict is what became of one call to Amazon.
 type verdict struct {
 	retry          bool
@@ -47,7 +50,7 @@ func (f *Forwarder) deliver(batch []Record) {
 		v := f.handle(batch, res, err)
 		report := BatchReport{Events: len(batch), Err: err, Sent: v.sent, Rejected: v.rejected, Took: time.Since(began)}
 		if res != nil {
-			report.Status = res.Status
+			report.Status, report.Code, report.Message = res.Status, res.Code, res.Message
 		}
 		f.report(report)
 		if !v.retry {
@@ -92,7 +95,7 @@ func (f *Forwarder) report(r BatchReport) {
 	case r.Err != nil:
 		f.lastError, f.lastErrorAt = r.Err.Error(), time.Now()
 	case r.Status != 0:
-		f.lastError, f.lastErrorAt = fmt.Sprintf("HTTP %d", r.Status), time.Now()
+		f.lastError, f.lastErrorAt = strings.TrimSpace(fmt.Sprintf("HTTP %d %s %s", r.Status, r.Code, r.Message)), time.Now()
 	}
 	f.lastMu.Unlock()
 	f.sent.Add(uint64(r.Sent))
@@ -126,9 +129,12 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 	case res.Status == http.StatusTooManyRequests || res.Status >= 500:
 		return verdict{retry: true, wait: res.RetryAfter}
 	case res.Status == http.StatusUnauthorized:
-		f.cfg.Logger.Warn("Amazon refused the access token (401); check access_token or the refresh trio; events are kept and retried",
+		f.cfg.Logger.Warn("Amazon refused the access token (401); check access_token or the refresh trio, and "+accountIDHint+"; events are kept and retried",
 			zap.String("destination", f.cfg.Destination), zap.String("code", res.Code), zap.String("message", res.Message))
 		return verdict{retry: true}
+	case res.Status == http.StatusForbidden:
+		f.cfg.Logger.Error("Amazon refused the account (403): "+accountIDHint+", and that the app has the advertising::campaign_management scope",
+			zap.String("destination", f.cfg.Destination), zap.String("code", res.Code), zap.String("message", res.Message))
 	}
 	f.deadLetter(lettersFor(batch, res.Status, fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message)))
 	f.observeRecords(batch, "rejected")

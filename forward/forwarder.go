@@ -86,6 +86,9 @@ type BatchReport struct {
 	Events int
 	// Status is Amazon's HTTP status, 0 when the call failed (see Err).
 	Status int
+	// Code and Message are Amazon's error of a failed call, when it gave
+	// one (they describe the request, never a customer's data).
+	Code, Message string
 	// Err is the transport error, if any.
 	Err error
 	// Sent and Rejected count the events Amazon took and refused; both are
@@ -682,14 +685,17 @@ func (f *Forwarder) waitForBatch(batch []Record) bool {
 		}
 		return false
 	}
-	deadline := time.NewTimer(time.Until(batch[0].Queued.Add(time.Duration(f.flushInterval.Load()))))
+	interval := f.flushInterval.Load()
+	deadline := time.NewTimer(time.Until(batch[0].Queued.Add(time.Duration(interval))))
 	defer deadline.Stop()
 	for {
 		select {
 		case <-deadline.C:
 			return true
 		case <-f.spooled:
-			if f.spool.Len() >= f.batchSize() {
+			// A full batch is waiting, or a reload changed the flush
+			// interval (Configure): look again.
+			if f.spool.Len() >= f.batchSize() || f.flushInterval.Load() != interval {
 				return false
 			}
 		case <-f.ctx.Done():

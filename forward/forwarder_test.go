@@ -133,10 +133,22 @@ func TestBatchesHoldAtMostBatchSize(t *testing.T) {
 
 func TestPartialBatchGoesOutAfterFlushInterval(t *testing.T) {
 	fake := newFake(nil)
-	f := start(t, Config{BatchSize: 500, FlushInterval: 10 * time.Millisecond}, fake, t.TempDir())
+	f := start(t, Config{BatchSize: 500, FlushInterval: time.Hour}, fake, t.TempDir())
 	f.Enqueue(event(1))
 	f.Enqueue(event(2))
+	for f.Stats().Spooled != 2 { // the spool writer signals nothing a test can hold
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case r := <-f.reports:
+		t.Fatalf("a partial batch went out before its flush interval: %+v", r)
+	default:
+	}
+	f.Configure(0, 10*time.Millisecond) // the interval ends: the waiting batch goes
 	f.settle(t, 2)
+	if sizes := fake.sizes(); len(sizes) != 1 || sizes[0] != 2 {
+		t.Errorf("batches %v, want the two events in one partial batch", sizes)
+	}
 }
 
 func TestRetriesTransientFailuresUntilAccepted(t *testing.T) {
@@ -243,18 +255,18 @@ func TestSpooledEventsSurviveAStopAndAreSentOnTheNextStart(t *testing.T) {
 }
 
 func TestEnqueueNeverBlocksWhenTheIntakeIsFull(t *testing.T) {
-	block := make(chan struct{})
-	defer close(block)
-	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
-		<-block
-		return accepted(call, events)
-	})
-	f := start(t, Config{BatchSize: 1, FlushInterval: time.Millisecond, QueueSize: 1}, fake, t.TempDir())
+	// Not started, the forwarder's writer takes nothing from its intake
+	// of one: every Enqueue after the first finds it full.
+	f := NewDeferred(Config{QueueSize: 1}, newFake(nil), func() (*Spool, error) { return OpenSpool(filepath.Join(t.TempDir(), "s.db")) })
+	defer f.Stop(context.Background())
+	outcomes := map[Outcome]int{}
 	for i := 0; i < 10000; i++ {
-		f.Enqueue(event(i))
+		outcomes[f.Enqueue(event(i))]++
 	}
-	st := f.Stats()
-	if st.Queued+st.Dropped != 10000 {
+	if outcomes[Queued] != 1 || outcomes[Dropped] != 9999 {
+		t.Errorf("outcomes %v, want 1 queued and 9999 dropped", outcomes)
+	}
+	if st := f.Stats(); st.Queued != 1 || st.Dropped != 9999 {
 		t.Errorf("stats %+v", st)
 	}
 }
@@ -548,5 +560,17 @@ func TestEventsRefusedForAPassingReasonAreSentAgainAndOnlyFinalOnesDeadLettered(
 	letters, err := dl.List(10)
 	if err != nil || len(letters) != 1 || !strings.Contains(string(letters[0].Event), "ev-1") {
 		t.Errorf("dead letter %v %v, want ev-1 only", letters, err)
+	}
+}
+
+func TestTheLastErrorCarriesAmazonsCodeAndMessage(t *testing.T) {
+	fake := newFake(func(int, []amazon.Event) (*amazon.Result, error) {
+		return &amazon.Result{Status: 403, Code: "FORBIDDEN", Message: "the account does not allow this"}, nil
+	})
+	f := start(t, Config{BatchSize: 1, FlushInterval: time.Millisecond}, fake, t.TempDir())
+	f.Enqueue(event(1))
+	f.settle(t, 1)
+	if got := f.Stats().LastError; got != "HTTP 403 FORBIDDEN the account does not allow this" {
+		t.Errorf("last error %q", got)
 	}
 }

@@ -35,7 +35,7 @@ func benchmarkCheckout(b *testing.B, dedupeIDFirst bool) {
 func BenchmarkHashEmail(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := MatchKeyValue("EMAIL", "  John.Doe+Shop@Example.COM "); err != nil {
+		if _, err := MatchKeyValue("EMAIL", "  John.Doe+Shop@Example.COM ", "US"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -32,21 +32,21 @@ func TestRealCarts(t *testing.T) {
 			Type: "OFF_AMAZON_PURCHASES", DedupeID: "body.id", Timestamp: "body.created_at",
 			Value: "body.total_price", Currency: "body.currency", UnitsSold: "body.line_items.#.quantity|@sum",
 			Country: "body.billing_address.country_code", ConsentIP: "body.browser_ip",
-			MatchKeys: []MatchKeyRule{{"EMAIL", "body.email"}, {"PHONE", "body.phone"}, {"FIRST_NAME", "body.customer.first_name"},
-				{"POSTAL", "body.billing_address.zip"}, {"FIP", "body.browser_ip"}},
+			MatchKeys: []MatchKeyRule{{Type: "EMAIL", Value: "body.email"}, {Type: "PHONE", Value: "body.phone"}, {Type: "FIRST_NAME", Value: "body.customer.first_name"},
+				{Type: "POSTAL", Value: "body.billing_address.zip"}, {Type: "FIP", Value: "body.browser_ip"}},
 			Custom: []CustomRule{{Name: "brand", Value: "body.line_items.0.vendor"}},
 		}, "820982911946154508", 398, "USD", 2, 5},
 		{"woocommerce-order.json", Rule{
 			Type: "OFF_AMAZON_PURCHASES", DedupeID: "body.number", Timestamp: "body.date_created_gmt",
 			Value: "body.total", Currency: "body.currency", UnitsSold: "body.line_items.#.quantity|@sum",
 			Country: "body.billing.country", UserAgent: "body.customer_user_agent",
-			MatchKeys: []MatchKeyRule{{"EMAIL", "body.billing.email"}, {"LAST_NAME", "body.billing.last_name"}, {"CITY", "body.billing.city"}, {"FIP", "body.customer_ip_address"}},
+			MatchKeys: []MatchKeyRule{{Type: "EMAIL", Value: "body.billing.email"}, {Type: "LAST_NAME", Value: "body.billing.last_name"}, {Type: "CITY", Value: "body.billing.city"}, {Type: "FIP", Value: "body.customer_ip_address"}},
 		}, "727", 49.9, "EUR", 5, 4},
 		{"ga4-purchase.json", Rule{
 			Type: "OFF_AMAZON_PURCHASES", DedupeID: "body.events.0.params.transaction_id", Timestamp: "body.timestamp_micros",
 			Value: "body.events.0.params.value", Currency: "body.events.0.params.currency",
 			UnitsSold: "body.events.0.params.items.#.quantity|@sum", Country: "GB",
-			MatchKeys: []MatchKeyRule{{"EMAIL", "body.user_data.sha256_email_address"}, {"MATCH_ID", "body.user_id"}},
+			MatchKeys: []MatchKeyRule{{Type: "EMAIL", Value: "body.user_data.sha256_email_address"}, {Type: "MATCH_ID", Value: "body.user_id"}},
 		}, "T_12345", 30.03, "GBP", 3, 2},
 	}
 	for _, c := range cases {
@@ -79,8 +79,8 @@ func TestShopifyEmailAndGA4PrehashedEmailAgree(t *testing.T) {
 	// GA4's sha256_email_address is the uppercase hash of the normalized
 	// address: passed through, lowercased, it equals our own hash.
 	ga4 := "973DFE463EC85785F5F95AF5BA3906EEDB2D931C24E69824A89EA65DBA4E813B"
-	got, err := MatchKeyValue("EMAIL", ga4)
-	if err != nil || got != referenceSHA256(NormalizeEmail("test@example.com")) {
+	got, err := MatchKeyValue("EMAIL", ga4, "US")
+	if err != nil || got != referenceSHA256("test@example.com") {
 		t.Errorf("got %s, %v", got, err)
 	}
 }

@@ -39,7 +39,8 @@ type Mapping struct {
 type compiledKey struct {
 	keyType string
 	value   expr
-	field   string // "match_key <type>", as errors name it
+	country expr   // unset: the event's country
+	field   string // "match_key[<i>] <type>", as errors and notes name it
 }
 
 type compiledCustom struct {
@@ -277,8 +278,9 @@ func (c *compiler) matchKeys(keys []MatchKeyRule) {
 			c.fail(field, err)
 			continue
 		}
+		country := c.field(field+" country", k.Country, checkEnumUpper(amazon.CountryCodes))
 		e := c.field(field+" "+k.Type, k.Value, func(lit string) error {
-			_, err := MatchKeyValue(k.Type, lit)
+			_, err := MatchKeyValue(k.Type, lit, literalCountry(country, c.m.country))
 			if err != nil {
 				return fmt.Errorf("literal is not a valid %s: %w", k.Type, err)
 			}
@@ -288,7 +290,7 @@ func (c *compiler) matchKeys(keys []MatchKeyRule) {
 			c.fail(field, errors.New("has no value"))
 		}
 		e = c.varying(field+" "+k.Type, e, "every event would be attributed to the same person")
-		c.m.matchKeys = append(c.m.matchKeys, compiledKey{keyType: k.Type, value: e, field: "match_key " + k.Type})
+		c.m.matchKeys = append(c.m.matchKeys, compiledKey{keyType: k.Type, value: e, country: country, field: field + " " + k.Type})
 	}
 }
 
@@ -308,6 +310,17 @@ func (c *compiler) custom(attrs []CustomRule) {
 		e := c.field(field, a.Value, nil)
 		c.m.custom = append(c.m.custom, compiledCustom{name: a.Name, dataType: dt, value: e, field: "custom " + a.Name})
 	}
+}
+
+// literalCountry is the country a literal match key is checked for: the
+// key's or the event's, when fixed; else the generic rules.
+func literalCountry(key, event expr) string {
+	for _, e := range []expr{key, event} {
+		if e.isLiteral() && e.key != "" {
+			return strings.ToUpper(e.key)
+		}
+	}
+	return ""
 }
 
 func orDefault(v, def string) string {

@@ -55,9 +55,9 @@ func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error)
 		EventID:      ev.text("dedupe_id", m.dedupeID, false),
 		CountryCode:  ev.enum("country", m.country, amazon.CountryCodes, true),
 		CurrencyCode: ev.enum("currency", m.currency, amazon.CurrencyCodes, m.currency.isSet()),
-		MatchKeys:    ev.matchKeys(),
-		CustomData:   ev.custom(),
 	}
+	e.MatchKeys = ev.matchKeys(e.CountryCode)
+	e.CustomData = ev.custom()
 	e.Value = ev.value(e.EventDescription.ConversionType)
 	e.UnitsSold = ev.units()
 	if ev.truthy(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get("Sec-GPC") == "1") {
@@ -246,9 +246,11 @@ func (ev *evaluation) units() *int64 {
 	return &n
 }
 
-// matchKeys evaluates every match key. A key without a value, or with an
-// invalid one, is left out; the event is invalid only when none is left.
-func (ev *evaluation) matchKeys() []amazon.MatchKey {
+// matchKeys evaluates every match key, normalized for the customer's
+// country (the key's own country mapping, else the event's). A key without
+// a value, or with one Amazon's rules reject, is left out (and noted); the
+// event is invalid only when none is left.
+func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 	keys := make([]amazon.MatchKey, 0, len(ev.m.matchKeys))
 	values := make([]string, len(ev.m.matchKeys)) // one array behind every key's Values
 	var skipped []string
@@ -256,14 +258,19 @@ func (ev *evaluation) matchKeys() []amazon.MatchKey {
 		v, ok := ev.get(k.field, k.value, false)
 		if !ok {
 			skipped = append(skipped, k.keyType+" missing")
+			ev.notes.dropKey(k.field, k.keyType, "missing", ev.missing(k.value))
 			continue
 		}
-		hashed, err := MatchKeyValue(k.keyType, v.String())
+		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry))
 		if err != nil {
 			skipped = append(skipped, k.keyType+" "+err.Error())
+			ev.notes.dropKey(k.field, k.keyType, keyReason(err), err.Error())
 			continue
 		}
-		values[i] = hashed
+		if ev.notes != nil && ev.notes.ShowNormalized && normalized != "" {
+			ev.notes.Normalized = append(ev.notes.Normalized, NormalizedKey{Type: k.keyType, Normalized: normalized, Hash: sent})
+		}
+		values[i] = sent
 		keys = append(keys, amazon.MatchKey{Type: k.keyType, Values: values[i : i+1 : i+1]})
 	}
 	if len(keys) == 0 {
@@ -277,6 +284,19 @@ func (ev *evaluation) matchKeys() []amazon.MatchKey {
 		ev.fail("match_key", reason)
 	}
 	return keys
+}
+
+// keyCountry is the country a match key is normalized for: the key's own
+// country mapping when it gives a valid code, else the event's.
+func (ev *evaluation) keyCountry(k compiledKey, eventCountry string) string {
+	if !k.country.isSet() {
+		return eventCountry
+	}
+	v, ok := ev.lookup(k.country)
+	if c := strings.ToUpper(strings.TrimSpace(v.String())); ok && amazon.CountryCodes.Has(c) {
+		return c
+	}
+	return eventCountry
 }
 
 func (ev *evaluation) custom() []amazon.CustomData {

@@ -3,121 +3,95 @@ package mapping
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
+	"errors"
 	"net/netip"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/shopsignal/caddy-amazon-capi/normalize"
 )
 
-// hashedKeyTypes are the match key types Amazon wants normalized and SHA-256 hashed.
-var hashedKeyTypes = map[string]func(string) string{
-	"EMAIL":      NormalizeEmail,
-	"PHONE":      NormalizePhone,
-	"FIRST_NAME": NormalizeName,
-	"LAST_NAME":  NormalizeName,
-	"ADDRESS":    NormalizeName,
-	"CITY":       NormalizeName,
-	"STATE":      NormalizeName,
-	"POSTAL":     NormalizePostal,
+// hashedKeyTypes are the match key types Amazon wants normalized and
+// SHA-256 hashed.
+var hashedKeyTypes = map[string]bool{
+	"EMAIL": true, "PHONE": true, "FIRST_NAME": true, "LAST_NAME": true,
+	"ADDRESS": true, "CITY": true, "STATE": true, "POSTAL": true,
 }
 
 // IsHashedKeyType reports whether values of the match key type are hashed.
-func IsHashedKeyType(t string) bool {
-	_, ok := hashedKeyTypes[t]
-	return ok
+func IsHashedKeyType(t string) bool { return hashedKeyTypes[t] }
+
+// Why a raw-typed match key is refused; the labels are fixed (metrics).
+var (
+	errEmptyKey  = &KeyError{Reason: "missing", msg: "empty"}
+	errNotIP     = &KeyError{Reason: "invalid_ip", msg: "not an IP address"}
+	errTooLongID = &KeyError{Reason: "too_long", msg: "longer than 100 characters"}
+)
+
+// KeyError says why a match key value is refused, with a short fixed
+// label; it never quotes the value.
+type KeyError struct {
+	// Reason is the label: missing, invalid_ip, too_long, or one of
+	// normalize's (invalid_email, invalid_phone, invalid_postal, empty, …).
+	Reason string
+	msg    string
 }
 
-// MatchKeyValue turns a raw value into what Amazon receives for the type:
-// for PII types the SHA-256 lowercase hex of the normalized value (a value
-// that already is 64 hex characters is passed through, lowercased); for raw
-// types the trimmed value, checked. The error never quotes the value.
-func MatchKeyValue(keyType, raw string) (string, error) {
+// Error says what is wrong, without the value.
+func (e *KeyError) Error() string { return e.msg }
+
+// MatchKeyValue turns a raw value into what Amazon receives for the type,
+// for a customer of country (ISO alpha-2; "" for the generic rules): for
+// PII types the SHA-256 lowercase hex of the value normalized by Amazon's
+// rules (package normalize); a value that already is 64 hex characters is
+// taken as hashed by the shop and passed through, lowercased. Raw types are
+// sent trimmed, checked. A value Amazon's rules reject is an error (a
+// *KeyError), never the hash of "".
+func MatchKeyValue(keyType, raw, country string) (string, error) {
+	_, sent, err := matchKey(keyType, raw, country)
+	return sent, err
+}
+
+// matchKey is MatchKeyValue that also returns the normalized value of a
+// hashed type ("" for a pre-hashed or raw one).
+func matchKey(keyType, raw, country string) (normalized, sent string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", fmt.Errorf("empty")
+		return "", "", errEmptyKey
 	}
-	if normalize, ok := hashedKeyTypes[keyType]; ok {
+	if hashedKeyTypes[keyType] {
 		if isSHA256Hex(raw) {
-			return strings.ToLower(raw), nil
+			return "", strings.ToLower(raw), nil
 		}
-		n := normalize(raw)
-		if n == "" {
-			return "", fmt.Errorf("nothing left after normalization")
+		n, err := normalize.Value(keyType, raw, country)
+		if err != nil {
+			return "", "", &KeyError{Reason: normalize.Reason(err), msg: strings.TrimPrefix(err.Error(), "normalize: ")}
 		}
-		if keyType == "EMAIL" && !looksLikeEmail(n) {
-			return "", fmt.Errorf("not an email address")
-		}
-		return sha256Hex(n), nil
+		return n, sha256Hex(n), nil
 	}
 	switch keyType {
 	case "FIP":
 		ip, err := netip.ParseAddr(raw)
 		if err != nil {
-			return "", fmt.Errorf("not an IP address")
+			return "", "", errNotIP
 		}
-		return ip.Unmap().String(), nil
+		return "", ip.Unmap().String(), nil
 	case "MATCH_ID":
 		if utf8.RuneCountInString(raw) > 100 {
-			return "", fmt.Errorf("longer than 100 characters")
+			return "", "", errTooLongID
 		}
 	}
-	return raw, nil
+	return "", raw, nil
 }
 
-// NormalizeEmail follows Amazon's schema text: trim, lowercase, keep only
-// a-z, 0-9, '.', '@' and '-'. (A '+' is removed too, as the schema says.)
-func NormalizeEmail(s string) string {
-	return keepLowered(strings.TrimSpace(s), func(r rune) bool {
-		return isLowerAlnum(r) || r == '.' || r == '@' || r == '-'
-	})
-}
-
-// NormalizePhone keeps the digits only, country code included:
-// "+1 (206) 555-0100" becomes "12065550100". Numbers must be given with
-// their country code; a leading '+' or "00" is dropped, not added.
-func NormalizePhone(s string) string {
-	d := keepOnly(s, func(r rune) bool { return r >= '0' && r <= '9' })
-	if strings.HasPrefix(strings.TrimSpace(s), "00") {
-		d = strings.TrimPrefix(d, "00")
+// keyReason is the label of a match key error.
+func keyReason(err error) string {
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		return ke.Reason
 	}
-	return d
-}
-
-// NormalizeName lowercases and keeps only a-z and 0-9 (names, address,
-// city, state).
-func NormalizeName(s string) string {
-	return keepLowered(s, isLowerAlnum)
-}
-
-// NormalizePostal lowercases and removes whitespace.
-func NormalizePostal(s string) string {
-	return keepLowered(s, func(r rune) bool {
-		return r != ' ' && r != '\t' && r != '\n' && r != '\r' && r != '\u00a0'
-	})
-}
-
-func isLowerAlnum(r rune) bool { return (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') }
-
-// keepLowered is keepOnly(strings.ToLower(s), keep) in one pass: each rune
-// is lowercased as strings.ToLower does (unicode.ToLower), then kept or not.
-func keepLowered(s string, keep func(rune) bool) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-		} else {
-			r = unicode.ToLower(r)
-		}
-		if keep(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	return "other"
 }
 
 // sha256Hex is the lowercase hex SHA-256 of s.
@@ -126,17 +100,6 @@ func sha256Hex(s string) string {
 	var out [sha256.Size * 2]byte
 	hex.Encode(out[:], sum[:])
 	return string(out[:])
-}
-
-func keepOnly(s string, keep func(rune) bool) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		if keep(r) {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func isSHA256Hex(s string) bool {
@@ -150,12 +113,4 @@ func isSHA256Hex(s string) bool {
 		}
 	}
 	return true
-}
-
-// looksLikeEmail wants one '@' with something on both sides and a dot in
-// the domain.
-func looksLikeEmail(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && strings.Contains(domain, ".") && !strings.Contains(domain, "@") &&
-		!strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }

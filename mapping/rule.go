@@ -84,6 +84,11 @@ type MatchKeyRule struct {
 	Type string `json:"type"`
 	// Value is the expression that gives the key's value.
 	Value string `json:"value"`
+	// Country is the customer's country for this key's normalisation
+	// (phones without a country code, states, postal codes, addresses are
+	// normalised per country), e.g. body.billing.country. Default: the
+	// event's country.
+	Country string `json:"country,omitempty"`
 }
 
 // CustomRule maps one customData attribute.

@@ -18,23 +18,32 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
-// api describes what differs between the two API generations.
+// api describes what differs between the two API generations in a call.
 type api struct {
 	name, listField, clientHeader string
 	indexBase                     int
 	maxAge                        time.Duration
 }
 
+// API.md's table "Two API generations": v2's list field events, client
+// header Amazon-Ads-ClientId, 0-based indexes and 21 days are [H]; v1's
+// eventData, Amazon-Advertising-API-ClientId, 1-based indexes and 7 days
+// are [M] (v1 list field, header and 1-based indexes also in SEG
+// trackConversion/utils.ts sendEventsRequest and handleBatchResponse).
 var (
 	apiV2 = api{name: "v2", listField: "events", clientHeader: "Amazon-Ads-ClientId", indexBase: 0, maxAge: 21 * 24 * time.Hour}
 	apiV1 = api{name: "v1", listField: "eventData", clientHeader: "Amazon-Advertising-API-ClientId", indexBase: 1, maxAge: 7 * 24 * time.Hour}
 )
 
-// maxPayload is the body size above which the sandbox answers 413. Amazon
-// publishes no limit; 5 MiB is the sandbox's choice.
+// maxPayload is the body size above which the sandbox answers 413
+// CONTENT_TOO_LARGE. Amazon answers 413 (schema CreateEvent responses) but
+// publishes no limit (API.md); 5 MiB is not Amazon's rule but the
+// sandbox's guard against reading an unbounded body.
 const maxPayload = 5 << 20
 
-// ingestionServerToServer is the only ingestion method Amazon accepts.
+// ingestionServerToServer is the only ingestion method: schema
+// EventIngestionMethod (v2); v1's body ingestionMethod, API.md [M] and SEG
+// trackConversion/utils.ts sendEventsRequest.
 const ingestionServerToServer = "SERVER_TO_SERVER"
 
 // callError is a whole-request refusal.
@@ -64,8 +73,9 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, a api) {
 	}
 	now := s.cfg.Now()
 	recs := make([]Received, len(events))
+	eu := s.cfg.eu()
 	for i, ev := range events {
-		recs[i] = judge(ev, i, a, now)
+		recs[i] = judge(ev, i, a, now, eu)
 	}
 	s.record(recs)
 	w.Header().Set("Content-Type", "application/json")
@@ -98,19 +108,33 @@ func tooLarge() *callError {
 
 // checkCall checks the method, content type, bearer token and headers.
 func (s *Server) checkCall(r *http.Request, a api) *callError {
+	// The path has a post operation only (schema paths./adsApi/v1/create/events).
 	if r.Method != http.MethodPost {
 		return refuse(http.StatusMethodNotAllowed, "use POST")
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return refuse(http.StatusBadRequest, "Content-Type must be application/json")
+	if cerr := checkJSON(r); cerr != nil {
+		return cerr
 	}
+	// schema CreateEvent security OAuth2, 401 UnauthorizedResponseContent.
 	if !s.validToken(bearer(r)) {
 		return refuse(http.StatusUnauthorized, "the bearer token in the Authorization header is missing, unknown or expired")
 	}
+	// schema parameters AccountIdHeader (required) and ClientIdHeader
+	// (required); v1: API.md [M]. 403 (schema ForbiddenResponseContent)
+	// for an account or client other than the configured one.
 	if cerr := checkHeader(r, "Amazon-Ads-AccountId", s.cfg.AccountID); cerr != nil {
 		return cerr
 	}
 	return checkHeader(r, a.clientHeader, s.cfg.ClientID)
+}
+
+// checkJSON refuses a body that is not declared as JSON: schema
+// CreateEvent requestBody content application/json.
+func checkJSON(r *http.Request) *callError {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return refuse(http.StatusBadRequest, "Content-Type must be application/json")
+	}
+	return nil
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header.
@@ -133,8 +157,11 @@ func checkHeader(r *http.Request, name, want string) *callError {
 	return nil
 }
 
-// decodeBatch reads the list of events of a call body. The body is checked
-// once as a whole; the events are slices of it.
+// decodeBatch reads the list of events of a call body (schema
+// CreateEventRequest: an object whose events holds 1 to 500 events; v1:
+// eventData, with ingestionMethod SERVER_TO_SERVER, API.md [M], and the
+// same 1–500, API.md "Limits" [H]). The body is checked once as a whole;
+// the events are slices of it.
 func decodeBatch(raw []byte, a api) ([]json.RawMessage, *callError) {
 	if !json.Valid(raw) || !gjson.ParseBytes(raw).IsObject() {
 		var body map[string]json.RawMessage
@@ -178,8 +205,8 @@ func decodeOne(raw []byte, v any) error {
 	return nil
 }
 
-// judge validates one event and describes it.
-func judge(raw json.RawMessage, i int, a api, now time.Time) Received {
+// judge validates one event and describes it; eu applies the EU consent rule.
+func judge(raw json.RawMessage, i int, a api, now time.Time, eu bool) Received {
 	rec := Received{Time: now, API: a.name, Index: i, Event: slices.Clone(raw)}
 	prefix := fmt.Sprintf("%s[%d]", a.listField, i)
 	var ev map[string]any
@@ -187,7 +214,7 @@ func judge(raw json.RawMessage, i int, a api, now time.Time) Received {
 		rec.Errors = []FieldError{{Code: "FIELD_VALUE_IS_INVALID", FieldLocation: prefix, Message: "an event must be a JSON object"}}
 		return rec
 	}
-	v := validator{prefix: prefix, now: now, maxAge: a.maxAge}
+	v := validator{prefix: prefix, now: now, maxAge: a.maxAge, eu: eu}
 	if a == apiV1 {
 		v.eventV1(ev)
 		describeV1(&rec, ev)
@@ -200,8 +227,12 @@ func judge(raw json.RawMessage, i int, a api, now time.Time) Received {
 	return rec
 }
 
-// answer builds Amazon's 207 body for the batch. Accepted v2 events are
-// echoed as they came (valid JSON: the whole body was checked).
+// answer builds Amazon's 207 body for the batch: v2 schema
+// EventMultiStatusResponse {success:[{index, event}], error:[{index,
+// errors}]}; v1 API.md [M] {success:[{index, message}], error:[{index,
+// httpStatusCode, subErrors}]} (SEG types.ts ImportConversionEventsResponse).
+// Accepted v2 events are echoed as they came (valid JSON: the whole body
+// was checked).
 func answer(recs []Received, a api) []byte {
 	out := []byte(`{"success":[`)
 	first := true
@@ -255,11 +286,12 @@ func subErrors(errs []FieldError) []map[string]any {
 
 // Check validates one event as the events endpoint would, in the v2 shape
 // (version "v2") or the legacy v1 shape ("v1"), and returns the verdict
-// without keeping it. The dry run and the mapping tester use it.
+// without keeping it. The dry run and the mapping tester use it. It knows
+// no region, so it does not apply the EU consent rule (see Config.Region).
 func Check(event json.RawMessage, version string, now time.Time) Received {
 	a := apiV2
 	if version == "v1" {
 		a = apiV1
 	}
-	return judge(event, 0, a, now)
+	return judge(event, 0, a, now, false)
 }

@@ -4,22 +4,19 @@ import (
 	"encoding/json"
 	"math"
 	"math/big"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
-var (
-	customPattern  = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-	dataSetPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
-)
-
 // The readers below take a field path relative to the event, such as
 // "consent.geo.ipAddress", and look up its last part in m. A missing or
-// null required field is FIELD_VALUE_IS_NULL; a value of the wrong JSON
-// type is FIELD_VALUE_IS_INVALID. ok is false unless a usable value is there.
+// null required field (schema X.required) is FIELD_VALUE_IS_NULL; a value
+// of another JSON type than the schema's "type" is FIELD_VALUE_IS_INVALID;
+// an empty required string is FIELD_VALUE_IS_EMPTY (schema ErrorCode:
+// "Update the request with the required information for this resource").
+// ok is false unless a usable value is there.
 
 func keyOf(field string) string {
 	return field[strings.LastIndexByte(field, '.')+1:]
@@ -111,7 +108,9 @@ func (v *validator) number(m map[string]any, field string) (json.Number, bool) {
 	return n, ok
 }
 
-// rational is n exactly, whatever its notation (1.5, 15e-1, 1E3).
+// rational is n exactly, whatever its notation (1.5, 15e-1, 1E3); ok is
+// false for a number a double cannot hold (schema EventCreate.value
+// "format": "double").
 func rational(n json.Number) (*big.Rat, bool) {
 	s := n.String()
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
@@ -126,6 +125,12 @@ func rational(n json.Number) (*big.Rat, bool) {
 
 func hasAtMostTwoDecimals(r *big.Rat) bool {
 	return new(big.Rat).Mul(r, big.NewRat(100, 1)).IsInt()
+}
+
+// isInt32 reports whether s is a decimal 32-bit signed integer.
+func isInt32(s string) bool {
+	_, err := strconv.ParseInt(s, 10, 32)
+	return err == nil
 }
 
 func fitsInt32(r *big.Rat) bool {

@@ -16,6 +16,7 @@
 //
 //	POST /adsApi/v1/create/events   v2 events (amazon.PathV2)
 //	POST /events/v1                 v1 events (amazon.PathV1)
+//	POST /adsApi/v1/query/advertiserAccounts  the account list (PathAdvertiserAccounts)
 //	POST /auth/o2/token             LWA refresh-token grant
 //	GET  /sandbox/events            kept events and stats as JSON
 //	POST /sandbox/reset             forget events and counters
@@ -38,8 +39,17 @@ import (
 // Config configures a Server. Zero values give sensible defaults.
 type Config struct {
 	// AccountID, when set, is the only Amazon-Ads-AccountId accepted; else
-	// any non-empty value is.
+	// any non-empty value is. The advertiser-accounts query lists it as the
+	// account's dspAdvertiserId (DemoDSPAdvertiserID when unset).
 	AccountID string
+	// Region is the Amazon region the sandbox stands in for: "na" (the
+	// default), "eu" or "fe", in any case. With "eu" every event must carry
+	// a consent signal (schema CreateConsent: "For EU advertisers, it is
+	// required to provide one of geo, amazonConsent, tcf, or gpp"); like
+	// Segment (SEG trackConversion/utils.ts validateConsent), the sandbox
+	// takes the advertiser to be an EU one when its API host is the EU one.
+	// It also sets the region of the listed account.
+	Region string
 	// ClientID, when set, is the only client ID accepted, in the client
 	// header and in the token grant; else any non-empty value is.
 	ClientID string
@@ -110,14 +120,17 @@ func New(cfg Config) *Server {
 	}
 }
 
-// ServeHTTP routes a request to the events, token, listing, faults or page
-// handler; any other path is answered 404 NOT_FOUND.
+// ServeHTTP routes a request to the events, advertiser-accounts, token,
+// listing, faults or page handler; any other path is answered 404
+// NOT_FOUND.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; path {
 	case amazon.PathV2:
 		s.serveEvents(w, r, apiV2)
 	case amazon.PathV1:
 		s.serveEvents(w, r, apiV1)
+	case PathAdvertiserAccounts:
+		s.serveAdvertiserAccounts(w, r)
 	case "/auth/o2/token":
 		s.serveToken(w, r)
 	case "/sandbox/events":
@@ -131,6 +144,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such path in the Amazon sandbox: "+path)
 	}
+}
+
+// eu reports whether the sandbox stands in for Amazon's EU region.
+func (c Config) eu() bool {
+	return strings.EqualFold(strings.TrimSpace(c.Region), "eu")
 }
 
 // SetFaults replaces the faults and restarts the FailFirst count.

@@ -30,15 +30,38 @@ func freePort(t *testing.T) int {
 	return port
 }
 
-// buildCaddy builds this command into a temporary directory.
+// built is this command, built once for the package's tests.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	out  []byte
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
+}
+
+// buildCaddy builds this command into a temporary directory, once.
 func buildCaddy(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "caddy")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		built.dir, built.err = os.MkdirTemp("", "caddy-amazon-capi-test")
+		if built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "caddy")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("go build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.bin
 }
 
 // child is a Caddy process under test.
@@ -79,7 +102,7 @@ func spooled(admin int) (int, error) {
 	defer resp.Body.Close()
 	var st []struct {
 		Forwarder struct {
-			Spooled int `json:"Spooled"`
+			Spooled int `json:"spooled"`
 		} `json:"forwarder"`
 	}
 	raw, _ := io.ReadAll(resp.Body)
@@ -87,6 +110,16 @@ func spooled(admin int) (int, error) {
 		return 0, fmt.Errorf("admin answered %s", raw)
 	}
 	return st[0].Forwarder.Spooled, nil
+}
+
+// siteAnswers reports whether the site answers a request no event matches.
+func siteAnswers(site int) bool {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/ready", site))
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 // waitUntil polls a condition on another process, which cannot signal us.
@@ -119,10 +152,18 @@ func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
 	}
 
 	first := startChild(t, bin, config)
+	// Caddy's admin endpoint answers before the site listens: wait for both.
 	waitUntil(t, "Caddy to start", 30*time.Second, func() bool { _, err := spooled(admin); return err == nil })
+	waitUntil(t, "the site to listen", 30*time.Second, func() bool { return siteAnswers(site) })
 
 	// 10,000 matched requests while Amazon (the sandbox) is down.
 	var failed atomic.Int64
+	var firstFailure sync.Once
+	var failure string
+	fail := func(format string, args ...any) {
+		failed.Add(1)
+		firstFailure.Do(func() { failure = fmt.Sprintf(format, args...) })
+	}
 	var wg sync.WaitGroup
 	orders := make(chan int)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}, Timeout: 10 * time.Second}
@@ -133,13 +174,13 @@ func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
 			for i := range orders {
 				resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/checkout?order=ORD-%d&email=user%d@example.com", site, i, i))
 				if err != nil {
-					failed.Add(1)
+					fail("order %d: %v", i, err)
 					continue
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode != 200 {
-					failed.Add(1)
+					fail("order %d: status %d", i, resp.StatusCode)
 				}
 			}
 		}()
@@ -152,7 +193,7 @@ func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d requests answered in %v while Amazon was down (%d failed)", n, time.Since(start).Round(time.Millisecond), failed.Load())
 	if failed.Load() != 0 {
-		t.Fatalf("%d requests failed", failed.Load())
+		t.Fatalf("%d requests failed; the first: %s", failed.Load(), failure)
 	}
 	// Accepted means spooled: wait until all are on disk, then kill.
 	waitUntil(t, "the events to be spooled", 30*time.Second, func() bool { c, _ := spooled(admin); return c == n })

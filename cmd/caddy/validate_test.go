@@ -69,3 +69,27 @@ func TestValidateRefusesASpoolThatCannotBeWritten(t *testing.T) {
 		t.Fatalf("caddy validate: %v\n%s", err, out)
 	}
 }
+
+// TestValidateWarnsAboutAnEntityID: Adobe migrants paste the ENTITY… ID;
+// validate says which ID Amazon's own sample sends and how to find it.
+func TestValidateWarnsAboutAnEntityID(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs Caddy")
+	}
+	bin := buildCaddy(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "Caddyfile")
+	cfg := strings.Replace(siteConfig(freePort(t), freePort(t), freePort(t), filepath.Join(dir, "spool")), "account_id     CRASH", "account_id     ENTITY2ABC3DEF", 1)
+	if err := os.WriteFile(config, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
+	if err != nil {
+		t.Fatalf("caddy validate: %v\n%s", err, out)
+	}
+	for _, want := range []string{"looks like an Entity ID", "DSP advertiser ID", "caddy amazon-capi accounts"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("validate's output lacks %q:\n%s", want, out)
+		}
+	}
+}
