@@ -32,9 +32,6 @@ const (
 	PathV1 = "/events/v1"
 )
 
-// MaxBatch is the most events Amazon accepts in one request.
-const MaxBatch = 500
-
 // MaxEventAge returns how old an event may be for Amazon to accept it.
 func MaxEventAge(v Version) time.Duration {
 	if v == V1 {
@@ -237,15 +234,6 @@ func JoinV2(events []json.RawMessage) []byte {
 		b = append(b, e...)
 	}
 	return append(b, "]}"...)
-}
-
-// Encode returns the JSON of each event, as Send takes it.
-func Encode(events ...Event) []json.RawMessage {
-	out := make([]json.RawMessage, len(events))
-	for i := range events {
-		out[i] = events[i].AppendJSON(nil)
-	}
-	return out
 }
 
 func (c *Client) setHeaders(req *http.Request, accessToken string) {

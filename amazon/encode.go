@@ -19,6 +19,10 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	b = appendString(b, d.EventSource)
 	b = append(b, `,"eventIngestionMethod":`...)
 	b = appendString(b, d.EventIngestionMethod)
+	if d.DataSetName != "" {
+		b = append(b, `,"dataSetName":`...)
+		b = appendString(b, d.DataSetName)
+	}
 	b = append(b, `},"eventTime":`...)
 	b = appendString(b, e.EventTime)
 	if e.EventID != "" {
@@ -64,6 +68,16 @@ func (e *Event) AppendJSON(b []byte) []byte {
 			b = appendString(b, e.DeviceInfo.UserAgent)
 		}
 		b = append(b, '}')
+	}
+	for _, f := range [...]struct{ key, value string }{
+		{`,"amazonAdEventKey":`, e.AmazonAdEventKey},
+		{`,"arefMeasurementTokens":`, e.ArefMeasurementTokens},
+		{`,"partner":`, e.Partner},
+	} {
+		if f.value != "" {
+			b = append(b, f.key...)
+			b = appendString(b, f.value)
+		}
 	}
 	return append(b, '}')
 }

@@ -57,6 +57,17 @@ func fuzzedEvent(s1, s2, s3 string, f float64, n int64, flags uint16) Event {
 			e.Consent.GPP = s1
 		}
 	}
+	// The fields added later take their presence from the strings' lengths
+	// (the corpus keeps its 16 flag bits).
+	if len(s1)%2 == 1 {
+		e.EventDescription.DataSetName = s3
+	}
+	if len(s2)%2 == 1 {
+		e.ArefMeasurementTokens = s1
+	}
+	if len(s3)%2 == 1 {
+		e.AmazonAdEventKey, e.Partner = s2, s1
+	}
 	if bit(14) {
 		e.DeviceInfo = &DeviceInfo{}
 		if bit(15) {

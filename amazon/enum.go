@@ -1,6 +1,6 @@
 package amazon
 
-//go:generate go run ./internal/genenums ../../shared/amazon/events-openapi.json enums.go
+//go:generate go run ./internal/genenums schema/events-openapi.json enums.go
 
 import (
 	"fmt"
@@ -28,9 +28,6 @@ func (e Enum) Has(v string) bool {
 	_, ok := e.values[v]
 	return ok
 }
-
-// Values returns the enum's values in sorted order.
-func (e Enum) Values() []string { return e.list }
 
 // Check returns nil when v is a value of the enum, else an error that lists
 // the allowed values (or a few of them, for long enums such as currencies).

@@ -34,6 +34,14 @@ type Event struct {
 	Consent *Consent `json:"consent,omitempty"`
 	// DeviceInfo carries the browser's user agent.
 	DeviceInfo *DeviceInfo `json:"deviceInfo,omitempty"`
+	// AmazonAdEventKey is Amazon's traffic identifier for post-attributed
+	// events, when the shop has one.
+	AmazonAdEventKey string `json:"amazonAdEventKey,omitempty"`
+	// ArefMeasurementTokens are the click tokens of Amazon ad clicks that
+	// led to the visit: <token>.<unix_ms> pairs joined by '|'.
+	ArefMeasurementTokens string `json:"arefMeasurementTokens,omitempty"`
+	// Partner names the third-party service that delivers the conversions.
+	Partner string `json:"partner,omitempty"`
 }
 
 // EventDescription is the v2 composite key of an event.
@@ -46,6 +54,9 @@ type EventDescription struct {
 	EventSource string `json:"eventSource"`
 	// EventIngestionMethod is always SERVER_TO_SERVER for this API.
 	EventIngestionMethod string `json:"eventIngestionMethod"`
+	// DataSetName is the event data set the event is added to (schema
+	// pattern DataSetNamePattern).
+	DataSetName string `json:"dataSetName,omitempty"`
 }
 
 // IngestionServerToServer is the only ingestion method of the Events API.

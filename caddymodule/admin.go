@@ -55,7 +55,8 @@ type DestinationStatus struct {
 	Queued uint64 `json:"queued"`
 	// Deduped counts events whose ID was seen within the dedupe window.
 	Deduped uint64 `json:"deduped"`
-	// Dropped counts events not kept (intake or spool full).
+	// Dropped counts events not kept: intake or spool full, or a stopped
+	// destination could not hand them over.
 	Dropped uint64 `json:"dropped"`
 	// Forwarder is the delivery state (absent in a dry run).
 	Forwarder *ForwarderStatus `json:"forwarder,omitempty"`
@@ -73,14 +74,9 @@ type DestinationStatus struct {
 }
 
 // ForwarderStatus is a destination's delivery state, as the admin API
-// shows it (see forward.Stats for each figure).
+// shows it (see forward.Stats for each figure; queued, deduped and dropped
+// are the destination's).
 type ForwarderStatus struct {
-	// Queued counts events accepted by the forwarder.
-	Queued uint64 `json:"queued"`
-	// Dropped counts events not kept: intake full, spool full, or stopped.
-	Dropped uint64 `json:"dropped"`
-	// Deduped counts events whose ID was seen within the dedupe window.
-	Deduped uint64 `json:"deduped"`
 	// Sent counts events Amazon accepted.
 	Sent uint64 `json:"sent"`
 	// Rejected counts events Amazon refused, or too old to send.
@@ -110,7 +106,7 @@ type ForwarderStatus struct {
 
 func forwarderStatus(st forward.Stats) *ForwarderStatus {
 	return &ForwarderStatus{
-		Queued: st.Queued, Dropped: st.Dropped, Deduped: st.Deduped, Sent: st.Sent, Rejected: st.Rejected,
+		Sent: st.Sent, Rejected: st.Rejected,
 		Replayed: st.Replayed, Panics: st.Panics, Batches: st.Batches, QueueDepth: st.QueueDepth,
 		Spooled: st.Spooled, SpoolBytes: st.SpoolBytes, Oldest: st.Oldest, LastSuccess: st.LastSuccess,
 		LastError: st.LastError, LastErrorAt: st.LastErrorAt,
@@ -163,13 +159,13 @@ func statuses() []DestinationStatus {
 func (d *destination) status() DestinationStatus {
 	st := DestinationStatus{
 		Destination: d.settings.label(), API: string(d.settings.api), DryRun: d.settings.dryRun,
-		Matched: d.counters.matched.Load(), Invalid: d.counters.invalid.Load(), Queued: d.counters.queued.Load(),
-		Deduped: d.counters.deduped.Load(), Dropped: d.counters.dropped.Load(),
+		Matched: d.counters.matched.Load(), Invalid: d.counters.invalid.Load(), Dropped: d.counters.lost.Load(),
 	}
 	if d.forwarder == nil {
 		return st
 	}
 	fs := d.forwarder.Stats()
+	st.Queued, st.Deduped, st.Dropped = fs.Queued, fs.Deduped, st.Dropped+fs.Dropped
 	st.Forwarder = forwarderStatus(fs)
 	if !fs.Oldest.IsZero() {
 		st.OldestEventAgeSeconds = time.Since(fs.Oldest).Seconds()

@@ -32,7 +32,7 @@ func adminGet(t *testing.T, method, path string, out any) {
 func TestAdminAPIShowsDestinationsDeadLetterAndReplays(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL), "caddyfile")
 	account := fmt.Sprintf("ACCT-%d", site)
 	post := func(body string) {
 		doRequest(t, newRequest(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/checkout", site), []byte(body), false,

@@ -74,27 +74,12 @@ func matchedHandler(b *testing.B) *Handler {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: b.Context()})
 	b.Cleanup(cancel)
 	h := &Handler{}
-	d := caddyfile.NewTestDispenser(`amazon_capi {
-		endpoint       http://127.0.0.1:1
-		account_id     BENCH-go
-		client_id      c
-		access_token   t
-		spool          ` + b.TempDir() + `
-		event purchase {
-			match {
-				method POST
-				path /checkout
-			}
-			type      OFF_AMAZON_PURCHASES
-			value     body.order.total
-			currency  body.order.currency
-			units_sold body.items.#.qty|@sum
-			country   body.shipping.country
-			match_key EMAIL body.customer.email
-			match_key PHONE body.customer.phone
-			match_key FIP   request.remote_ip
-		}
-	}`)
+	capi := amazonCAPI().set("endpoint", "http://127.0.0.1:1").account("BENCH-go").accessToken("t").spool(b.TempDir()).event(
+		purchase().match("method POST", "path /checkout").
+			value("body.order.total").currency("body.order.currency").set("units_sold", "body.items.#.qty|@sum").
+			country("body.shipping.country").
+			key("EMAIL", "body.customer.email").key("PHONE", "body.customer.phone").key("FIP", "request.remote_ip"))
+	d := caddyfile.NewTestDispenser(capi.String())
 	if err := h.UnmarshalCaddyfile(d); err != nil {
 		b.Fatal(err)
 	}

@@ -387,6 +387,14 @@ func (ev *Event) unmarshalField(d *caddyfile.Dispenser, field string) error {
 		return parseFlag(d, &r.RequireConsent)
 	case "user_agent":
 		return parseOne(d, &r.UserAgent)
+	case "data_set_name":
+		return parseOne(d, &r.DataSetName)
+	case "amazon_ad_event_key":
+		return parseOne(d, &r.AmazonAdEventKey)
+	case "partner":
+		return parseOne(d, &r.Partner)
+	case "aref_measurement_tokens":
+		return parseOne(d, &r.ArefMeasurementTokens)
 	case "event_id_header":
 		return parseOne(d, &ev.EventIDHeader)
 	case "event_id_cookie":
@@ -399,7 +407,8 @@ func (ev *Event) unmarshalField(d *caddyfile.Dispenser, field string) error {
 var eventFields = amazon.NewEnum("event field", "match", "when_response", "event_name", "type", "source",
 	"timestamp", "dedupe_id", "value", "value_scale", "currency", "units_sold", "country", "match_key",
 	"custom", "limited_data_use", "ignore_gpc", "consent_tcf", "consent_gpp", "amazon_consent_user_data",
-	"amazon_consent_ad_storage", "consent_ip", "require_consent", "user_agent", "event_id_header", "event_id_cookie")
+	"amazon_consent_ad_storage", "consent_ip", "require_consent", "user_agent", "event_id_header", "event_id_cookie",
+	"data_set_name", "amazon_ad_event_key", "partner", "aref_measurement_tokens")
 
 // suggest is "; did you mean X?" for a near miss of one of names, or "".
 func suggest(name string, names amazon.Enum) string {

@@ -6,49 +6,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAnEUEventWithoutConsentWarnsAtLoadAndIsNotSentWithoutAnySignal(t *testing.T) {
 	dir := t.TempDir()
 	logFile := filepath.Join(dir, "caddy.log")
 	site, sb := freePort(), freePort()
-	cfg := strings.Replace(globals(), "{\n", fmt.Sprintf("{\n\tlog {\n\t\toutput file %s\n\t\tlevel DEBUG\n\t}\n", logFile), 1) + fmt.Sprintf(`
-http://127.0.0.1:%[1]d {
-	amazon_capi {
-		region         eu
-		endpoint       http://127.0.0.1:%[2]d
-		token_url      http://127.0.0.1:%[2]d/auth/o2/token
-		account_id     EU-%[1]d
-		client_id      c
-		client_secret  s
-		refresh_token  r
-		spool          %[3]s
-		flush_interval 5ms
-		event signup {
-			match {
-				path /signup
-			}
-			type       SIGN_UP
-			country    DE
-			match_key  EMAIL query.email
-			consent_ip -
-		}
-		event lead {
-			match {
-				path /lead
-			}
-			type       LEAD
-			country    DE
-			match_key  EMAIL query.email
-			consent_tcf query.tcf
-		}
-	}
-	respond "ok"
-}
-http://127.0.0.1:%[2]d {
-	amazon_capi_sandbox
-}
-`, site, sb, dir)
+	module := amazonCAPI().region("eu").sandboxAt(sb).account(fmt.Sprintf("EU-%d", site)).spool(dir).flushInterval(5*time.Millisecond).event(
+		signup().match("path /signup").country("DE").key("EMAIL", "query.email").set("consent_ip", "-"),
+		event("lead", "LEAD").match("path /lead").country("DE").key("EMAIL", "query.email").set("consent_tcf", "query.tcf"))
+	cfg := fixture().logTo(logFile, "level DEBUG").site(site, module, respondOK).sandboxSite(sb, "").String()
 	loadCaddy(t, cfg, "caddyfile")
 	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/signup?email=a%%40b.example", site), nil, false, nil))
 	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/lead?email=a%%40b.example&tcf=CPXxRfA", site), nil, false, nil))

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -40,8 +39,9 @@ func freePort() int {
 }
 
 // loadCaddy loads a config (Caddyfile or JSON) into the in-process Caddy.
-// Global options set the admin port; the config is replaced by an empty one
-// when the test ends, which releases its destinations.
+// The global options of a fixture() set the admin port; the config is
+// replaced by an empty one when the test ends, which releases its
+// destinations.
 func loadCaddy(t *testing.T, config, adapter string) *caddytest.Tester {
 	t.Helper()
 	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{
@@ -87,19 +87,6 @@ func (rt retryCutOff) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		req = again
 	}
-}
-
-// globals is the Caddyfile global options block every test config starts with.
-func globals() string {
-	return fmt.Sprintf(`{
-	admin localhost:%d
-	default_bind 127.0.0.1
-	auto_https off
-	persist_config off
-	skip_install_trust
-	storage file_system %s
-}
-`, adminPort, os.TempDir()+"/amazon-capi-test-storage")
 }
 
 // sandboxServer finds the running sandbox whose key contains account.

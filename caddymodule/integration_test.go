@@ -16,62 +16,24 @@ import (
 )
 
 // shopConfig is a site with the module in front of an upstream, the same
-// site without it, and the sandbox as Amazon.
-func shopConfig(t *testing.T, withModule, without, sandboxPort int, upstream, extra string) string {
-	return globals() + fmt.Sprintf(`
-http://127.0.0.1:%[1]d {
-	amazon_capi {
-		endpoint       http://127.0.0.1:%[3]d
-		token_url      http://127.0.0.1:%[3]d/auth/o2/token
-		account_id     ACCT-%[1]d
-		client_id      test-client
-		client_secret  test-secret
-		refresh_token  test-refresh
-		spool          %[5]s
-		max_body       32KiB
-		flush_interval 20ms
-		%[6]s
-		event purchase {
-			match {
-				method POST
-				path /checkout
-			}
-			type      OFF_AMAZON_PURCHASES
-			dedupe_id body.order.id
-			timestamp body.order.created_at
-			value     body.order.total
-			currency  body.order.currency
-			units_sold body.items.#.qty|@sum
-			country   US
-			match_key EMAIL body.customer.email
-			match_key FIP   request.remote_ip
-		}
-		event signup {
-			match {
-				method POST
-				path /signup
-			}
-			type      SIGN_UP
-			country   form.country
-			match_key EMAIL form.email
-		}
-	}
-	reverse_proxy %[4]s
-}
-
-http://127.0.0.1:%[2]d {
-	reverse_proxy %[4]s
-}
-
-http://127.0.0.1:%[3]d {
-	amazon_capi_sandbox {
-		account_id    ACCT-%[1]d
-		client_id     test-client
-		client_secret test-secret
-		refresh_token test-refresh
-	}
-}
-`, withModule, without, sandboxPort, upstream, t.TempDir(), extra)
+// site without it, and the sandbox as Amazon, with more sandbox options.
+func shopConfig(t *testing.T, withModule, without, sandboxPort int, upstream string, sandboxOptions ...any) string {
+	account := fmt.Sprintf("ACCT-%d", withModule)
+	credentials := []any{"client_id test-client", "client_secret test-secret", "refresh_token test-refresh"}
+	module := amazonCAPI().sandboxAt(sandboxPort).account(account).
+		credentials("test-client", "test-secret", "test-refresh").
+		spool(t.TempDir()).set("max_body", "32KiB").flushInterval(20*time.Millisecond).
+		event(
+			purchase().match("method POST", "path /checkout").
+				dedupeID("body.order.id").set("timestamp", "body.order.created_at").
+				value("body.order.total").currency("body.order.currency").set("units_sold", "body.items.#.qty|@sum").
+				key("EMAIL", "body.customer.email").key("FIP", "request.remote_ip"),
+			signup().match("method POST", "path /signup").country("form.country").key("EMAIL", "form.email"))
+	return fixture().
+		site(withModule, module, "reverse_proxy "+upstream).
+		site(without, "reverse_proxy "+upstream).
+		sandboxSite(sandboxPort, account, append(credentials, sandboxOptions...)...).
+		String()
 }
 
 const checkoutBody = `{"order":{"id":"ORD-42","total":"129.95","currency":"usd"},"customer":{"email":" Jane.Doe@Example.com "},"items":[{"qty":2},{"qty":1}]}`
@@ -79,7 +41,7 @@ const checkoutBody = `{"order":{"id":"ORD-42","total":"129.95","currency":"usd"}
 func TestCheckoutBecomesAConversionInTheSandbox(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL), "caddyfile")
 
 	got := doRequest(t, newRequest(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/checkout", site), []byte(checkoutBody), false,
 		map[string]string{"Content-Type": "application/json"}))
@@ -131,7 +93,7 @@ func TestCheckoutBecomesAConversionInTheSandbox(t *testing.T) {
 func TestTheSiteSeesAndAnswersExactlyAsWithoutTheModule(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL), "caddyfile")
 
 	big := bytes.Repeat([]byte("0123456789abcdef"), 10<<20/16) // 10 MiB
 	maxBody := 32 << 10
@@ -208,7 +170,7 @@ func TestTheSiteSeesAndAnswersExactlyAsWithoutTheModule(t *testing.T) {
 func TestFiveHundredHeadersPassThrough(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL), "caddyfile")
 	hdr := map[string]string{"Content-Type": "application/json"}
 	for i := 0; i < 500; i++ {
 		hdr[fmt.Sprintf("X-H%d", i)] = strings.Repeat("v", i%50)
@@ -233,9 +195,7 @@ func gzipped(s string) []byte {
 func TestMatchedRequestsNeverWaitForAmazon(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	cfg := shopConfig(t, site, bare, sb, up.URL, "")
-	cfg = strings.Replace(cfg, "refresh_token test-refresh\n\t}", "refresh_token test-refresh\n\t\tdelay 2s\n\t}", 1)
-	loadCaddy(t, cfg, "caddyfile")
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, "delay 2s"), "caddyfile")
 	sandbox := sandboxServer(t, fmt.Sprintf("ACCT-%d", site))
 
 	timeOf := func(port, n int) time.Duration {
@@ -270,7 +230,7 @@ func TestMatchedRequestsNeverWaitForAmazon(t *testing.T) {
 func TestCaddyfileAdaptsToJSONThatWorksOnItsOwn(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	adapted, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(shopConfig(t, site, bare, sb, up.URL, "")), nil)
+	adapted, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(shopConfig(t, site, bare, sb, up.URL)), nil)
 	if err != nil {
 		t.Fatalf("adapt: %v", err)
 	}
@@ -295,7 +255,7 @@ func TestCaddyfileAdaptsToJSONThatWorksOnItsOwn(t *testing.T) {
 func TestInvalidRequestsSendNothingAndAreCounted(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL, ""), "caddyfile")
+	loadCaddy(t, shopConfig(t, site, bare, sb, up.URL), "caddyfile")
 	post := func(body string) {
 		doRequest(t, newRequest(t, "POST", fmt.Sprintf("http://127.0.0.1:%d/signup", site), []byte(body), false,
 			map[string]string{"Content-Type": "application/x-www-form-urlencoded"}))

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -79,33 +78,12 @@ func badAmazons(t *testing.T) map[string]string {
 }
 
 func TestAMisbehavingAmazonNeverSlowsOrBreaksTheSite(t *testing.T) {
-	var cfg bytes.Buffer
-	cfg.WriteString(globals())
+	cfg := fixture()
 	ports := map[string]int{}
 	for name, url := range badAmazons(t) {
 		ports[name] = freePort()
-		fmt.Fprintf(&cfg, `
-http://127.0.0.1:%d {
-	amazon_capi {
-		endpoint       %[2]s
-		token_url      %[2]s/auth/o2/token
-		account_id     BAD-%[3]s
-		client_id      c
-		client_secret  s
-		refresh_token  r
-		spool          %[4]s
-		flush_interval 1ms
-		batch_size     1
-		event purchase {
-			type      OFF_AMAZON_PURCHASES
-			currency  USD
-			country   US
-			match_key FIP request.remote_ip
-		}
-	}
-	respond "ok"
-}
-`, ports[name], url, name, t.TempDir())
+		cfg.site(ports[name], amazonCAPI().amazonAt(url).account("BAD-"+name).spool(t.TempDir()).
+			flushInterval(time.Millisecond).batchSize(1).event(purchase()), respondOK)
 	}
 	loadCaddy(t, cfg.String(), "caddyfile")
 	for name, port := range ports {

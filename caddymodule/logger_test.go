@@ -15,20 +15,7 @@ func TestADestinationLogsThroughTheNewestConfigsLogger(t *testing.T) {
 	dir := t.TempDir()
 	site := freePort()
 	config := func(logFile string) string {
-		return strings.Replace(globals(), "{\n", fmt.Sprintf("{\n\tlog {\n\t\toutput file %s\n\t}\n", logFile), 1) + fmt.Sprintf(`
-http://127.0.0.1:%d {
-	amazon_capi {
-		account_id LOGS
-		dry_run
-		event signup {
-			type      SIGN_UP
-			country   US
-			match_key FIP request.remote_ip
-		}
-	}
-	respond "ok"
-}
-`, site)
+		return fixture().logTo(logFile).site(site, amazonCAPI().account("LOGS").dryRun().event(signup()), respondOK).String()
 	}
 	first, second := filepath.Join(dir, "first.log"), filepath.Join(dir, "second.log")
 	get := func() { doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/", site), nil, false, nil)) }
@@ -52,24 +39,9 @@ func TestADestinationsLogLinesNameItOnce(t *testing.T) {
 	dir := t.TempDir()
 	site, down := freePort(), freePort()
 	logFile := filepath.Join(dir, "caddy.log")
-	loadCaddy(t, strings.Replace(globals(), "{\n", fmt.Sprintf("{\n\tlog {\n\t\toutput file %s\n\t}\n", logFile), 1)+fmt.Sprintf(`
-http://127.0.0.1:%d {
-	amazon_capi {
-		endpoint       http://127.0.0.1:%d
-		account_id     ONCE
-		client_id      c
-		access_token   t
-		spool          %s
-		flush_interval 10ms
-		event signup {
-			type      SIGN_UP
-			country   US
-			match_key FIP request.remote_ip
-		}
-	}
-	respond "ok"
-}
-`, site, down, dir), "caddyfile")
+	module := amazonCAPI().set("endpoint", fmt.Sprintf("http://127.0.0.1:%d", down)).account("ONCE").accessToken("t").
+		spool(dir).flushInterval(10 * time.Millisecond).event(signup())
+	loadCaddy(t, fixture().logTo(logFile).site(site, module, respondOK).String(), "caddyfile")
 	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/", site), nil, false, nil))
 	deadline := time.Now().Add(20 * time.Second)
 	for {

@@ -42,7 +42,7 @@ func metricValue(t *testing.T, text, name string, labels ...string) float64 {
 func TestMetricsSurviveReloadsAndKeepCounting(t *testing.T) {
 	site, bare, sb := freePort(), freePort(), freePort()
 	up := newEchoUpstream(t)
-	cfg := shopConfig(t, site, bare, sb, up.URL, "")
+	cfg := shopConfig(t, site, bare, sb, up.URL)
 	loadCaddy(t, cfg, "caddyfile")
 	account := fmt.Sprintf("ACCT-%d", site)
 	dest := fmt.Sprintf(`destination="%s@127.0.0.1:%d"`, account, sb)

@@ -104,11 +104,23 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("amazon_capi: %w", err)
 	}
-	app.add(dest)
 	h.dest = dest
 	h.maxBody = settings.maxBody
 	h.maxResponseBody = settings.maxResponseBody
+	if app == nil {
+		return dest.start()
+	}
+	app.add(dest)
 	return nil
+}
+
+// eventNames are the handler's event names, for logs.
+func (h *Handler) eventNames() []string {
+	names := make([]string, len(h.Events))
+	for i, ev := range h.Events {
+		names[i] = ev.Name
+	}
+	return names
 }
 
 // entityIDWarning explains which account ID Amazon's own sample sends.

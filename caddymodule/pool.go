@@ -41,9 +41,12 @@ type destination struct {
 	credentials [6]string
 }
 
-// counters count what happened to matched requests, per outcome.
+// counters count what happened to matched requests before the forwarder
+// (which counts what it queued, deduped and dropped itself): matched,
+// invalid, logged by a dry run, panics recovered, and events lost because
+// a stopped destination could not hand them over.
 type counters struct {
-	matched, invalid, queued, deduped, dropped, dryRun, panics atomic.Uint64
+	matched, invalid, dryRun, panics, lost atomic.Uint64
 }
 
 // acquireDestination returns the destination for s, creating it on first
@@ -194,17 +197,19 @@ func (d *destination) enqueue(e amazon.Event, fresh bool) {
 
 func (d *destination) count(o forward.Outcome, e amazon.Event) {
 	switch o {
-	case forward.Queued:
-		d.counters.queued.Add(1)
 	case forward.Deduped:
-		d.counters.deduped.Add(1)
 		theMetrics().event(d.settings.label(), e.EventDescription.Name, "deduped")
 	case forward.Dropped:
-		d.counters.dropped.Add(1)
 		theMetrics().event(d.settings.label(), e.EventDescription.Name, "dropped")
 	case forward.Stopped:
 		d.handOver(e)
 	}
+}
+
+// lose counts an event a stopped destination could not hand over.
+func (d *destination) lose(e amazon.Event) {
+	d.counters.lost.Add(1)
+	theMetrics().event(d.settings.label(), e.EventDescription.Name, "dropped")
 }
 
 // handOver keeps an event that a request still served by an old config
@@ -218,19 +223,19 @@ func (d *destination) handOver(e amazon.Event) {
 		return newDestination(d.settings, zap.New(*d.logCore.Load()))
 	})
 	if err != nil {
-		d.counters.dropped.Add(1)
+		d.lose(e)
 		d.logger.Error("an event built after its destination stopped could not be kept", zap.Error(err))
 		return
 	}
 	live := val.(*destination)
 	defer live.release()
 	if live.forwarder == nil || live == d {
-		d.counters.dropped.Add(1)
+		d.lose(e)
 		return
 	}
 	if !loaded { // opened just for this event: nothing else starts it
 		if err := live.start(); err != nil {
-			d.counters.dropped.Add(1)
+			d.lose(e)
 			d.logger.Error("an event built after its destination stopped could not be kept", zap.Error(err))
 			return
 		}

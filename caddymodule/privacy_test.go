@@ -21,50 +21,16 @@ func TestNoPIIOrSecretLeavesInLogsSpoolDeadLetterOrMetrics(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "refresh"), []byte(refresh), 0o600)
 	logFile := filepath.Join(dir, "caddy.log")
 	site, dry, sb := freePort(), freePort(), freePort()
-	event := `event purchase {
-			match {
-				path /checkout
-			}
-			type       OFF_AMAZON_PURCHASES
-			currency   USD
-			dedupe_id  query.order
-			timestamp  query.at
-			country    query.country
-			match_key  EMAIL query.email
-			match_key  PHONE query.phone
-			match_key  FIRST_NAME query.first
-			match_key  LAST_NAME query.last
-		}`
-	cfg := strings.Replace(globals(), "{\n", fmt.Sprintf("{\n\tlog {\n\t\toutput file %s\n\t\tlevel DEBUG\n\t}\n", logFile), 1) + fmt.Sprintf(`
-http://127.0.0.1:%[1]d {
-	amazon_capi {
-		endpoint       http://127.0.0.1:%[3]d
-		token_url      http://127.0.0.1:%[3]d/auth/o2/token
-		account_id     PRIV-%[1]d
-		client_id      c
-		client_secret  {env.PLANTED_SECRET}
-		refresh_token  {file.%[4]s/refresh}
-		spool          %[4]s/spool
-		flush_interval 5ms
-		%[5]s
-	}
-	respond "ok"
-}
-http://127.0.0.1:%[2]d {
-	amazon_capi {
-		account_id PRIV-DRY
-		dry_run
-		%[5]s
-	}
-	respond "ok"
-}
-http://127.0.0.1:%[3]d {
-	amazon_capi_sandbox {
-		account_id    PRIV-%[1]d
-		client_secret %[6]s
-	}
-}
-`, site, dry, sb, dir, event, secret)
+	buy := purchase().match("path /checkout").dedupeID("query.order").set("timestamp", "query.at").country("query.country").
+		key("EMAIL", "query.email").key("PHONE", "query.phone").key("FIRST_NAME", "query.first").key("LAST_NAME", "query.last")
+	account := fmt.Sprintf("PRIV-%d", site)
+	cfg := fixture().logTo(logFile, "level DEBUG").
+		site(site, amazonCAPI().sandboxAt(sb).account(account).
+			credentials("c", "{env.PLANTED_SECRET}", "{file."+dir+"/refresh}").
+			spool(dir+"/spool").flushInterval(5*time.Millisecond).event(buy), respondOK).
+		site(dry, amazonCAPI().account("PRIV-DRY").dryRun().event(buy), respondOK).
+		sandboxSite(sb, account, "client_secret "+secret).
+		String()
 	loadCaddy(t, cfg, "caddyfile")
 	query := func(order, country, at string) string {
 		return fmt.Sprintf("/checkout?order=%s&country=%s&at=%s&email=%s&phone=%s&first=%s&last=%s", order, country, at,

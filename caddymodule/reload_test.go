@@ -19,42 +19,13 @@ import (
 )
 
 func reloadConfig(site, sb int, spool string, batchSize int, withModule bool) string {
-	module := fmt.Sprintf(`amazon_capi {
-		endpoint       http://127.0.0.1:%[2]d
-		token_url      http://127.0.0.1:%[2]d/auth/o2/token
-		account_id     RELOAD-%[1]d
-		client_id      c
-		client_secret  s
-		refresh_token  r
-		spool          %[3]s
-		batch_size     %[4]d
-		flush_interval 10ms
-		event purchase {
-			match {
-				path /checkout
-			}
-			type      OFF_AMAZON_PURCHASES
-			currency  USD
-			dedupe_id query.order
-			country   US
-			match_key FIP request.remote_ip
-		}
-	}`, site, sb, spool, batchSize)
+	account := fmt.Sprintf("RELOAD-%d", site)
+	directives := []any{amazonCAPI().sandboxAt(sb).account(account).spool(spool).batchSize(batchSize).
+		flushInterval(10 * time.Millisecond).event(purchase().match("path /checkout").dedupeID("query.order")), respondOK}
 	if !withModule {
-		module = ""
+		directives = directives[1:] // respond only
 	}
-	return globals() + fmt.Sprintf(`
-http://127.0.0.1:%[1]d {
-	%[3]s
-	respond "ok"
-}
-http://127.0.0.1:%[2]d {
-	amazon_capi_sandbox {
-		account_id RELOAD-%[1]d
-		keep       100000
-	}
-}
-`, site, sb, module)
+	return fixture().site(site, directives...).sandboxSite(sb, account, "keep 100000").String()
 }
 
 func postConfig(t *testing.T, cfg string) {
@@ -250,7 +221,7 @@ func TestAnEventBuiltAfterItsDestinationStoppedIsKept(t *testing.T) {
 	d.release() // the old config's Cleanup: the forwarder stops
 	e := amazon.Event{EventID: "late-1", EventTime: time.Now().UTC().Format(time.RFC3339), CountryCode: "US"}
 	d.enqueue(e, false) // a request the old config was still serving
-	if d.counters.dropped.Load() != 0 {
+	if d.counters.lost.Load() != 0 {
 		t.Fatal("the event was dropped")
 	}
 	spool, err := forward.OpenSpool(s.spoolFile())
@@ -302,8 +273,8 @@ func TestAHandOverLeavesTheLiveDestinationAsItsConfigSetIt(t *testing.T) {
 	if got := live.credentials[3]; got != "new-token" {
 		t.Errorf("the live destination's access token is %q after the hand-over, want the new one", got)
 	}
-	if live.counters.queued.Load() != 1 {
-		t.Errorf("the live destination queued %d events, want 1", live.counters.queued.Load())
+	if live.forwarder.Stats().Queued != 1 {
+		t.Errorf("the live destination queued %d events, want 1", live.forwarder.Stats().Queued)
 	}
 	live.logger.Info("after the hand-over")
 	if newLogs.FilterMessage("after the hand-over").Len() != 1 || oldLogs.FilterMessage("after the hand-over").Len() != 0 {

@@ -52,68 +52,20 @@ func shopUpstream(t *testing.T, release chan struct{}) *httptest.Server {
 }
 
 func responseConfig(site, bare, sb int, upstream, spool string) string {
-	return globals() + fmt.Sprintf(`
-http://127.0.0.1:%[1]d {
-	header /signup >X-Signup-Event {http.amazon_capi.signup.event_id}
-	amazon_capi {
-		endpoint       http://127.0.0.1:%[3]d
-		token_url      http://127.0.0.1:%[3]d/auth/o2/token
-		account_id     RESP-%[1]d
-		client_id      c
-		client_secret  s
-		refresh_token  r
-		spool          %[5]s
-		flush_interval 10ms
-		event purchase {
-			match {
-				path /checkout
-			}
-			when_response {
-				status 2xx
-			}
-			type      OFF_AMAZON_PURCHASES
-			dedupe_id response.body.order_id
-			value     response.body.total
-			currency  response.body.currency
-			country   US
-			match_key FIP request.remote_ip
-			custom    state response.header.X-Order-State
-			custom    status response.status INTEGER
-		}
-		event signup {
-			match {
-				path /signup
-			}
-			type            SIGN_UP
-			country         US
-			match_key       FIP request.remote_ip
-			event_id_header X-Amazon-Event-Id
-			event_id_cookie amzn_eid
-		}
-		event watch {
-			match {
-				path /stream /ws
-			}
-			when_response {
-				status 2xx 101
-			}
-			type      PAGE_VIEW
-			country   US
-			match_key FIP request.remote_ip
-			value     response.body.x
-		}
-	}
-	reverse_proxy %[4]s
-}
-http://127.0.0.1:%[2]d {
-	reverse_proxy %[4]s
-}
-http://127.0.0.1:%[3]d {
-	amazon_capi_sandbox {
-		account_id RESP-%[1]d
-	}
-}
-`, site, bare, sb, upstream, spool)
+	account := fmt.Sprintf("RESP-%d", site)
+	module := amazonCAPI().sandboxAt(sb).account(account).spool(spool).flushInterval(10*time.Millisecond).event(
+		purchase().match("path /checkout").whenResponse("status 2xx").
+			dedupeID("response.body.order_id").value("response.body.total").currency("response.body.currency").
+			custom("state", "response.header.X-Order-State").custom("status", "response.status", "INTEGER"),
+		signup().match("path /signup").
+			set("event_id_header", "X-Amazon-Event-Id").set("event_id_cookie", "amzn_eid"),
+		event("watch", "PAGE_VIEW").match("path /stream /ws").whenResponse("status 2xx 101").
+			value("response.body.x"))
+	return fixture().
+		site(site, "header /signup >X-Signup-Event {http.amazon_capi.signup.event_id}", module, "reverse_proxy "+upstream).
+		site(bare, "reverse_proxy "+upstream).
+		sandboxSite(sb, account).
+		String()
 }
 
 func TestEventsFollowTheSitesAnswer(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The recommended way to share a destination: a Caddyfile snippet with its
@@ -12,63 +13,21 @@ import (
 func TestSitesShareADestinationAndAnEventGoesToTwoAccounts(t *testing.T) {
 	shopA, shopB, sb := freePort(), freePort(), freePort()
 	spool := t.TempDir()
-	cfg := globals() + fmt.Sprintf(`
-(main_account) {
-	endpoint      http://127.0.0.1:%[3]d
-	token_url     http://127.0.0.1:%[3]d/auth/o2/token
-	account_id    SHARED-%[1]d
-	client_id     c
-	client_secret s
-	refresh_token r
-	spool         %[4]s
-	flush_interval 10ms
-}
-(second_account) {
-	endpoint      http://127.0.0.1:%[3]d
-	token_url     http://127.0.0.1:%[3]d/auth/o2/token
-	account_id    SECOND-%[1]d
-	client_id     c
-	client_secret s
-	refresh_token r
-	spool         %[4]s
-	flush_interval 10ms
-	api           v1
-}
-(purchase_event) {
-	event purchase {
-		match {
-			path /checkout
-		}
-		type      OFF_AMAZON_PURCHASES
-		currency  USD
-		dedupe_id query.order
-		country   US
-		match_key FIP request.remote_ip
-		match_key MATCH_ID query.order
+	account := func(id string) *capiBlock {
+		return amazonCAPI().sandboxAt(sb).account(id).spool(spool).flushInterval(10 * time.Millisecond)
 	}
-}
-http://127.0.0.1:%[1]d {
-	amazon_capi {
-		import main_account
-		import purchase_event
-	}
-	amazon_capi {
-		import second_account
-		import purchase_event
-	}
-	respond "ok"
-}
-http://127.0.0.1:%[2]d {
-	amazon_capi {
-		import main_account
-		import purchase_event
-	}
-	respond "ok"
-}
-http://127.0.0.1:%[3]d {
-	amazon_capi_sandbox
-}
-`, shopA, shopB, sb, spool)
+	cfg := fixture().
+		snippet("main_account", account(fmt.Sprintf("SHARED-%d", shopA))).
+		snippet("second_account", account(fmt.Sprintf("SECOND-%d", shopA)).api("v1")).
+		snippet("purchase_event", purchase().match("path /checkout").dedupeID("query.order").
+			key("FIP", "request.remote_ip").key("MATCH_ID", "query.order")).
+		site(shopA,
+			block("amazon_capi", "import main_account", "import purchase_event"),
+			block("amazon_capi", "import second_account", "import purchase_event"),
+			respondOK).
+		site(shopB, block("amazon_capi", "import main_account", "import purchase_event"), respondOK).
+		sandboxSite(sb, "").
+		String()
 	loadCaddy(t, cfg, "caddyfile")
 	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/checkout?order=A-1", shopA), nil, false, nil))
 	doRequest(t, newRequest(t, "GET", fmt.Sprintf("http://127.0.0.1:%d/checkout?order=B-1", shopB), nil, false, nil))
@@ -81,8 +40,8 @@ http://127.0.0.1:%[3]d {
 		}
 		return true
 	})
-	if n != 1 || shared.counters.queued.Load() != 2 {
-		t.Errorf("%d destinations, %d events queued; want one destination with both sites' events", n, shared.counters.queued.Load())
+	if n != 1 || shared.forwarder.Stats().Queued != 2 {
+		t.Errorf("%d destinations, %d events queued; want one destination with both sites' events", n, shared.forwarder.Stats().Queued)
 	}
 	var sbx = sandboxAt(t, sb)
 	got := awaitReceived(t, sbx, 3)

@@ -213,13 +213,6 @@ func tryEvent(ev *Event, view *mapping.Request, api amazon.Version, showNormaliz
 	return res
 }
 
-func orDefaultSize(v, def int64) int64 {
-	if v > 0 {
-		return v
-	}
-	return def
-}
-
 // loadHandlers adapts the config and returns every amazon_capi handler in
 // it, with the hosts of its site.
 func loadHandlers(file, adapter string) ([]tryBlock, error) {

@@ -230,14 +230,6 @@ type Forwarder struct {
 	lastError                string
 }
 
-// New starts a forwarder that spools into spool and sends through sender
-// until Stop. Events already in the spool are sent first.
-func New(cfg Config, sender Sender, spool *Spool) *Forwarder {
-	f := newForwarder(cfg, sender)
-	f.begin(spool)
-	return f
-}
-
 // NewDeferred returns a forwarder that takes events at once (into its
 // bounded intake, as Enqueue always does) but opens its spool with open and
 // starts writing and sending only when Start is called. A forwarder that

@@ -17,7 +17,7 @@ import (
 func TestTheSpoolKeepsEachEventsJSONAsEncoded(t *testing.T) {
 	s := openSpool(t, t.TempDir())
 	defer s.Close()
-	raw := amazon.Encode(event(1), event(2))
+	raw := encode(event(1), event(2))
 	queued := time.UnixMilli(time.Now().UnixMilli())
 	if err := s.Append(raw, queued); err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestReleasingTheMappedPagesKeepsEveryEvent(t *testing.T) {
 		for j := range batch {
 			batch[j] = event(i*500 + j)
 		}
-		if err := s.Append(amazon.Encode(batch...), time.Now()); err != nil {
+		if err := s.Append(encode(batch...), time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		s.releaseMapped()
@@ -104,4 +104,13 @@ func TestReleasingTheMappedPagesKeepsEveryEvent(t *testing.T) {
 	if recs, _ := s.Oldest(10_000); len(recs) != 1_000 || recs[0].ID() != "ev-9000" {
 		t.Fatalf("after removing 9,000: %d records, first %s", len(recs), recs[0].ID())
 	}
+}
+
+// encode returns the JSON of each event, as the spool keeps it.
+func encode(events ...amazon.Event) []json.RawMessage {
+	out := make([]json.RawMessage, len(events))
+	for i := range events {
+		out[i] = events[i].AppendJSON(nil)
+	}
+	return out
 }

@@ -10,11 +10,11 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
-// Limits Amazon sets on an event.
+// Limits Amazon sets on an event (generated from its schema).
 const (
-	maxMatchKeys  = 15
-	maxCustomData = 13
-	maxUserAgent  = 512
+	maxMatchKeys  = amazon.MaxMatchKeys
+	maxCustomData = amazon.MaxCustomData
+	maxUserAgent  = amazon.MaxUserAgent
 )
 
 // Mapping is a compiled Rule, ready to evaluate requests. It is immutable
@@ -26,6 +26,7 @@ type Mapping struct {
 	unitsSold, country, limitedDataUse      expr
 	consentTCF, consentGPP, consentUserData expr
 	consentAdStorage, consentIP, userAgent  expr
+	dataSetName, adEventKey, partner, aref  expr
 	valueScale                              float64
 	opts                                    Options
 	requireConsent, honorGPC                bool
@@ -98,6 +99,13 @@ func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
 		m.consentIP = c.field("consent_ip", orDefault(r.ConsentIP, "request.remote_ip"), checkLiteral(parseIP))
 	}
 	m.userAgent = c.field("user_agent", orDefault(r.UserAgent, "request.user_agent"), nil)
+	m.dataSetName = c.field("data_set_name", r.DataSetName, checkDataSetName)
+	if !m.dataSetName.isLiteral() {
+		c.fail("data_set_name", errors.New("must be a fixed name (the data set's name in Amazon), not a path or placeholder"))
+	}
+	m.adEventKey = c.field("amazon_ad_event_key", r.AmazonAdEventKey, nil)
+	m.partner = c.field("partner", r.Partner, nil)
+	m.aref = c.field("aref_measurement_tokens", r.ArefMeasurementTokens, checkLiteral(parseArefTokens))
 	c.matchKeys(r.MatchKeys)
 	c.custom(r.Custom)
 	if len(c.errs) > 0 {
@@ -331,6 +339,16 @@ func orDefault(v, def string) string {
 }
 
 func checkEnum(e amazon.Enum) func(string) error { return e.Check }
+
+// dataSetNamePattern is Amazon's pattern for dataSetName, anchored.
+var dataSetNamePattern = regexp.MustCompile(`^(?:` + amazon.DataSetNamePattern + `)$`)
+
+func checkDataSetName(s string) error {
+	if !dataSetNamePattern.MatchString(s) {
+		return errors.New("must be a letter followed by letters, digits, '_' or '-' (Amazon's pattern for dataSetName)")
+	}
+	return nil
+}
 
 func checkEnumUpper(e amazon.Enum) func(string) error {
 	return func(s string) error { return e.Check(strings.ToUpper(s)) }

@@ -58,6 +58,10 @@ func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error)
 	}
 	e.MatchKeys = ev.matchKeys(e.CountryCode)
 	e.CustomData = ev.custom()
+	e.EventDescription.DataSetName = m.dataSetName.key
+	e.AmazonAdEventKey = ev.text("amazon_ad_event_key", m.adEventKey, false)
+	e.Partner = ev.text("partner", m.partner, false)
+	e.ArefMeasurementTokens = ev.arefTokens()
 	e.Value = ev.value(e.EventDescription.ConversionType)
 	e.UnitsSold = ev.units()
 	if ev.truthy(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get("Sec-GPC") == "1") {
@@ -317,6 +321,20 @@ func (ev *evaluation) custom() []amazon.CustomData {
 		out = append(out, amazon.CustomData{Name: c.name, DataType: c.dataType, Value: val})
 	}
 	return out
+}
+
+// arefTokens reads the click tokens, keeping the well-formed pairs; the
+// others are left out and noted.
+func (ev *evaluation) arefTokens() string {
+	s := ev.text("aref_measurement_tokens", ev.m.aref, false)
+	if s == "" {
+		return ""
+	}
+	kept, dropped := filterArefTokens(s)
+	if ev.notes != nil {
+		ev.notes.MalformedClickTokens += dropped
+	}
+	return kept
 }
 
 func (ev *evaluation) consent() *amazon.Consent {

@@ -264,3 +264,36 @@ func TestACustomValueThatDoesNotFitItsTypeDropsTheAttributeNotTheEvent(t *testin
 		t.Errorf("dropped %v, want %v", reasons, want)
 	}
 }
+
+func TestTheOtherFieldsAmazonTakesAreMappable(t *testing.T) {
+	r := checkoutRule()
+	r.DataSetName = "web_checkouts-2026"
+	r.AmazonAdEventKey = "header.X-Amzn-Ad-Event-Key"
+	r.Partner = "literal:shopsignal"
+	r.ArefMeasurementTokens = "cookie.amzn_aref"
+	req := checkoutRequest(checkoutJSON)
+	req.HTTP.Header.Set("X-Amzn-Ad-Event-Key", "AEK123")
+	req.HTTP.AddCookie(&http.Cookie{Name: "amzn_aref", Value: "AbCdEf1234.1764072000000|bad.1|ZyXwVu9876.1764072100000"})
+	var notes Notes
+	e, err := mustCompile(t, r).EvaluateNoting(req, &notes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.EventDescription.DataSetName != "web_checkouts-2026" || e.AmazonAdEventKey != "AEK123" || e.Partner != "shopsignal" {
+		t.Errorf("got %+v", e)
+	}
+	if e.ArefMeasurementTokens != "AbCdEf1234.1764072000000|ZyXwVu9876.1764072100000" || notes.MalformedClickTokens != 1 {
+		t.Errorf("click tokens %q, %d malformed", e.ArefMeasurementTokens, notes.MalformedClickTokens)
+	}
+	for _, bad := range []func(*Rule){
+		func(r *Rule) { r.DataSetName = "9lives" },
+		func(r *Rule) { r.DataSetName = "body.set" },
+		func(r *Rule) { r.ArefMeasurementTokens = "literal:abc.123" },
+	} {
+		r := checkoutRule()
+		bad(&r)
+		if _, err := Compile("purchase", r); err == nil {
+			t.Errorf("compiled %+v", r)
+		}
+	}
+}

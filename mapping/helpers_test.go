@@ -14,3 +14,6 @@ func referenceSHA256(s string) string {
 type replacerFunc func(string) string
 
 func (f replacerFunc) ReplaceAll(input, _ string) string { return f(input) }
+
+// IsHashedKeyType reports whether values of the match key type are hashed.
+func IsHashedKeyType(t string) bool { return hashedKeyTypes[t] }

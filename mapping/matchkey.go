@@ -19,9 +19,6 @@ var hashedKeyTypes = map[string]bool{
 	"ADDRESS": true, "CITY": true, "STATE": true, "POSTAL": true,
 }
 
-// IsHashedKeyType reports whether values of the match key type are hashed.
-func IsHashedKeyType(t string) bool { return hashedKeyTypes[t] }
-
 // Why a raw-typed match key is refused; the labels are fixed (metrics).
 var (
 	errEmptyKey  = &KeyError{Reason: "missing", msg: "empty"}

@@ -8,6 +8,9 @@ type Notes struct {
 	DroppedKeys []Dropped
 	// DroppedCustom are the custom attributes left out of the event.
 	DroppedCustom []Dropped
+	// MalformedClickTokens counts the click token pairs left out of
+	// arefMeasurementTokens because they are not <token>.<unix_ms>.
+	MalformedClickTokens int
 	// ShowNormalized asks Evaluate to fill Normalized. It is for the
 	// operator's own terminal (try --show-normalized): the values are the
 	// customer's PII before hashing and must never be logged.

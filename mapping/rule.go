@@ -74,6 +74,21 @@ type Rule struct {
 	UserAgent string `json:"user_agent,omitempty"`
 	// Custom adds customData attributes (at most 13).
 	Custom []CustomRule `json:"custom,omitempty"`
+	// DataSetName is the event data set in Amazon the event is added to
+	// (eventDescription.dataSetName): a fixed name matching Amazon's
+	// pattern, a letter then letters, digits, '_' or '-'. Default: none
+	// (Amazon's default data set).
+	DataSetName string `json:"data_set_name,omitempty"`
+	// AmazonAdEventKey is Amazon's traffic identifier for post-attributed
+	// events (amazonAdEventKey), when the site receives one.
+	AmazonAdEventKey string `json:"amazon_ad_event_key,omitempty"`
+	// Partner names the third-party service that delivers the conversions
+	// (partner), for a platform that sends on its merchants' behalf.
+	Partner string `json:"partner,omitempty"`
+	// ArefMeasurementTokens maps Amazon's click tokens
+	// (arefMeasurementTokens): <token>.<unix_ms> pairs joined by '|', e.g.
+	// cookie.amzn_aref. Malformed pairs are left out.
+	ArefMeasurementTokens string `json:"aref_measurement_tokens,omitempty"`
 }
 
 // MatchKeyRule maps one match key.

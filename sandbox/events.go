@@ -59,12 +59,13 @@ func refuse(status int, message string) *callError {
 // serveEvents handles one events call: faults, then headers, then the
 // body, then each event.
 func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, a api) {
-	if !s.applyFaults(w, r) {
+	if !s.applyFaults(w, r, a) {
 		return
 	}
 	s.countRequest()
-	events, cerr := s.readCall(r, a)
+	events, count, cerr := s.readCall(r, a)
 	if cerr != nil {
+		s.keepRefused(r, a, cerr, false, count)
 		if cerr.status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", http.MethodPost)
 		}
@@ -84,22 +85,28 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request, a api) {
 	_, _ = w.Write(answer(recs, a))
 }
 
-// readCall checks the call and returns its events.
-func (s *Server) readCall(r *http.Request, a api) ([]json.RawMessage, *callError) {
+// readCall checks the call and returns its events. When it refuses the
+// call it returns, for the refused list, how many events the body held
+// (nil when unknown).
+func (s *Server) readCall(r *http.Request, a api) ([]json.RawMessage, *int, *callError) {
 	if cerr := s.checkCall(r, a); cerr != nil {
-		return nil, cerr
+		return nil, countBody(r, a), cerr
 	}
 	if r.ContentLength > maxPayload {
-		return nil, tooLarge()
+		return nil, nil, tooLarge()
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxPayload+1))
 	if err != nil {
-		return nil, refuse(http.StatusBadRequest, "could not read the request body")
+		return nil, nil, refuse(http.StatusBadRequest, "could not read the request body")
 	}
 	if len(raw) > maxPayload {
-		return nil, tooLarge()
+		return nil, nil, tooLarge()
 	}
-	return decodeBatch(raw, a)
+	events, cerr := decodeBatch(raw, a)
+	if cerr != nil {
+		return nil, countEvents(raw, a), cerr
+	}
+	return events, nil, nil
 }
 
 func tooLarge() *callError {

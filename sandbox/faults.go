@@ -86,10 +86,11 @@ func (f Faults) Check() error {
 	return nil
 }
 
-// applyFaults holds and fails the call as the faults say. It returns false
+// applyFaults holds and fails the call to a's events endpoint as the
+// faults say, keeping a failed call in the refused list. It returns false
 // when it answered the call, or the caller gave up during the delay.
-func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request) bool {
-	if d := s.currentFaults().Delay; d > 0 && !s.wait(r.Context(), d) {
+func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request, a api) bool {
+	if d := s.currentFaults().Delay; d > 0 && !sleep(r.Context(), d) {
 		return false
 	}
 	s.mu.Lock()
@@ -103,14 +104,16 @@ func (s *Server) applyFaults(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	s.countRequest()
-	if f.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
-	}
 	status := f.Status
 	if status < 100 || status > 999 { // set from Go unchecked; WriteHeader would panic
 		status = http.StatusInternalServerError
 	}
-	writeError(w, status, codeFor(status), fmt.Sprintf("fault injected by the sandbox (%d %s)", status, http.StatusText(status)))
+	cerr := &callError{status: status, code: codeFor(status), message: fmt.Sprintf("fault injected by the sandbox (%d %s)", status, http.StatusText(status))}
+	s.keepRefused(r, a, cerr, true, countBody(r, a))
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+	}
+	writeError(w, cerr.status, cerr.code, cerr.message)
 	return false
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -118,74 +119,63 @@ func TestFaultsJSONRoundTrip(t *testing.T) {
 	}
 }
 
-// holdWaits makes s's fault delay wait for the test: each wait reports its
-// duration on entered and ends when release is closed or ctx is done.
-func holdWaits(s *Server) (entered chan time.Duration, release chan struct{}) {
-	entered, release = make(chan time.Duration, 1), make(chan struct{})
-	s.wait = func(ctx context.Context, d time.Duration) bool {
-		entered <- d
-		select {
-		case <-release:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return entered, release
-}
+// The fault delay runs on the real clock; these tests run in a synctest
+// bubble, whose clock moves only when every goroutine in it is blocked, so
+// a 2-second (or hour-long) delay is exact and instant.
 
 func TestDelayHoldsTheAnswer(t *testing.T) {
-	s := newSandbox(Config{Faults: Faults{Delay: 2 * time.Second, Status: 503, FailFirst: 1}})
-	entered, release := holdWaits(s)
-	done := make(chan reply, 1)
-	go func() {
-		w := httptest.NewRecorder()
-		s.ServeHTTP(w, v2(v2Event("a")).request())
-		done <- reply{status: w.Code}
-	}()
-	if d := <-entered; d != 2*time.Second {
-		t.Errorf("waited %v, want 2s", d)
-	}
-	select {
-	case r := <-done:
-		t.Fatalf("answered %d while the delay was still running", r.status)
-	default:
-	}
-	close(release)
-	if r := <-done; r.status != 503 {
-		t.Errorf("after the delay: %d, want the fault status", r.status)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s := newSandbox(Config{Faults: Faults{Delay: 2 * time.Second, Status: 503, FailFirst: 1}})
+		began := time.Now()
+		done := make(chan reply, 1)
+		go func() {
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, v2(v2Event("a")).request())
+			done <- reply{status: w.Code}
+		}()
+		time.Sleep(2*time.Second - time.Nanosecond)
+		synctest.Wait()
+		select {
+		case r := <-done:
+			t.Fatalf("answered %d while the delay was still running", r.status)
+		default:
+		}
+		r := <-done
+		if r.status != 503 || time.Since(began) != 2*time.Second {
+			t.Errorf("answered %d after %v, want the fault status after 2s", r.status, time.Since(began))
+		}
+	})
 }
 
 func TestDelayEndsWhenTheCallerGivesUp(t *testing.T) {
-	s := newSandbox(Config{Faults: Faults{Delay: time.Hour, Status: 503, FailFirst: 1}})
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	w := httptest.NewRecorder()
-	s.ServeHTTP(w, v2(v2Event("a")).request().WithContext(ctx)) // the real timer: returns at once, not in an hour
-	if st := s.Stats(); st.Requests != 0 || len(s.Received()) != 0 || w.Body.Len() != 0 {
-		t.Errorf("a call given up during the delay was handled: %+v %q", st, w.Body.String())
-	}
-	// Giving up used no FailFirst slot.
-	s.wait = func(context.Context, time.Duration) bool { return true }
-	if got := v2(v2Event("a")).do(t, s); got.status != 503 {
-		t.Errorf("next call %d, want 503", got.status)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s := newSandbox(Config{Faults: Faults{Delay: time.Hour, Status: 503, FailFirst: 1}})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		w := httptest.NewRecorder()
+		s.ServeHTTP(w, v2(v2Event("a")).request().WithContext(ctx)) // returns at once, not in an hour
+		if st := s.Stats(); st.Requests != 0 || len(s.Received()) != 0 || w.Body.Len() != 0 {
+			t.Errorf("a call given up during the delay was handled: %+v %q", st, w.Body.String())
+		}
+		// Giving up used no FailFirst slot: the next call (an hour later) fails.
+		if got := v2(v2Event("a")).do(t, s); got.status != 503 {
+			t.Errorf("next call %d, want 503", got.status)
+		}
 
-	// Cancelled while waiting.
-	entered, _ := holdWaits(s)
-	ctx, cancel = context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		s.ServeHTTP(httptest.NewRecorder(), v2(v2Event("b")).request().WithContext(ctx))
-		close(done)
-	}()
-	<-entered
-	cancel()
-	<-done
-	if len(s.Received()) != 0 {
-		t.Errorf("kept %v", ids(s.Received()))
-	}
+		// Cancelled while waiting.
+		ctx, cancel = context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			s.ServeHTTP(httptest.NewRecorder(), v2(v2Event("b")).request().WithContext(ctx))
+			close(done)
+		}()
+		synctest.Wait() // the call is in its delay
+		cancel()
+		<-done
+		if len(s.Received()) != 0 {
+			t.Errorf("kept %v", ids(s.Received()))
+		}
+	})
 }
 
 func TestSleep(t *testing.T) {

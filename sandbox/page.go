@@ -4,15 +4,24 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
 
-// page lists what arrived, newest first. It shows match-key types only,
-// never their values, and loads nothing from elsewhere.
+// page lists what arrived, newest first: the calls refused whole, then the
+// events, each linked to its JSON. It shows match-key types only, never
+// their values, account and client IDs only, never a token or secret, and
+// loads nothing from elsewhere.
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"join":   strings.Join,
 	"number": func(f *float64) string { return strconv.FormatFloat(*f, 'f', -1, 64) },
+	"count": func(n *int) string {
+		if n == nil {
+			return "unknown"
+		}
+		return strconv.Itoa(*n)
+	},
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -25,6 +34,7 @@ table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; vertical-align: top; }
 tr.accepted td.verdict { color: #067d17; }
 tr.rejected td.verdict { color: #b00020; font-weight: bold; }
+tr.refused td.status { color: #b00020; font-weight: bold; }
 .note { color: #555; }
 code { font-size: .85rem; }
 </style>
@@ -33,17 +43,32 @@ code { font-size: .85rem; }
 <h1>Amazon Conversions API sandbox</h1>
 <p class="note" id="not-amazon">This is a local sandbox, not Amazon: it validates events as Amazon's schema says and sends nothing anywhere. This page refreshes every 2 seconds.</p>
 <p id="stats">Calls: <span id="stat-requests">{{.Stats.Requests}}</span> · events: <span id="stat-events">{{.Stats.Events}}</span> · accepted: <span id="stat-accepted">{{.Stats.Accepted}}</span> · rejected: <span id="stat-rejected">{{.Stats.Rejected}}</span> · tokens issued: <span id="stat-token-grants">{{.Stats.TokenGrants}}</span></p>
+<h2>Calls refused whole</h2>
+<p class="note">Calls to the events endpoints answered with an error status instead of 207, so that none of their events was validated: a bad token, a wrong account or client, a missing header, a malformed body, no or too many events, a body too large, an injected fault. Only the account and client IDs sent are shown, never a token or secret.</p>
+<table id="refused">
+<thead><tr><th>time</th><th>API</th><th>status</th><th>code</th><th>message</th><th>events in the call</th><th>account ID</th><th>client ID</th></tr></thead>
+<tbody>
+{{range .Refused}}<tr class="refused{{if .Fault}} fault{{end}}" data-api="{{.API}}" data-status="{{.Status}}" data-code="{{.Code}}">
+<td class="time">{{.Time.Format "2006-01-02 15:04:05.000"}}</td><td class="api">{{.API}}</td><td class="status">{{.Status}}</td><td class="code">{{.Code}}</td>
+<td class="message">{{.Message}}</td><td class="event-count">{{count .EventCount}}</td>
+<td class="account"><code>{{.AccountID}}</code></td><td class="client"><code>{{.ClientID}}</code></td>
+</tr>
+{{else}}<tr id="none-refused"><td colspan="8">No call has been refused whole.</td></tr>
+{{end}}</tbody>
+</table>
+<h2>Events</h2>
+<p class="note">Each event's number links to it as JSON: its verdict and the event as received.</p>
 <table id="events">
-<thead><tr><th>time</th><th>API</th><th>event</th><th>conversion type</th><th>eventId</th><th>match keys</th><th>value</th><th>verdict</th><th>errors</th></tr></thead>
+<thead><tr><th>#</th><th>time</th><th>API</th><th>event</th><th>conversion type</th><th>eventId</th><th>match keys</th><th>value</th><th>verdict</th><th>errors</th></tr></thead>
 <tbody>
 {{range .Events}}<tr class="event {{if .Accepted}}accepted{{else}}rejected{{end}}" data-event-id="{{.EventID}}" data-api="{{.API}}" data-index="{{.Index}}">
-<td class="time">{{.Time.Format "2006-01-02 15:04:05.000"}}</td><td class="api">{{.API}}</td><td class="name">{{.Name}}</td><td class="type">{{.ConversionType}}</td>
+<td class="number"><a class="json" href="{{$.EventBase}}{{.Number}}">{{.Number}}</a></td><td class="time">{{.Time.Format "2006-01-02 15:04:05.000"}}</td><td class="api">{{.API}}</td><td class="name">{{.Name}}</td><td class="type">{{.ConversionType}}</td>
 <td class="event-id"><code>{{.EventID}}</code></td><td class="keys">{{join .MatchKeyTypes ", "}}</td>
 <td class="value">{{with .Value}}{{number .}}{{end}} {{.Currency}}</td>
 <td class="verdict">{{if .Accepted}}accepted{{else}}rejected{{end}}</td>
 <td class="errors">{{range .Errors}}<div class="error" data-code="{{.Code}}"><code>{{.FieldLocation}}</code> {{.Code}}: {{.Message}}</div>{{end}}</td>
 </tr>
-{{else}}<tr id="empty"><td colspan="9">Nothing has arrived yet.</td></tr>
+{{else}}<tr id="empty"><td colspan="10">Nothing has arrived yet.</td></tr>
 {{end}}</tbody>
 </table>
 </body>
@@ -57,9 +82,11 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	}
 	var buf bytes.Buffer
 	err := page.Execute(&buf, struct {
-		Stats  Stats
-		Events []Received
-	}{s.Stats(), s.Received()})
+		Stats     Stats
+		Refused   []Refused
+		Events    []Received
+		EventBase string
+	}{s.Stats(), s.Refused(), s.Received(), eventLinkBase(r)})
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "INTERNAL_ERROR", "could not render the page")
 		return
@@ -67,4 +94,25 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
+}
+
+// eventLinkBase is how the page's links to one event start: a URL relative
+// to the page, so that they also work when the sandbox is mounted under a
+// prefix that is stripped before it (the page at /, /sandbox or /sandbox/
+// of the mount point).
+func eventLinkBase(r *http.Request) string {
+	switch r.URL.Path {
+	case "/sandbox/":
+		return "events/"
+	case "":
+		// The whole path was stripped: the browser is at …/prefix, with no
+		// slash, so the links must name the prefix's last segment again.
+		if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+			p := u.EscapedPath()
+			if seg := p[strings.LastIndex(p, "/")+1:]; seg != "" {
+				return "./" + seg + "/sandbox/events/"
+			}
+		}
+	}
+	return "sandbox/events/"
 }

@@ -2,9 +2,9 @@
 // v2 and v1 events endpoints and the Login with Amazon (LWA) token endpoint.
 // It checks headers and bearer tokens, validates every event as Amazon's
 // schema says, answers 207 with per-event errors like Amazon, keeps the last
-// events it received with their verdicts, and lists them as JSON and on a
-// self-refreshing page. Faults (delays, error statuses, Retry-After) can be
-// injected at run time.
+// events it received with their verdicts and the last calls it refused
+// whole, and lists them as JSON and on a self-refreshing page. Faults
+// (delays, error statuses, Retry-After) can be injected at run time.
 //
 // It is a product feature (operators try a mapping against it before going
 // live) and the tests' Amazon. It validates the raw JSON it receives on its
@@ -19,14 +19,15 @@
 //	POST /adsApi/v1/query/advertiserAccounts  the account list (PathAdvertiserAccounts)
 //	POST /auth/o2/token             LWA refresh-token grant
 //	GET  /sandbox/events            kept events and stats as JSON
-//	POST /sandbox/reset             forget events and counters
+//	GET  /sandbox/events/<n>        kept event number n as JSON, as listed
+//	GET  /sandbox/refused           kept calls refused whole as JSON
+//	POST /sandbox/reset             forget events, refused calls and counters
 //	GET  /sandbox/faults            current faults as JSON
 //	POST /sandbox/faults            replace faults, e.g. {"delay":"2s","status":503,"fail_first":3,"retry_after":1}
 //	GET  / and /sandbox/            the page listing what arrived
 package sandbox
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -60,7 +61,8 @@ type Config struct {
 	// AccessTokens are static bearer tokens always accepted, besides the
 	// tokens the sandbox issued.
 	AccessTokens []string
-	// Keep is how many received events are kept; default 1000.
+	// Keep is how many received events are kept, and how many calls
+	// refused whole; default 1000 of each.
 	Keep int
 	// TokenLifetime is the expires_in of issued tokens; default 1h.
 	TokenLifetime time.Duration
@@ -87,14 +89,13 @@ type Stats struct {
 // Server is the sandbox, an http.Handler. It is safe for concurrent use.
 type Server struct {
 	cfg Config
-	// wait holds an events call for the fault delay; false when the caller
-	// gave up first. Tests replace it.
-	wait func(ctx context.Context, d time.Duration) bool
 
 	mu       sync.Mutex
 	faults   Faults
 	failed   int // fault answers given since the faults were set
-	received ring
+	received ring[Received]
+	refused  ring[Refused]
+	numbered int // the last Received.Number given
 	stats    Stats
 	tokens   map[string]time.Time // issued token → expiry
 }
@@ -113,16 +114,16 @@ func New(cfg Config) *Server {
 	cfg.AccessTokens = append([]string(nil), cfg.AccessTokens...)
 	return &Server{
 		cfg:      cfg,
-		wait:     sleep,
 		faults:   cfg.Faults,
-		received: ring{max: cfg.Keep},
+		received: ring[Received]{max: cfg.Keep},
+		refused:  ring[Refused]{max: cfg.Keep},
 		tokens:   map[string]time.Time{},
 	}
 }
 
 // ServeHTTP routes a request to the events, advertiser-accounts, token,
-// listing, faults or page handler; any other path is answered 404
-// NOT_FOUND.
+// listing, one-event, refused-calls, faults, reset or page handler; any
+// other path is answered 404 NOT_FOUND.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; path {
 	case amazon.PathV2:
@@ -135,6 +136,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveToken(w, r)
 	case "/sandbox/events":
 		s.serveList(w, r)
+	case "/sandbox/refused":
+		s.serveRefused(w, r)
 	case "/sandbox/faults":
 		s.serveFaults(w, r)
 	case "/sandbox/reset":
@@ -142,6 +145,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "", "/", "/sandbox", "/sandbox/":
 		s.servePage(w, r)
 	default:
+		if n, ok := strings.CutPrefix(path, eventPathPrefix); ok {
+			s.serveEvent(w, r, n)
+			return
+		}
 		writeError(w, http.StatusNotFound, "NOT_FOUND", "no such path in the Amazon sandbox: "+path)
 	}
 }
@@ -172,6 +179,21 @@ func (s *Server) Received() []Received {
 	return s.received.newestFirst()
 }
 
+// ReceivedNumber returns a copy of the kept event whose Number is n; false
+// when no kept event has it (not yet arrived, or no longer kept).
+func (s *Server) ReceivedNumber(n int) (Received, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received.find(func(r Received) bool { return r.Number == n })
+}
+
+// Refused returns copies of the kept calls refused whole, newest first.
+func (s *Server) Refused() []Refused {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused.newestFirst()
+}
+
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
@@ -179,20 +201,25 @@ func (s *Server) Stats() Stats {
 	return s.stats
 }
 
-// Reset forgets received events and counters. Issued tokens stay valid and
-// the faults stay as they are.
+// Reset forgets received events, refused calls and counters. Issued tokens
+// stay valid, the faults stay as they are, and event numbers go on from
+// where they were, so that a link to a forgotten event never leads to
+// another one.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.received.clear()
+	s.refused.clear()
 	s.stats = Stats{}
 }
 
-// record counts and keeps one batch's verdicts.
+// record counts, numbers and keeps one batch's verdicts.
 func (s *Server) record(recs []Received) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range recs {
+		s.numbered++
+		r.Number = s.numbered
 		s.stats.Events++
 		if r.Accepted {
 			s.stats.Accepted++

@@ -28,14 +28,14 @@ import (
 
 // maxErrors is the most errors Amazon lists for one event
 // (schema ErrorsIndex.errors maxItems 20).
-const maxErrors = 20
+const maxErrors = amazon.MaxErrorsPerEvent
 
 // Limits of a v2 event.
 const (
-	maxMatchKeys  = 15  // schema EventCreate.matchKeys maxItems
-	maxCustomData = 13  // schema EventCreate.customData maxItems
-	maxUserAgent  = 512 // schema CreateDeviceInfo.userAgent: "Max 512 characters."
-	maxMatchID    = 100 // API.md [M]: "MATCH_ID ≤100 chars"
+	maxMatchKeys  = amazon.MaxMatchKeys  // schema EventCreate.matchKeys maxItems
+	maxCustomData = amazon.MaxCustomData // schema EventCreate.customData maxItems
+	maxUserAgent  = amazon.MaxUserAgent  // schema CreateDeviceInfo.userAgent: "Max 512 characters."
+	maxMatchID    = 100                  // API.md [M]: "MATCH_ID ≤100 chars"
 	// minDataSetName and maxDataSetName bound eventDescription.dataSetName:
 	// SEG index.ts at 038048ee67 (the v2 destination) checks
 	// ^[A-Za-z][A-Za-z0-9_-]{4,99}$ and says "It must be between 5 and
@@ -55,7 +55,7 @@ var (
 	// [A-Za-z][A-Za-z0-9_-]*, anchored as SEG index.ts at 038048ee67
 	// anchors it (an OpenAPI pattern is not anchored by itself, but
 	// unanchored it would accept any name holding one letter).
-	dataSetPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+	dataSetPattern = regexp.MustCompile(`^(?:` + amazon.DataSetNamePattern + `)$`)
 	// arefPattern: schema EventCreate.arefMeasurementTokens, "Pipe-separated
 	// measurement token pairs … formatted as <token>.<unix_timestamp_ms>.
 	// Token is a 10-char alphanumeric string; timestamp is 13-digit epoch

@@ -1,16 +1,60 @@
-package caddymodule
+// Package browsertest holds the tests that drive a real browser (headless
+// Chromium through chromedp). It is a module of its own so that the plugin
+// adds no browser driver to a user's Caddy build; .ci/run runs it.
+package browsertest
 
 import (
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/chromedp/chromedp"
+
+	_ "github.com/shopsignal/caddy-amazon-capi/caddymodule" // the modules under test
+	"github.com/shopsignal/caddy-amazon-capi/internal/testnet"
 )
+
+func freePort(t *testing.T) int {
+	port, err := testnet.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return port
+}
+
+// loadDemo loads Caddyfile.example as the README runs it, on free ports,
+// into an in-process Caddy, and returns the shop's and the sandbox's ports.
+func loadDemo(t *testing.T) (shop, sb int) {
+	t.Helper()
+	raw, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := freePort(t)
+	shop, sb = freePort(t), freePort(t)
+	root, _ := filepath.Abs("../demo/shop")
+	cfg := strings.NewReplacer(
+		"admin localhost:2019", fmt.Sprintf("admin localhost:%d\n\tpersist_config off", admin),
+		"localhost:{$SHOP_PORT:8080}", fmt.Sprintf("127.0.0.1:%d", shop),
+		"localhost:{$SANDBOX_PORT:8081}", fmt.Sprintf("127.0.0.1:%d", sb),
+		"./demo/spool", t.TempDir(),
+		"./demo/shop", root,
+	).Replace(string(raw))
+	tester := caddytest.NewTester(t).WithDefaultOverrides(caddytest.Config{
+		AdminPort: admin, Certificates: []string{}, LoadRequestTimeout: 20 * time.Second, TestRequestTimeout: 30 * time.Second,
+	})
+	tester.InitServer(cfg, "caddyfile")
+	if t.Failed() {
+		t.FailNow()
+	}
+	return shop, sb
+}
 
 // chromium finds Debian's Chromium, which .ci/run installs.
 func chromium(t *testing.T) string {
@@ -26,6 +70,23 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// newBrowser starts headless Chromium (exe) for the test and returns the
+// context of its first tab, which ends after 60 seconds or with the test.
+func newBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	page, cancelPage := chromedp.NewContext(alloc)
+	t.Cleanup(cancelPage)
+	page, cancelTimeout := context.WithTimeout(page, 60*time.Second)
+	t.Cleanup(cancelTimeout)
+	return page
+}
+
 // TestTheSandboxPageShowsACheckoutFromTheShopInABrowser drives headless
 // Chromium: it opens the sandbox page, submits the demo shop's checkout
 // form in another tab, and sees the conversion appear on the sandbox page,
@@ -33,17 +94,7 @@ func chromium(t *testing.T) string {
 func TestTheSandboxPageShowsACheckoutFromTheShopInABrowser(t *testing.T) {
 	exe := chromium(t)
 	shop, sb := loadDemo(t)
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	page, cancelPage := chromedp.NewContext(alloc)
-	defer cancelPage()
-	page, cancelTimeout := context.WithTimeout(page, 60*time.Second)
-	defer cancelTimeout()
+	page := newBrowser(t, exe)
 
 	sandboxURL := fmt.Sprintf("http://127.0.0.1:%d/", sb)
 	if _, err := chromedp.Run(page, chromedp.Navigate(sandboxURL)); err != nil {
