@@ -29,6 +29,9 @@ func (e Enum) Has(v string) bool {
 	return ok
 }
 
+// Values returns the enum's values in sorted order.
+func (e Enum) Values() []string { return e.list }
+
 // Check returns nil when v is a value of the enum, else an error that lists
 // the allowed values (or a few of them, for long enums such as currencies).
 func (e Enum) Check(v string) error {

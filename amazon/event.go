@@ -59,6 +59,18 @@ type EventDescription struct {
 	DataSetName string `json:"dataSetName,omitempty"`
 }
 
+// hashedKeyTypes are the match key types whose value Amazon wants
+// normalised and SHA-256 hashed; the others are sent raw (API.md [H];
+// schema CreateMatchKey: "PII-based match key data needs to be normalized
+// and hashed").
+var hashedKeyTypes = map[string]bool{
+	"EMAIL": true, "PHONE": true, "FIRST_NAME": true, "LAST_NAME": true,
+	"ADDRESS": true, "CITY": true, "STATE": true, "POSTAL": true,
+}
+
+// IsHashedKeyType reports whether a match key type's value is sent hashed.
+func IsHashedKeyType(t string) bool { return hashedKeyTypes[t] }
+
 // IngestionServerToServer is the only ingestion method of the Events API.
 const IngestionServerToServer = "SERVER_TO_SERVER"
 

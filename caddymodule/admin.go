@@ -118,18 +118,24 @@ var adminRoutes = map[string]string{
 	"/amazon_capi/":            http.MethodGet,
 	"/amazon_capi/dead_letter": http.MethodGet,
 	"/amazon_capi/replay":      http.MethodPost,
+	"/amazon_capi/quality":     http.MethodGet,
+	"/amazon_capi/status":      http.MethodGet,
 }
 
 func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 	method, ok := adminRoutes[r.URL.Path]
 	switch {
 	case !ok:
-		return caddy.APIError{HTTPStatus: http.StatusNotFound, Message: "amazon_capi admin routes: GET /amazon_capi/, GET /amazon_capi/dead_letter, POST /amazon_capi/replay"}
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Message: "amazon_capi admin routes: GET /amazon_capi/, GET /amazon_capi/quality, GET /amazon_capi/status (HTML), GET /amazon_capi/dead_letter, POST /amazon_capi/replay"}
 	case r.Method != method:
 		w.Header().Set("Allow", method)
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Message: r.URL.Path + " takes " + method}
 	}
 	switch r.URL.Path {
+	case "/amazon_capi/quality":
+		return writeAdminJSON(w, qualityReport())
+	case "/amazon_capi/status":
+		return serveStatusPage(w)
 	case "/amazon_capi/dead_letter":
 		return writeAdminJSON(w, deadLetters())
 	case "/amazon_capi/replay":
@@ -178,6 +184,28 @@ func (d *destination) status() DestinationStatus {
 		}
 	}
 	return st
+}
+
+// DestinationQuality is one destination's match quality, as GET
+// /amazon_capi/quality shows it.
+type DestinationQuality struct {
+	// Destination is account_id@host.
+	Destination string `json:"destination"`
+	// CoverageFormula says how coverage_score is counted.
+	CoverageFormula string `json:"coverage_formula"`
+	// Events are the figures per event name, most events first.
+	Events []EventQuality `json:"events"`
+}
+
+// coverageFormula is the coverage score's definition, shown with it.
+const coverageFormula = "share of events with an EMAIL or PHONE match key or an Amazon click token"
+
+func qualityReport() []DestinationQuality {
+	out := []DestinationQuality{}
+	for _, d := range liveDestinations() {
+		out = append(out, DestinationQuality{Destination: d.settings.label(), CoverageFormula: coverageFormula, Events: d.quality.report()})
+	}
+	return out
 }
 
 func deadLetters() map[string][]forward.Letter {

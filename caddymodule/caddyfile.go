@@ -43,6 +43,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		spool_max_size    <size>
 //		dry_run
 //		metrics           on|off
+//		click_token       [<cookie>] { max_age <d>; ad_storage <value> }
 //		event <name> {
 //			match { <request matchers> }
 //			type <conversion type>
@@ -104,6 +105,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			var onOff string
 			err = parseWord(d, &onOff, "on", "off")
 			h.NoMetrics = onOff == "off"
+		case "click_token":
+			h.ClickToken, err = unmarshalClickToken(d)
 		case "event":
 			err = h.unmarshalEvent(d)
 		default:
@@ -119,7 +122,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // handlerOptions are the options of an amazon_capi block, for suggestions.
 var handlerOptions = amazon.NewEnum("amazon_capi option", "region", "account_id", "entity_id", "client_id",
 	"client_secret", "refresh_token", "access_token", "endpoint", "token_url", "api", "spool", "max_body",
-	"max_response_body", "spool_max_size", "batch_size", "flush_interval", "dedupe_window", "dry_run", "metrics", "event")
+	"max_response_body", "spool_max_size", "batch_size", "flush_interval", "dedupe_window", "dry_run", "metrics", "click_token", "event")
 
 // checkComplete fails a block that can never send: no account, or no
 // credentials (dry_run needs neither). Placeholders are resolved later,

@@ -21,6 +21,8 @@ type metrics struct {
 	tokenRefresh  *prometheus.CounterVec
 	keysDropped   *prometheus.CounterVec
 	customDropped *prometheus.CounterVec
+	consentUnread *prometheus.CounterVec
+	clickTokens   *prometheus.CounterVec
 	state         destinationCollector
 }
 
@@ -47,6 +49,14 @@ var theMetrics = sync.OnceValue(func() *metrics {
 			Name: "amazon_capi_custom_data_dropped_total",
 			Help: "Custom attributes left out of events because the value does not fit the type, by event, attribute and reason.",
 		}, []string{"destination", "event", "attribute", "reason"}),
+		consentUnread: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amazon_capi_consent_unreadable_total",
+			Help: "Consent values no spelling of the consent table matches, by event and field: the event was not sent (amazon_consent_*) or was sent with LIMITED_DATA_USE (limited_data_use).",
+		}, []string{"destination", "event", "field"}),
+		clickTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amazon_capi_click_tokens_total",
+			Help: "Amazon click tokens (aref) seen: stored in the click_token cookie, malformed (ignored), or not stored because consent denies ad storage; malformed pairs left out of events.",
+		}, []string{"outcome"}),
 	}
 })
 
@@ -60,7 +70,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	}
 	m := theMetrics()
 	for _, r := range []prometheus.Registerer{prometheus.WrapRegistererWithPrefix("caddy_", reg), reg} {
-		for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.keysDropped, m.customDropped, m.state} {
+		for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.keysDropped, m.customDropped, m.consentUnread, m.clickTokens, m.state} {
 			if err := r.Register(c); err != nil {
 				var already prometheus.AlreadyRegisteredError
 				if !errors.As(err, &already) {
@@ -92,6 +102,12 @@ func (m *metrics) dropped(destination, event string, notes *mapping.Notes) {
 	for _, d := range notes.DroppedCustom {
 		m.customDropped.WithLabelValues(destination, event, d.Type, d.Reason).Inc()
 	}
+	for _, field := range notes.UnknownConsent {
+		m.consentUnread.WithLabelValues(destination, event, field).Inc()
+	}
+	if notes.MalformedClickTokens > 0 {
+		m.clickTokens.WithLabelValues("malformed_in_event").Add(float64(notes.MalformedClickTokens))
+	}
 }
 
 func (m *metrics) onBatch(destination string, status int, took time.Duration) {
@@ -122,11 +138,14 @@ func (destinationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDepthDesc
 	ch <- spoolBytesDesc
 	ch <- oldestAgeDesc
+	ch <- qualityDesc
+	ch <- keyPresentDesc
 }
 
 // Collect sends the gauges of every live destination.
 func (destinationCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, d := range liveDestinations() {
+		d.quality.collect(ch, d.settings.label())
 		if d.forwarder == nil {
 			continue
 		}

@@ -39,6 +39,11 @@ type Handler struct {
 	// each matching event produces one conversion.
 	Events []*Event `json:"events,omitempty"`
 
+	// ClickToken, when set, keeps Amazon's click token (aref) of a landing
+	// request in a first-party cookie and sends it with every event
+	// (Caddyfile: click_token [<cookie>] { max_age …; ad_storage … }).
+	ClickToken *ClickToken `json:"click_token,omitempty"`
+
 	dest            *destination
 	maxBody         int64
 	maxResponseBody int64
@@ -69,6 +74,13 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if len(h.Events) == 0 {
 		return fmt.Errorf("amazon_capi: no event configured; add an event <name> { … } block")
 	}
+	clickTokenCookie := ""
+	if h.ClickToken != nil {
+		if err := h.ClickToken.provision(); err != nil {
+			return fmt.Errorf("amazon_capi: %w", err)
+		}
+		clickTokenCookie = h.ClickToken.Cookie
+	}
 	settings, err := h.Destination.resolve()
 	if err != nil {
 		return fmt.Errorf("amazon_capi: %w", err)
@@ -79,7 +91,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("amazon_capi: event %q is defined twice", ev.Name)
 		}
 		seen[ev.Name] = true
-		if err := ev.provision(ctx, mapping.Options{EU: settings.region == "eu"}); err != nil {
+		if err := ev.provision(ctx, mapping.Options{EU: settings.region == "eu", ClickTokenCookie: clickTokenCookie}); err != nil {
 			return fmt.Errorf("amazon_capi: %w", err)
 		}
 		ev.matchedTotal = theMetrics().events.WithLabelValues(settings.label(), ev.mapping.EventName(), "matched")
@@ -153,6 +165,9 @@ func (h *Handler) Cleanup() error {
 // queues their conversions. A request no event matches costs only the
 // matcher checks.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	if h.ClickToken.lands(r) {
+		h.ClickToken.remember(w, r)
+	}
 	first := -1
 	for i, ev := range h.Events {
 		if ev.matches(r) {

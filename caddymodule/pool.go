@@ -36,6 +36,7 @@ type destination struct {
 	logger     *zap.Logger
 	logCore    *atomic.Pointer[zapcore.Core]
 	counters   counters
+	quality    qualities
 
 	mu          sync.Mutex
 	credentials [6]string

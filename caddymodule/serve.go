@@ -49,7 +49,7 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 		ev.matchedTotal.Inc()
 		var notes mapping.Notes
 		e, err := ev.mapping.EvaluateNoting(view, &notes)
-		if len(notes.DroppedKeys)+len(notes.DroppedCustom) > 0 {
+		if len(notes.DroppedKeys)+len(notes.DroppedCustom)+len(notes.UnknownConsent)+notes.MalformedClickTokens > 0 {
 			theMetrics().dropped(label, ev.mapping.EventName(), &notes)
 		}
 		if err != nil {
@@ -66,6 +66,7 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 				repl.Set(ev.placeholderKey, e.EventID) // an ID known only now (from the answer, or generated)
 			}
 		}
+		d.quality.observe(&e, &notes)
 		d.enqueue(e, !ev.mapping.MapsDedupeID())
 	}
 }

@@ -2,7 +2,9 @@ package mapping
 
 import (
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Amazon's click tokens: the schema's arefMeasurementTokens is
@@ -58,4 +60,53 @@ func parseArefTokens(s string) (string, error) {
 		return "", errors.New("not <10 letters or digits>.<13-digit Unix milliseconds> pairs joined by '|'")
 	}
 	return kept, nil
+}
+
+// MaxClickTokens is how many click token pairs the click_token cookie
+// keeps: the newest, one per token.
+const MaxClickTokens = 5
+
+// MergeClickTokens adds the aref values of a landing request to the pairs
+// a click_token cookie holds and returns the cookie's new value: each
+// value is a token (10 letters or digits; the click's time, now, is added)
+// or already a <token>.<unix_ms> pair. A token seen again keeps its newest
+// pair; at most MaxClickTokens pairs are kept, the newest. Values that are
+// neither are counted as malformed and left out; so are malformed pairs
+// of the old value.
+func MergeClickTokens(old string, arefs []string, now time.Time) (value string, added, malformed int) {
+	ms := strconv.FormatInt(now.UnixMilli(), 10)
+	var pairs []string
+	for _, p := range strings.Split(old, "|") {
+		if validArefPair(p) {
+			pairs = append(pairs, p)
+		}
+	}
+	for _, a := range arefs {
+		a = strings.TrimSpace(a)
+		pair := a
+		if !validArefPair(pair) {
+			pair = a + "." + ms
+		}
+		if !validArefPair(pair) {
+			malformed++
+			continue
+		}
+		pairs = withoutToken(pairs, pair[:arefTokenLength])
+		pairs = append(pairs, pair)
+		added++
+	}
+	if len(pairs) > MaxClickTokens {
+		pairs = pairs[len(pairs)-MaxClickTokens:]
+	}
+	return strings.Join(pairs, "|"), added, malformed
+}
+
+func withoutToken(pairs []string, token string) []string {
+	out := pairs[:0]
+	for _, p := range pairs {
+		if p[:arefTokenLength] != token {
+			out = append(out, p)
+		}
+	}
+	return out
 }

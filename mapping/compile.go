@@ -58,6 +58,9 @@ type Options struct {
 	// amazonConsent, tcf or gpp) on every event, so one without is refused
 	// before sending.
 	EU bool
+	// ClickTokenCookie, when set, is the click_token cookie: an event that
+	// maps no aref_measurement_tokens sends that cookie's click tokens.
+	ClickTokenCookie string
 }
 
 // Compile checks a Rule for the event called name and compiles it. Every
@@ -105,7 +108,11 @@ func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
 	}
 	m.adEventKey = c.field("amazon_ad_event_key", r.AmazonAdEventKey, nil)
 	m.partner = c.field("partner", r.Partner, nil)
-	m.aref = c.field("aref_measurement_tokens", r.ArefMeasurementTokens, checkLiteral(parseArefTokens))
+	aref := r.ArefMeasurementTokens
+	if aref == "" && opts.ClickTokenCookie != "" {
+		aref = "cookie." + opts.ClickTokenCookie
+	}
+	m.aref = c.field("aref_measurement_tokens", aref, checkLiteral(parseArefTokens))
 	c.matchKeys(r.MatchKeys)
 	c.custom(r.Custom)
 	if len(c.errs) > 0 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -82,5 +83,52 @@ func TestRequireConsentAndTheEURule(t *testing.T) {
 	}
 	if eu.MapsExplicitConsent() {
 		t.Error("no explicit consent is mapped")
+	}
+}
+
+func TestConsentAsSitesSpellIt(t *testing.T) {
+	for _, s := range []string{"true", "YES", "1", "granted", "Enabled", "opted_in", "opted-in", "OptIn", "accept", "allow", "GRANTED"} {
+		if st, err := parseConsentStatus(s); err != nil || st != "GRANTED" {
+			t.Errorf("%q: %q %v, want GRANTED", s, st, err)
+		}
+	}
+	for _, s := range []string{"false", "No", "0", "denied", "disabled", "opted_out", "Opt-Out", "optout", "reject", "deny", "DENIED"} {
+		if st, err := parseConsentStatus(s); err != nil || st != "DENIED" {
+			t.Errorf("%q: %q %v, want DENIED", s, st, err)
+		}
+	}
+	for _, s := range []string{"maybe", "c1:1,c2:0", "2"} {
+		if _, err := parseConsentStatus(s); err == nil || strings.Contains(err.Error(), s) {
+			t.Errorf("%q: %v, want an error that does not quote it", s, err)
+		}
+	}
+}
+
+func TestAnUnknownConsentValueFailsClosedAndIsNoted(t *testing.T) {
+	r := checkoutRule()
+	r.ConsentUserData = "header.X-Consent"
+	req := checkoutRequest(checkoutJSON)
+	req.HTTP.Header.Set("X-Consent", "perhaps")
+	var notes Notes
+	if _, err := mustCompile(t, r).EvaluateNoting(req, &notes); err == nil {
+		t.Error("an event with an unreadable consent was built")
+	}
+	if len(notes.UnknownConsent) != 1 || notes.UnknownConsent[0] != "amazon_consent_user_data" {
+		t.Errorf("notes %+v", notes.UnknownConsent)
+	}
+	// limited_data_use restricts on a value it cannot read.
+	r = checkoutRule()
+	r.IgnoreGPC = true
+	r.LimitedDataUse = "header.X-LDU"
+	for value, restricted := range map[string]bool{"opted_out": false, "no": false, "accept": true, "LIMITED_DATA_USE": true, "whatever": true} {
+		req := checkoutRequest(checkoutJSON)
+		req.HTTP.Header.Set("X-LDU", value)
+		e, err := mustCompile(t, r).Evaluate(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.DataProcessingOptions != nil; got != restricted {
+			t.Errorf("limited_data_use %q: restricted %v, want %v", value, got, restricted)
+		}
 	}
 }

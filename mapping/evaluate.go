@@ -64,11 +64,14 @@ func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error)
 	e.ArefMeasurementTokens = ev.arefTokens()
 	e.Value = ev.value(e.EventDescription.ConversionType)
 	e.UnitsSold = ev.units()
-	if ev.truthy(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get("Sec-GPC") == "1") {
+	if ev.limitedDataUse(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get("Sec-GPC") == "1") {
 		e.DataProcessingOptions = &amazon.DataProcessingOptions{Options: amazon.LimitedDataUse}
 	}
 	e.Consent = ev.consent()
 	ev.checkConsent(e.Consent)
+	if c := e.Consent; c != nil && c.AmazonConsent != nil && c.AmazonConsent.AmznAdStorage == "DENIED" {
+		e.ArefMeasurementTokens = "" // a click token is ad storage's to keep
+	}
 	if ua := ev.text("user_agent", m.userAgent, false); ua != "" && m.userAgent.key != "-" {
 		e.DeviceInfo = &amazon.DeviceInfo{UserAgent: cutRunes(ua, maxUserAgent)}
 	}
@@ -378,14 +381,31 @@ func (ev *evaluation) consentStatus(field string, e expr) string {
 	}
 	st, err := parseConsentStatus(s)
 	if err != nil {
-		ev.fail(field, err.Error())
+		ev.fail(field, err.Error()) // fails closed: no event without a readable consent
+		if ev.notes != nil {
+			ev.notes.UnknownConsent = append(ev.notes.UnknownConsent, field)
+		}
 	}
 	return st
 }
 
-func (ev *evaluation) truthy(e expr) bool {
+// limitedDataUse reads the limited_data_use mapping: a yes spelling (or
+// LIMITED_DATA_USE) restricts, a no spelling does not, and a value no
+// spelling matches restricts too (privacy fails closed) and is noted.
+func (ev *evaluation) limitedDataUse(e expr) bool {
 	v, ok := ev.get("limited_data_use", e, false)
-	return ok && isTruthy(v.String())
+	s := strings.TrimSpace(v.String())
+	if !ok || s == "" {
+		return false
+	}
+	if strings.EqualFold(s, amazon.LimitedDataUse) {
+		return true
+	}
+	yes, known := consentValue(s)
+	if !known && ev.notes != nil {
+		ev.notes.UnknownConsent = append(ev.notes.UnknownConsent, "limited_data_use")
+	}
+	return yes || !known
 }
 
 func (r *Request) arrived() time.Time {
@@ -401,22 +421,6 @@ func raw(v gjson.Result) string {
 		return v.Raw
 	}
 	return strings.TrimSpace(v.String())
-}
-
-func isTruthy(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "1", "true", "yes", "on", "y", "granted", "limited_data_use":
-		return true
-	}
-	return false
-}
-
-func isFalsy(s string) bool {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "0", "false", "no", "off", "n", "denied":
-		return true
-	}
-	return false
 }
 
 // parseTime reads RFC 3339 text (with or without fractions or zone) or Unix
@@ -457,17 +461,6 @@ func parseUnits(s string) (int64, error) {
 		return 0, errors.New("not a whole number of units")
 	}
 	return int64(f), nil
-}
-
-// parseConsentStatus maps GRANTED/DENIED and truthy/falsy values.
-func parseConsentStatus(s string) (string, error) {
-	switch {
-	case isTruthy(s):
-		return "GRANTED", nil
-	case isFalsy(s):
-		return "DENIED", nil
-	}
-	return "", errors.New("not GRANTED/DENIED or a yes/no value")
 }
 
 func parseIP(s string) (string, error) {

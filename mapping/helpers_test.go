@@ -3,6 +3,8 @@ package mapping
 import (
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
 
 func referenceSHA256(s string) string {
@@ -16,4 +18,4 @@ type replacerFunc func(string) string
 func (f replacerFunc) ReplaceAll(input, _ string) string { return f(input) }
 
 // IsHashedKeyType reports whether values of the match key type are hashed.
-func IsHashedKeyType(t string) bool { return hashedKeyTypes[t] }
+func IsHashedKeyType(t string) bool { return amazon.IsHashedKeyType(t) }

@@ -9,15 +9,9 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/normalize"
 )
-
-// hashedKeyTypes are the match key types Amazon wants normalized and
-// SHA-256 hashed.
-var hashedKeyTypes = map[string]bool{
-	"EMAIL": true, "PHONE": true, "FIRST_NAME": true, "LAST_NAME": true,
-	"ADDRESS": true, "CITY": true, "STATE": true, "POSTAL": true,
-}
 
 // Why a raw-typed match key is refused; the labels are fixed (metrics).
 var (
@@ -57,7 +51,7 @@ func matchKey(keyType, raw, country string) (normalized, sent string, err error)
 	if raw == "" {
 		return "", "", errEmptyKey
 	}
-	if hashedKeyTypes[keyType] {
+	if amazon.IsHashedKeyType(keyType) {
 		if isSHA256Hex(raw) {
 			return "", strings.ToLower(raw), nil
 		}

@@ -8,6 +8,10 @@ type Notes struct {
 	DroppedKeys []Dropped
 	// DroppedCustom are the custom attributes left out of the event.
 	DroppedCustom []Dropped
+	// UnknownConsent names the consent fields (amazon_consent_user_data,
+	// amazon_consent_ad_storage, limited_data_use) whose value matched no
+	// spelling: the event was not sent, or was sent with LIMITED_DATA_USE.
+	UnknownConsent []string
 	// MalformedClickTokens counts the click token pairs left out of
 	// arefMeasurementTokens because they are not <token>.<unix_ms>.
 	MalformedClickTokens int

@@ -3,7 +3,8 @@
 // It checks headers and bearer tokens, validates every event as Amazon's
 // schema says, answers 207 with per-event errors like Amazon, keeps the last
 // events it received with their verdicts and the last calls it refused
-// whole, and lists them as JSON and on a self-refreshing page. Faults
+// whole, and lists them as JSON and on a self-refreshing page, with a
+// match-quality table per event name (counts and shares only). Faults
 // (delays, error statuses, Retry-After) can be injected at run time.
 //
 // It is a product feature (operators try a mapping against it before going
@@ -21,6 +22,7 @@
 //	GET  /sandbox/events            kept events and stats as JSON
 //	GET  /sandbox/events/<n>        kept event number n as JSON, as listed
 //	GET  /sandbox/refused           kept calls refused whole as JSON
+//	GET  /sandbox/quality           match quality of the kept events per event name, as JSON
 //	POST /sandbox/reset             forget events, refused calls and counters
 //	GET  /sandbox/faults            current faults as JSON
 //	POST /sandbox/faults            replace faults, e.g. {"delay":"2s","status":503,"fail_first":3,"retry_after":1}
@@ -122,8 +124,8 @@ func New(cfg Config) *Server {
 }
 
 // ServeHTTP routes a request to the events, advertiser-accounts, token,
-// listing, one-event, refused-calls, faults, reset or page handler; any
-// other path is answered 404 NOT_FOUND.
+// listing, one-event, refused-calls, match-quality, faults, reset or page
+// handler; any other path is answered 404 NOT_FOUND.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch path := r.URL.Path; path {
 	case amazon.PathV2:
@@ -138,6 +140,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveList(w, r)
 	case "/sandbox/refused":
 		s.serveRefused(w, r)
+	case "/sandbox/quality":
+		s.serveQuality(w, r)
 	case "/sandbox/faults":
 		s.serveFaults(w, r)
 	case "/sandbox/reset":
