@@ -115,18 +115,19 @@ func forwarderStatus(st forward.Stats) *ForwarderStatus {
 
 // adminRoutes are the module's admin routes and the method each takes.
 var adminRoutes = map[string]string{
-	"/amazon_capi/":            http.MethodGet,
-	"/amazon_capi/dead_letter": http.MethodGet,
-	"/amazon_capi/replay":      http.MethodPost,
-	"/amazon_capi/quality":     http.MethodGet,
-	"/amazon_capi/status":      http.MethodGet,
+	"/amazon_capi/":               http.MethodGet,
+	"/amazon_capi/dead_letter":    http.MethodGet,
+	"/amazon_capi/replay":         http.MethodPost,
+	"/amazon_capi/quality":        http.MethodGet,
+	"/amazon_capi/reconciliation": http.MethodGet,
+	"/amazon_capi/status":         http.MethodGet,
 }
 
 func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 	method, ok := adminRoutes[r.URL.Path]
 	switch {
 	case !ok:
-		return caddy.APIError{HTTPStatus: http.StatusNotFound, Message: "amazon_capi admin routes: GET /amazon_capi/, GET /amazon_capi/quality, GET /amazon_capi/status (HTML), GET /amazon_capi/dead_letter, POST /amazon_capi/replay"}
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Message: "amazon_capi admin routes: GET /amazon_capi/, GET /amazon_capi/quality, GET /amazon_capi/reconciliation, GET /amazon_capi/status (HTML), GET /amazon_capi/dead_letter, POST /amazon_capi/replay"}
 	case r.Method != method:
 		w.Header().Set("Allow", method)
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Message: r.URL.Path + " takes " + method}
@@ -134,6 +135,8 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 	switch r.URL.Path {
 	case "/amazon_capi/quality":
 		return writeAdminJSON(w, qualityReport())
+	case "/amazon_capi/reconciliation":
+		return writeAdminJSON(w, reconciliationReport())
 	case "/amazon_capi/status":
 		return serveStatusPage(w)
 	case "/amazon_capi/dead_letter":
@@ -204,6 +207,23 @@ func qualityReport() []DestinationQuality {
 	out := []DestinationQuality{}
 	for _, d := range liveDestinations() {
 		out = append(out, DestinationQuality{Destination: d.settings.label(), CoverageFormula: coverageFormula, Events: d.quality.report()})
+	}
+	return out
+}
+
+// DestinationReconciliation is one destination's reconciliation, as GET
+// /amazon_capi/reconciliation shows it.
+type DestinationReconciliation struct {
+	// Destination is account_id@host.
+	Destination string `json:"destination"`
+	// Events are the rows per event name.
+	Events []Reconciliation `json:"events"`
+}
+
+func reconciliationReport() []DestinationReconciliation {
+	out := []DestinationReconciliation{}
+	for _, d := range liveDestinations() {
+		out = append(out, DestinationReconciliation{Destination: d.settings.label(), Events: d.reconcile()})
 	}
 	return out
 }

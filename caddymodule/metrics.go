@@ -140,12 +140,16 @@ func (destinationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- oldestAgeDesc
 	ch <- qualityDesc
 	ch <- keyPresentDesc
+	ch <- reconcileDesc
+	ch <- unaccountedDesc
+	ch <- rejectedDesc
 }
 
 // Collect sends the gauges of every live destination.
 func (destinationCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, d := range liveDestinations() {
 		d.quality.collect(ch, d.settings.label())
+		d.collectReconciliation(ch)
 		if d.forwarder == nil {
 			continue
 		}

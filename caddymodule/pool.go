@@ -28,15 +28,16 @@ const stopTimeout = 10 * time.Second
 
 // destination is the live side of a Destination.
 type destination struct {
-	key        string
-	settings   settings
-	forwarder  *forward.Forwarder
-	deadLetter *forward.DeadLetter
-	client     atomic.Pointer[amazon.Client]
-	logger     *zap.Logger
-	logCore    *atomic.Pointer[zapcore.Core]
-	counters   counters
-	quality    qualities
+	key           string
+	settings      settings
+	forwarder     *forward.Forwarder
+	deadLetter    *forward.DeadLetter
+	client        atomic.Pointer[amazon.Client]
+	logger        *zap.Logger
+	logCore       *atomic.Pointer[zapcore.Core]
+	counters      counters
+	quality       qualities
+	confirmations confirmations
 
 	mu          sync.Mutex
 	credentials [6]string
@@ -210,6 +211,7 @@ func (d *destination) count(o forward.Outcome, e amazon.Event) {
 // lose counts an event a stopped destination could not hand over.
 func (d *destination) lose(e amazon.Event) {
 	d.counters.lost.Add(1)
+	d.confirmations.of(e.EventDescription.Name).lost.Add(1)
 	theMetrics().event(d.settings.label(), e.EventDescription.Name, "dropped")
 }
 
@@ -241,6 +243,7 @@ func (d *destination) handOver(e amazon.Event) {
 			return
 		}
 	}
+	live.confirmations.of(e.EventDescription.Name).confirmed.Add(1) // the live destination accounts for it now
 	live.count(live.forwarder.Enqueue(e), e)
 }
 
@@ -248,6 +251,7 @@ func (d *destination) handOver(e amazon.Event) {
 // validator) and logs it, hashed keys only, with the verdict.
 func (d *destination) dryRun(e amazon.Event) {
 	d.counters.dryRun.Add(1)
+	d.confirmations.of(e.EventDescription.Name).dryRun.Add(1)
 	wire, verdict := encodeAndCheck(e, d.settings.api)
 	d.logger.Info("dry run: event built, not sent",
 		zap.String("event", e.EventDescription.Name), zap.String("event_id", e.EventID),

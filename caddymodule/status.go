@@ -36,6 +36,12 @@ small{color:#666}
 <h2>{{.Status.Destination}} <small>({{.Status.API}}{{if .Status.DryRun}}, dry run{{end}})</small></h2>
 <table><tr><th>matched</th><th>invalid</th><th>queued</th><th>deduped</th><th>dropped</th>{{with .Status.Forwarder}}<th>sent</th><th>rejected</th><th>waiting</th><th>last error</th>{{end}}</tr>
 <tr><td>{{.Status.Matched}}</td><td>{{.Status.Invalid}}</td><td>{{.Status.Queued}}</td><td>{{.Status.Deduped}}</td><td>{{.Status.Dropped}}</td>{{with .Status.Forwarder}}<td>{{.Sent}}</td><td>{{.Rejected}}</td><td>{{.QueueDepth}}</td><td>{{.LastError}}</td>{{end}}</tr></table>
+<h3>Every confirmed order accounted for</h3>
+{{if not .Reconciliation}}<p>Nothing confirmed yet.</p>{{else}}
+<table><tr><th>event</th><th>confirmed</th><th>carried over</th><th>replayed</th><th>invalid</th><th>deduped</th><th>dropped</th><th>sent</th><th>dead-lettered (by reason)</th><th>pending</th><th>unaccounted</th></tr>
+{{range .Reconciliation}}<tr class="reconciliation"><td>{{.Event}}</td><td>{{.Confirmed}}</td><td>{{.CarriedOver}}</td><td>{{.Replayed}}</td><td>{{.Invalid}}</td><td>{{.Deduped}}</td><td>{{.Dropped}}</td><td>{{.Sent}}</td>
+<td>{{.DeadLettered}}{{range $reason, $n := .Rejected}}<br><small>{{$reason}} {{$n}}</small>{{end}}</td><td>{{.Pending}}</td><td{{if ne .Unaccounted 0}} style="color:#c00;font-weight:bold"{{end}}>{{.Unaccounted}}</td></tr>
+{{end}}</table>{{end}}
 <h3>Match quality</h3>
 {{if not .Quality}}<p>No event built yet.</p>{{else}}
 <table><tr><th>event</th><th>events</th><th>coverage score</th><th>hashed key</th><th>click token</th><th>IP</th><th>user agent</th><th>match keys (share; rejected as invalid)</th></tr>
@@ -55,8 +61,9 @@ small{color:#666}
 func formatPercent(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" }
 
 type statusDestination struct {
-	Status  DestinationStatus
-	Quality []EventQuality
+	Status         DestinationStatus
+	Reconciliation []Reconciliation
+	Quality        []EventQuality
 }
 
 func serveStatusPage(w http.ResponseWriter) error {
@@ -67,7 +74,7 @@ func serveStatusPage(w http.ResponseWriter) error {
 	}
 	data.Formula, data.Now = coverageFormula, time.Now().UTC().Format(time.RFC3339)
 	for _, d := range liveDestinations() {
-		data.Destinations = append(data.Destinations, statusDestination{Status: d.status(), Quality: d.quality.report()})
+		data.Destinations = append(data.Destinations, statusDestination{Status: d.status(), Reconciliation: d.reconcile(), Quality: d.quality.report()})
 	}
 	var page bytes.Buffer
 	if err := statusPage.Execute(&page, data); err != nil {

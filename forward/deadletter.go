@@ -29,6 +29,10 @@ type Letter struct {
 	Status int `json:"status,omitempty"`
 	// Reason says why, in Amazon's words where Amazon gave them.
 	Reason string `json:"reason"`
+	// Code is the reason in one word: Amazon's error code for an event it
+	// refused, HTTP_<status> for a batch it refused whole, TOO_OLD for an
+	// event older than Amazon's window.
+	Code string `json:"code,omitempty"`
 	// Event is the event's JSON as it would be sent.
 	Event json.RawMessage `json:"event"`
 }

@@ -136,7 +136,7 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 		f.cfg.Logger.Error("Amazon refused the account (403): "+accountIDHint+", and that the app has the advertising::campaign_management scope",
 			zap.String("destination", f.cfg.Destination), zap.String("code", res.Code), zap.String("message", res.Message))
 	}
-	f.deadLetter(lettersFor(batch, res.Status, fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message)))
+	f.deadLetter(lettersFor(batch, res.Status, fmt.Sprintf("HTTP_%d", res.Status), fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message)))
 	f.observeRecords(batch, "rejected")
 	f.remove(batch)
 	f.cfg.Logger.Error("Amazon refused the whole batch; events moved to the dead letter",
@@ -196,26 +196,24 @@ func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
 		if r.Index >= 0 && r.Index < len(batch) {
 			rec := &batch[r.Index]
 			fields = append(fields, zap.String("event", rec.Name()), zap.String("event_id", rec.ID()))
-			letters = append(letters, Letter{Time: time.Now(), Status: res.Status, Reason: strings.Join(reasons, "; "), Event: rec.Event})
+			letters = append(letters, Letter{Time: time.Now(), Status: res.Status, Reason: strings.Join(reasons, "; "), Code: firstCode(r), Event: rec.Event})
 		}
 		f.cfg.Logger.Warn("Amazon rejected an event", append(fields, zap.Strings("reasons", reasons))...)
 	}
 	v.sent = len(batch) - len(refused)
 	f.deadLetter(letters)
-	if f.cfg.OnEvents != nil {
-		var sent, rejected tally
-		for i := range batch {
-			final, ok := refused[i]
-			switch {
-			case !ok:
-				sent.add(batch[i].Name())
-			case final:
-				rejected.add(batch[i].Name())
-			}
+	var sent, rejected tally
+	for i := range batch {
+		final, ok := refused[i]
+		switch {
+		case !ok:
+			sent.add(batch[i].Name())
+		case final:
+			rejected.add(batch[i].Name())
 		}
-		sent.report(f.cfg.OnEvents, "sent")
-		rejected.report(f.cfg.OnEvents, "rejected")
 	}
+	f.tell(&sent, "sent")
+	f.tell(&rejected, "rejected")
 	return v
 }
 
@@ -237,33 +235,45 @@ func (f *Forwarder) dropUnsendable(batch []Record) []Record {
 			zap.String("event_id", r.ID()), zap.String("event_time", r.Time()))
 	}
 	if len(gone) > 0 {
-		f.deadLetter(lettersFor(gone, 0, fmt.Sprintf("older than Amazon's %s window, or unreadable; never sent", f.cfg.MaxAge)))
+		f.deadLetter(lettersFor(gone, 0, "TOO_OLD", fmt.Sprintf("older than Amazon's %s window, or unreadable; never sent", f.cfg.MaxAge)))
 		f.remove(gone)
 		f.report(BatchReport{Events: len(gone), Rejected: len(gone)})
 	}
 	return kept
 }
 
-func lettersFor(records []Record, status int, reason string) []Letter {
+func lettersFor(records []Record, status int, code, reason string) []Letter {
 	out := make([]Letter, len(records))
 	for i, r := range records {
-		out[i] = Letter{Time: time.Now(), Status: status, Reason: reason, Event: r.Event}
+		out[i] = Letter{Time: time.Now(), Status: status, Code: code, Reason: reason, Event: r.Event}
 	}
 	return out
+}
+
+// firstCode is the code of the first reason Amazon gave for refusing an
+// event.
+func firstCode(r amazon.Rejection) string {
+	if len(r.Errors) == 0 || r.Errors[0].Code == "" {
+		return "REJECTED"
+	}
+	return r.Errors[0].Code
 }
 
 // deadLetter keeps letters before their records leave the spool; if that
 // fails the events are lost, and the log says so.
 func (f *Forwarder) deadLetter(letters []Letter) {
-	if f.cfg.DeadLetter == nil || len(letters) == 0 {
+	if len(letters) == 0 {
 		return
 	}
-	if f.cfg.OnEvents != nil {
-		var t tally
-		for i := range letters {
-			t.add(eventName(letters[i].Event))
-		}
-		t.report(f.cfg.OnEvents, "dead_lettered")
+	var t tally
+	for i := range letters {
+		name := eventName(letters[i].Event)
+		t.add(name)
+		f.ledgers.of(name).reject(letters[i].Code, 1)
+	}
+	f.tell(&t, "dead_lettered") // refused for good: accounted for, kept or not
+	if f.cfg.DeadLetter == nil {
+		return
 	}
 	if err := f.cfg.DeadLetter.Add(letters); err != nil {
 		f.cfg.Logger.Error("could not write to the dead letter; the refused events are dropped",

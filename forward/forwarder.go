@@ -217,7 +217,8 @@ type Forwarder struct {
 	// records is the writer's list of a group's spool records.
 	records [][]byte
 
-	dedupe *dedupe
+	dedupe  *dedupe
+	ledgers ledgers
 	// batch and flushInterval are the live BatchSize and FlushInterval,
 	// which Configure changes.
 	batch, flushInterval atomic.Int64
@@ -266,6 +267,9 @@ func newForwarder(cfg Config, sender Sender) *Forwarder {
 // begin gives the forwarder its spool and starts its goroutines.
 func (f *Forwarder) begin(spool *Spool) {
 	f.spool = spool
+	for name, n := range spool.CountsByName() {
+		f.ledgers.of(name).carried.Add(uint64(n))
+	}
 	f.started.Store(true)
 	go f.writeLoop()
 	go f.sendLoop()
@@ -358,10 +362,13 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 	}
 	if dedupe && !f.dedupe.first(e.EventID, time.Now()) {
 		f.deduped.Add(1)
+		f.ledgers.of(e.EventDescription.Name).deduped.Add(1)
 		return Deduped
 	}
 	record := newRecord(&e)
 	f.inMemory.Add(1)
+	ledger := f.ledgers.of(e.EventDescription.Name)
+	ledger.queued.Add(1) // before the writer can count it written
 	select {
 	case f.intake <- pending{record: record, name: e.EventDescription.Name}:
 		f.queued.Add(1)
@@ -376,6 +383,8 @@ func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
 		f.inMemory.Add(-1)
 		recycleRecord(record)
 		f.dropped.Add(1)
+		ledger.queued.Add(^uint64(0)) // not queued after all
+		ledger.droppedIntake.Add(1)
 		return Dropped
 	}
 }
@@ -489,7 +498,13 @@ func (f *Forwarder) Replay() (int, error) {
 		for i := range letters {
 			events[i] = letters[i].Event
 		}
-		return f.spool.Append(events, time.Now())
+		if err := f.spool.Append(events, time.Now()); err != nil {
+			return err
+		}
+		for i := range letters {
+			f.ledgers.of(eventName(letters[i].Event)).replayed.Add(1)
+		}
+		return nil
 	})
 	f.replayed.Add(uint64(n))
 	if n > 0 {
@@ -587,7 +602,11 @@ gather:
 	for _, p := range kept {
 		f.records = append(f.records, *p.record)
 	}
-	if err := f.spool.appendRecords(f.records, time.Now()); err != nil {
+	if err := f.spool.appendRecords(f.records, time.Now()); err == nil {
+		for _, p := range kept {
+			f.ledgers.of(p.name).written.Add(1)
+		}
+	} else {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",
@@ -719,28 +738,42 @@ func (f *Forwarder) sleep(d time.Duration) bool {
 	}
 }
 
-// observe tells OnEvents about events that never reached the spool.
+// observe accounts for queued events that never reached the spool
+// (dropped), and tells OnEvents.
 func (f *Forwarder) observe(events []pending, outcome string) {
-	if f.cfg.OnEvents == nil {
-		return
-	}
 	var t tally
 	for i := range events {
 		t.add(events[i].name)
 	}
-	t.report(f.cfg.OnEvents, outcome)
+	f.tell(&t, outcome)
 }
 
-// observeRecords tells OnEvents about spooled events.
+// observeRecords accounts for spooled events, and tells OnEvents.
 func (f *Forwarder) observeRecords(records []Record, outcome string) {
-	if f.cfg.OnEvents == nil {
-		return
-	}
 	var t tally
 	for i := range records {
 		t.add(records[i].Name())
 	}
-	t.report(f.cfg.OnEvents, outcome)
+	f.tell(&t, outcome)
+}
+
+// tell accounts for events by name in the ledgers and tells OnEvents:
+// dropped (from memory), sent, dead_lettered; rejected is told only.
+func (f *Forwarder) tell(t *tally, outcome string) {
+	for i, name := range t.names {
+		n := uint64(t.counts[i])
+		switch l := f.ledgers.of(name); outcome {
+		case "dropped":
+			l.droppedLater.Add(n)
+		case "sent":
+			l.sent.Add(n)
+		case "dead_lettered":
+			l.deadLettered.Add(n)
+		}
+	}
+	if f.cfg.OnEvents != nil {
+		t.report(f.cfg.OnEvents, outcome)
+	}
 }
 
 // tally counts events by name; a batch holds few names.

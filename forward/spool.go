@@ -29,6 +29,38 @@ type Spool struct {
 	// churn counts the bytes written and removed since the mapped pages
 	// were last released (see releaseMapped).
 	churn atomic.Int64
+	// byName counts the spooled events per event name (for reconciling
+	// what the site confirmed with what Amazon took).
+	nameMu sync.Mutex
+	byName map[string]int
+}
+
+// countName adds n events called name (from a stored value, header and
+// event JSON) to the per-name counts.
+func (s *Spool) countName(stored []byte, n int) {
+	name := "(unreadable)"
+	if len(stored) > storedHeader && stored[0] != '{' {
+		name = eventName(stored[storedHeader:])
+	} else if r, _ := loadRecord(0, stored, nil); r.Event != nil {
+		name = r.Name()
+	}
+	s.nameMu.Lock()
+	s.byName[name] += n
+	if s.byName[name] <= 0 {
+		delete(s.byName, name)
+	}
+	s.nameMu.Unlock()
+}
+
+// CountsByName returns how many events of each name the spool holds.
+func (s *Spool) CountsByName() map[string]int {
+	s.nameMu.Lock()
+	defer s.nameMu.Unlock()
+	out := make(map[string]int, len(s.byName))
+	for k, v := range s.byName {
+		out[k] = v
+	}
+	return out
 }
 
 // releaseEvery is how many bytes of events pass through the spool between
@@ -149,7 +181,7 @@ func OpenSpool(path string) (*Spool, error) {
 	// With the large initial mapping, bbolt would grow the file in steps of
 	// its default 16 MiB (sparse, but that is what ls and quotas see).
 	db.AllocSize = 1 << 20
-	s := &Spool{db: db, path: path}
+	s := &Spool{db: db, path: path, byName: map[string]int{}}
 	err = db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketEvents)
 		if err != nil {
@@ -158,6 +190,7 @@ func OpenSpool(path string) (*Spool, error) {
 		return b.ForEach(func(_, v []byte) error {
 			s.count.Add(1)
 			s.bytes.Add(int64(len(v)))
+			s.countName(v, 1)
 			return nil
 		})
 	})
@@ -252,6 +285,9 @@ func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
 		s.count.Add(int64(len(records)))
 		s.bytes.Add(added)
 		s.noteChurn(added)
+		for _, v := range records {
+			s.countName(v, 1)
+		}
 	}
 	return err
 }
@@ -283,14 +319,16 @@ func (s *Spool) Remove(records []Record) error {
 		return nil
 	}
 	var removed, size int64
+	var gone []int // indexes of the records that were there
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
-		removed, size = 0, 0
-		for _, r := range records {
+		removed, size, gone = 0, 0, gone[:0]
+		for i, r := range records {
 			k := seqKey(r.Seq)
 			if v := b.Get(k); v != nil {
 				removed++
 				size += int64(len(v))
+				gone = append(gone, i)
 				if err := b.Delete(k); err != nil {
 					return err
 				}
@@ -302,6 +340,17 @@ func (s *Spool) Remove(records []Record) error {
 		s.count.Add(-removed)
 		s.bytes.Add(-size)
 		s.noteChurn(size)
+		s.nameMu.Lock()
+		for _, i := range gone {
+			name := "(unreadable)"
+			if records[i].Event != nil {
+				name = records[i].Name()
+			}
+			if s.byName[name]--; s.byName[name] <= 0 {
+				delete(s.byName, name)
+			}
+		}
+		s.nameMu.Unlock()
 	}
 	return err
 }

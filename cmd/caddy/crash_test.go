@@ -112,6 +112,38 @@ func spooled(admin int) (int, error) {
 	return st[0].Forwarder.Spooled, nil
 }
 
+// reconciliation reads the purchase row of the child's reconciliation.
+func reconciliation(admin int) (row struct {
+	CarriedOver, Sent, Unaccounted, Pending int
+}, err error) {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/amazon_capi/reconciliation", admin))
+	if err != nil {
+		return row, err
+	}
+	defer resp.Body.Close()
+	var report []struct {
+		Events []struct {
+			Event       string `json:"event"`
+			CarriedOver int    `json:"carried_over"`
+			Sent        int    `json:"sent"`
+			Unaccounted int    `json:"unaccounted"`
+			Pending     int    `json:"pending"`
+		} `json:"events"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&report); err != nil {
+		return row, err
+	}
+	for _, d := range report {
+		for _, e := range d.Events {
+			if e.Event == "purchase" {
+				row.CarriedOver, row.Sent, row.Unaccounted, row.Pending = e.CarriedOver, e.Sent, e.Unaccounted, e.Pending
+				return row, nil
+			}
+		}
+	}
+	return row, fmt.Errorf("no purchase row")
+}
+
 // siteAnswers reports whether the site answers a request no event matches.
 func siteAnswers(site int) bool {
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/ready", site))
@@ -216,6 +248,15 @@ func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
 		c, err := spooled(admin)
 		return err == nil && c == 0
 	})
+	// The restarted Caddy accounts for the orders the killed one confirmed:
+	// carried over from the spool, then sent, none unaccounted.
+	waitUntil(t, "the reconciliation to settle", 30*time.Second, func() bool {
+		r, err := reconciliation(admin)
+		return err == nil && r.Sent == n
+	})
+	if r, _ := reconciliation(admin); r.CarriedOver != n || r.Unaccounted != 0 || r.Pending != 0 {
+		t.Errorf("after the restart: %+v", r)
+	}
 	counts := map[string]int{}
 	for _, r := range sb.Received() {
 		if !r.Accepted {

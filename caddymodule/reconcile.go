@@ -1,0 +1,133 @@
+package caddymodule
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shopsignal/caddy-amazon-capi/forward"
+)
+
+// confirmations count, per event name, what happened on the site's side:
+// events the site confirmed (matched, and answered as when_response
+// wants), those that gave no event (invalid), those logged by a dry run,
+// and those a stopped destination could not hand over (lost).
+type confirmations struct{ byName sync.Map }
+
+type confirmed struct{ confirmed, invalid, dryRun, lost atomic.Uint64 }
+
+func (c *confirmations) of(name string) *confirmed {
+	if v, ok := c.byName.Load(name); ok {
+		return v.(*confirmed)
+	}
+	v, _ := c.byName.LoadOrStore(name, new(confirmed))
+	return v.(*confirmed)
+}
+
+// Reconciliation accounts for every event the site confirmed, for one
+// event name: Confirmed + CarriedOver + Replayed = Invalid + Deduped +
+// Dropped + DryRun + Sent + DeadLettered + Pending + Unaccounted, and
+// Unaccounted must be 0 (it is a metric and an alert of its own).
+type Reconciliation struct {
+	// Event is the event's name in Amazon.
+	Event string `json:"event"`
+	// Confirmed counts the events the site confirmed since the destination
+	// started: matched, and answered as when_response wants.
+	Confirmed uint64 `json:"confirmed"`
+	// CarriedOver counts the events found in the spool at start.
+	CarriedOver uint64 `json:"carried_over"`
+	// Replayed counts dead-lettered events queued again.
+	Replayed uint64 `json:"replayed"`
+	// Invalid counts confirmed requests that gave no event (see the logs
+	// and caddy_amazon_capi_match_keys_dropped_total for why).
+	Invalid uint64 `json:"invalid"`
+	// Deduped counts events whose ID was sent within the dedupe window.
+	Deduped uint64 `json:"deduped"`
+	// Dropped counts events not kept: intake or spool full, or a stopped
+	// destination could not hand them over.
+	Dropped uint64 `json:"dropped"`
+	// DryRun counts events logged by a dry run, not sent.
+	DryRun uint64 `json:"dry_run,omitempty"`
+	// Queued counts the events handed to the forwarder.
+	Queued uint64 `json:"queued"`
+	// Sent counts the events Amazon accepted.
+	Sent uint64 `json:"sent"`
+	// DeadLettered counts events kept in the dead letter: refused by
+	// Amazon, or too old to send.
+	DeadLettered uint64 `json:"dead_lettered"`
+	// Rejected counts the dead-lettered events by reason (Amazon's error
+	// code, HTTP_<status> for a batch refused whole, TOO_OLD).
+	Rejected map[string]uint64 `json:"rejected"`
+	// Pending counts the events waiting to be sent, in memory or spooled.
+	Pending int64 `json:"pending"`
+	// Unaccounted is what the rest cannot explain; 0 unless events were
+	// lost (or are in flight between two counters for a moment).
+	Unaccounted int64 `json:"unaccounted"`
+}
+
+// reconcile returns the destination's reconciliation per event name.
+func (d *destination) reconcile() []Reconciliation {
+	ledgers := map[string]forward.Ledger{}
+	if d.forwarder != nil {
+		ledgers = d.forwarder.Ledgers()
+	}
+	rows := map[string]*Reconciliation{}
+	row := func(name string) *Reconciliation {
+		if r, ok := rows[name]; ok {
+			return r
+		}
+		rows[name] = &Reconciliation{Event: name, Rejected: map[string]uint64{}}
+		return rows[name]
+	}
+	d.confirmations.byName.Range(func(k, v any) bool {
+		c, r := v.(*confirmed), row(k.(string))
+		r.Confirmed, r.Invalid, r.DryRun, r.Dropped = c.confirmed.Load(), c.invalid.Load(), c.dryRun.Load(), c.lost.Load()
+		return true
+	})
+	for name, l := range ledgers {
+		r := row(name)
+		r.CarriedOver, r.Replayed, r.Deduped, r.Queued = l.Carried, l.Replayed, l.Deduped, l.Queued
+		r.Dropped += l.Dropped
+		r.Sent, r.DeadLettered, r.Rejected, r.Pending = l.Sent, l.DeadLettered, l.Rejected, l.Pending()
+	}
+	out := make([]Reconciliation, 0, len(rows))
+	for _, r := range rows {
+		in := int64(r.Confirmed + r.CarriedOver + r.Replayed)
+		r.Unaccounted = in - int64(r.Invalid+r.Deduped+r.Dropped+r.DryRun+r.Sent+r.DeadLettered) - r.Pending
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
+	return out
+}
+
+var (
+	reconcileDesc = prometheus.NewDesc("amazon_capi_reconciliation_events",
+		"Every event the site confirmed, accounted for, by event and state: confirmed, carried_over, replayed, invalid, deduped, dropped, dry_run, sent, dead_lettered, pending (since the destination started).",
+		[]string{"destination", "event", "state"}, nil)
+	unaccountedDesc = prometheus.NewDesc("amazon_capi_unaccounted_events",
+		"Events the site confirmed that no other state accounts for: must be 0.", []string{"destination", "event"}, nil)
+	rejectedDesc = prometheus.NewDesc("amazon_capi_rejected_events",
+		"Dead-lettered events by reason: Amazon's error code, HTTP_<status> for a batch refused whole, TOO_OLD.",
+		[]string{"destination", "event", "reason"}, nil)
+)
+
+// collectReconciliation sends a destination's reconciliation.
+func (d *destination) collectReconciliation(ch chan<- prometheus.Metric) {
+	label := d.settings.label()
+	for _, r := range d.reconcile() {
+		for state, n := range map[string]float64{
+			"confirmed": float64(r.Confirmed), "carried_over": float64(r.CarriedOver), "replayed": float64(r.Replayed),
+			"invalid": float64(r.Invalid), "deduped": float64(r.Deduped), "dropped": float64(r.Dropped),
+			"dry_run": float64(r.DryRun), "sent": float64(r.Sent), "dead_lettered": float64(r.DeadLettered),
+			"pending": float64(r.Pending),
+		} {
+			ch <- prometheus.MustNewConstMetric(reconcileDesc, prometheus.GaugeValue, n, label, r.Event, state)
+		}
+		ch <- prometheus.MustNewConstMetric(unaccountedDesc, prometheus.GaugeValue, float64(r.Unaccounted), label, r.Event)
+		for reason, n := range r.Rejected {
+			ch <- prometheus.MustNewConstMetric(rejectedDesc, prometheus.GaugeValue, float64(n), label, r.Event, reason)
+		}
+	}
+}
