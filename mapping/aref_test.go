@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -26,5 +27,27 @@ func TestClickTokensMergeNewestFirstOnePerTokenBounded(t *testing.T) {
 	v, _, _ = MergeClickTokens("", many, now)
 	if n := strings.Count(v, "|") + 1; n != MaxClickTokens || !strings.HasPrefix(v, "Token00003.") {
 		t.Errorf("kept %d: %q", n, v)
+	}
+}
+
+func TestTheClickTokenCookieIsTheDefaultAndAMappingLineOverridesIt(t *testing.T) {
+	req := checkoutRequest(checkoutJSON)
+	req.HTTP.AddCookie(&http.Cookie{Name: "amzn_aref", Value: "AbCdEf1234.1764072000000"})
+	req.HTTP.Header.Set("X-Aref", "ZyXwVu9876.1764072100000")
+	opts := Options{ClickTokenCookie: "amzn_aref"}
+	m, err := CompileWith("purchase", checkoutRule(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := m.Evaluate(req); e.ArefMeasurementTokens != "AbCdEf1234.1764072000000" {
+		t.Errorf("from the cookie: %q", e.ArefMeasurementTokens)
+	}
+	r := checkoutRule()
+	r.ArefMeasurementTokens = "header.X-Aref"
+	if m, err = CompileWith("purchase", r, opts); err != nil {
+		t.Fatal(err)
+	}
+	if e, _ := m.Evaluate(req); e.ArefMeasurementTokens != "ZyXwVu9876.1764072100000" {
+		t.Errorf("from the mapping line: %q", e.ArefMeasurementTokens)
 	}
 }
