@@ -96,6 +96,10 @@ func (f *FlexString) UnmarshalJSON(b []byte) error {
 // maxAccountPages bounds the pages Accounts follows.
 const maxAccountPages = 50
 
+// ErrMoreAccounts comes with the accounts of the first pages when Amazon
+// has more than Accounts follows.
+var ErrMoreAccounts = fmt.Errorf("Amazon lists more than %d pages of advertiser accounts; only the first are shown", maxAccountPages)
+
 // Accounts lists the advertiser accounts the client's credentials may use,
 // following nextToken, as Amazon's sample does.
 func (c *Client) Accounts(ctx context.Context) ([]AdvertiserAccount, error) {
@@ -112,7 +116,7 @@ func (c *Client) Accounts(ctx context.Context) ([]AdvertiserAccount, error) {
 		}
 		next = token
 	}
-	return all, fmt.Errorf("more than %d pages of advertiser accounts; showing the first", maxAccountPages)
+	return all, ErrMoreAccounts
 }
 
 func (c *Client) accountsPage(ctx context.Context, next string) ([]AdvertiserAccount, string, error) {

@@ -65,7 +65,9 @@ func ListAccounts(out io.Writer, config, adapter string, asJSON bool) error {
 		}
 		seen[s.name+s.clientID] = true
 		accounts, err := accountsOf(s)
-		if err != nil {
+		if errors.Is(err, amazon.ErrMoreAccounts) {
+			fmt.Fprintln(os.Stderr, "note:", err)
+		} else if err != nil {
 			return fmt.Errorf("destination %s: %w", s.label(), err)
 		}
 		found = append(found, DestinationAccounts{Destination: s.label(), ConfiguredAccountID: s.accountID, Accounts: accounts})

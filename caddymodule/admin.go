@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"sort"
 	"time"
@@ -246,17 +245,23 @@ func deadLetters() map[string][]forward.Letter {
 	return out
 }
 
+// replay queues every destination's dead letter again; a destination that
+// fails does not keep the others from being replayed, and is reported.
 func replay(w http.ResponseWriter) error {
-	out := map[string]int{}
+	out, failed := map[string]int{}, map[string]string{}
 	for _, d := range liveDestinations() {
 		if d.forwarder == nil {
 			continue
 		}
 		n, err := d.forwarder.Replay()
-		if err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusInternalServerError, Err: fmt.Errorf("replaying %s: %w", d.settings.label(), err)}
-		}
 		out[d.settings.label()] = n
+		if err != nil {
+			failed[d.settings.label()] = err.Error()
+		}
+	}
+	if len(failed) > 0 {
+		w.WriteHeader(http.StatusInternalServerError)
+		return writeAdminJSON(w, map[string]any{"replayed": out, "errors": failed})
 	}
 	return writeAdminJSON(w, map[string]any{"replayed": out})
 }

@@ -64,7 +64,11 @@ func (c *ClickToken) provision() error {
 // lands reports whether a request may carry a click token: a check that
 // costs no allocation, so requests without one pay nothing more.
 func (c *ClickToken) lands(r *http.Request) bool {
-	return c != nil && strings.Contains(r.URL.RawQuery, "aref=")
+	if c == nil {
+		return false
+	}
+	q := r.URL.RawQuery
+	return strings.HasPrefix(q, "aref=") || strings.Contains(q, "&aref=")
 }
 
 // remember adds the request's click tokens to the cookie of the answer.
@@ -81,7 +85,7 @@ func (c *ClickToken) remember(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(c.Cookie); err == nil {
 		old = ck.Value
 	}
-	value, added, malformed := mapping.MergeClickTokens(old, arefs, time.Now())
+	value, added, malformed := mapping.MergeClickTokens(old, arefs, time.Now(), time.Duration(c.MaxAge))
 	if malformed > 0 {
 		theMetrics().clickTokens.WithLabelValues("malformed").Add(float64(malformed))
 	}

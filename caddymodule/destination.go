@@ -145,6 +145,11 @@ func (d *Destination) resolveSettings() (settings, error) {
 		s.batchSize = amazon.MaxBatch
 	}
 	s.name = labelOf(s.accountID, s.endpoint)
+	if s.api == amazon.V1 {
+		// account@host names a v2 destination; one on the legacy API beside
+		// it (a migration) must not share its metric series.
+		s.name += "/v1"
+	}
 	return s, nil
 }
 

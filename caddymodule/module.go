@@ -74,12 +74,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if len(h.Events) == 0 {
 		return fmt.Errorf("amazon_capi: no event configured; add an event <name> { … } block")
 	}
-	clickTokenCookie := ""
+	var clicks mapping.Options
 	if h.ClickToken != nil {
 		if err := h.ClickToken.provision(); err != nil {
 			return fmt.Errorf("amazon_capi: %w", err)
 		}
-		clickTokenCookie = h.ClickToken.Cookie
+		clicks.ClickTokenCookie, clicks.ClickTokenMaxAge = h.ClickToken.Cookie, time.Duration(h.ClickToken.MaxAge)
 	}
 	settings, err := h.Destination.resolve()
 	if err != nil {
@@ -91,7 +91,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("amazon_capi: event %q is defined twice", ev.Name)
 		}
 		seen[ev.Name] = true
-		if err := ev.provision(ctx, mapping.Options{EU: settings.region == "eu", ClickTokenCookie: clickTokenCookie}); err != nil {
+		if err := ev.provision(ctx, mapping.Options{EU: settings.region == "eu", ClickTokenCookie: clicks.ClickTokenCookie, ClickTokenMaxAge: clicks.ClickTokenMaxAge}); err != nil {
 			return fmt.Errorf("amazon_capi: %w", err)
 		}
 		ev.matchedTotal = theMetrics().events.WithLabelValues(settings.label(), ev.mapping.EventName(), "matched")
@@ -99,6 +99,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			h.logger.Warn("Amazon requires a consent signal for EU advertisers; this event maps none (consent_tcf, consent_gpp, amazon_consent_user_data), so only the client IP (consent.geo) is sent",
 				zap.String("event", ev.Name))
 		}
+	}
+	if h.ClickToken != nil && settings.api == amazon.V1 {
+		h.logger.Warn("click_token keeps click tokens, but api v1 has no arefMeasurementTokens: they are not sent; use api v2")
 	}
 	if looksLikeEntityID(settings.accountID) {
 		h.logger.Warn(entityIDWarning, zap.String("destination", settings.label()))

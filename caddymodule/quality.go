@@ -49,8 +49,9 @@ func (q *qualities) of(name string) *quality {
 // observe counts a built event's signals and the keys its notes say were
 // rejected. The coverage score's formula is here: an event is covered when
 // it carries EMAIL, PHONE or a click token, the signals Amazon matches a
-// person on most surely.
-func (q *qualities) observe(e *amazon.Event, notes *mapping.Notes) {
+// person on most surely. An event sent through api v1 carries neither
+// click tokens nor a user agent (v1 has no such fields).
+func (q *qualities) observe(e *amazon.Event, notes *mapping.Notes, v1 bool) {
 	qual := q.of(e.EventDescription.Name)
 	qual.events.Add(1)
 	var hashed, ip, strong bool
@@ -65,11 +66,11 @@ func (q *qualities) observe(e *amazon.Event, notes *mapping.Notes) {
 	if e.Consent != nil && e.Consent.Geo != nil && e.Consent.Geo.IPAddress != "" {
 		ip = true
 	}
-	click := e.ArefMeasurementTokens != ""
+	click := e.ArefMeasurementTokens != "" && !v1
 	count(&qual.hashed, hashed)
 	count(&qual.ip, ip)
 	count(&qual.clickToken, click)
-	count(&qual.userAgent, e.DeviceInfo != nil && e.DeviceInfo.UserAgent != "")
+	count(&qual.userAgent, e.DeviceInfo != nil && e.DeviceInfo.UserAgent != "" && !v1)
 	count(&qual.covered, strong || click)
 	for _, d := range notes.DroppedKeys {
 		if i, ok := keyTypes[d.Type]; ok && d.Reason != "missing" {

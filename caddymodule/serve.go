@@ -9,6 +9,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
 
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
@@ -69,7 +70,7 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 				repl.Set(ev.placeholderKey, e.EventID) // an ID known only now (from the answer, or generated)
 			}
 		}
-		d.quality.observe(&e, &notes)
+		d.quality.observe(&e, &notes, d.settings.api == amazon.V1)
 		confirmed.confirmed.Add(1)
 		d.enqueue(e, !ev.mapping.MapsDedupeID())
 	}

@@ -26,6 +26,21 @@ type verdict struct {
 	again []Record
 }
 
+// maxPassingRounds is how many times in a row events refused for a passing
+// reason are sent again before they go to the back of the spool.
+const maxPassingRounds = 5
+
+// requeue moves records to the back of the spool, to be sent after the
+// events spooled since.
+func (f *Forwarder) requeue(records []Record) {
+	f.cfg.Logger.Warn("Amazon keeps refusing events for a passing reason; they go to the back of the spool",
+		zap.String("destination", f.cfg.Destination), zap.Int("events", len(records)))
+	if err := f.spool.moveToBack(records, time.Now()); err != nil {
+		f.cfg.Logger.Error("moving events to the back of the spool; they stay where they are",
+			zap.String("destination", f.cfg.Destination), zap.Error(err))
+	}
+}
+
 // deliver sends one batch of spooled records until Amazon has answered for
 // every one of them, retrying what may succeed later. Records Amazon has
 // answered for leave the spool; when the forwarder stops mid-retry, the
@@ -36,6 +51,7 @@ func (f *Forwarder) deliver(batch []Record) {
 		return
 	}
 	events := eventsOf(batch)
+	passing := 0 // rounds in which Amazon refused events for a passing reason
 	for attempt := 1; ; attempt++ {
 		began := time.Now()
 		res, err := f.send(events)
@@ -57,7 +73,17 @@ func (f *Forwarder) deliver(batch []Record) {
 			return
 		}
 		if v.again != nil {
-			batch, events = v.again, eventsOf(v.again)
+			if passing++; passing >= maxPassingRounds {
+				// An event Amazon keeps refusing "for a passing reason"
+				// must not hold up the rest: it goes to the back of the
+				// spool and waits its turn again.
+				f.requeue(v.again)
+				return
+			}
+			if batch = f.dropUnsendable(v.again); len(batch) == 0 {
+				return
+			}
+			events = eventsOf(batch)
 		}
 		pause := f.backoff(attempt, v.wait)
 		f.cfg.Logger.Info("batch not delivered, will retry",
@@ -90,6 +116,8 @@ func (f *Forwarder) send(events []json.RawMessage) (*amazon.Result, error) {
 func (f *Forwarder) report(r BatchReport) {
 	f.lastMu.Lock()
 	switch {
+	case r.Status >= 200 && r.Status < 300 && r.Events > 0 && r.Sent+r.Rejected == 0:
+		f.lastError, f.lastErrorAt = fmt.Sprintf("HTTP %d: Amazon refused every event for a passing reason", r.Status), time.Now()
 	case r.Status >= 200 && r.Status < 300:
 		f.lastSuccess = time.Now()
 	case r.Err != nil:
@@ -117,8 +145,9 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 	case err != nil:
 		return verdict{retry: f.ctx.Err() == nil}
 	case res.Status == http.StatusMultiStatus || (res.Status >= 200 && res.Status < 300):
-		again := transientlyRefused(batch, res)
-		v := f.accept(batch, res) // dead-letters final rejections before they leave the spool
+		refused := refusals(batch, res)
+		again := transientlyRefused(batch, refused)
+		v := f.accept(batch, res, refused) // dead-letters final rejections before they leave the spool
 		f.remove(without(batch, again))
 		if len(again) > 0 {
 			f.cfg.Logger.Info("Amazon refused events for a passing reason; they stay spooled and are sent again",
@@ -145,13 +174,27 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 	return verdict{rejected: len(batch)}
 }
 
-// transientlyRefused are the events of a 207 answer Amazon refused for a
-// passing reason (see amazon.Rejection.Transient): they are sent again.
-func transientlyRefused(batch []Record, res *amazon.Result) []Record {
-	var again []Record
+// refusals reads a 207 answer's rejections once per event of the batch:
+// index → refused for good (true) or for a passing reason (false). An
+// event listed twice is refused for good if either entry says so; indexes
+// outside the batch are ignored.
+func refusals(batch []Record, res *amazon.Result) map[int]bool {
+	out := make(map[int]bool, len(res.Rejected))
 	for _, r := range res.Rejected {
-		if r.Transient() && r.Index >= 0 && r.Index < len(batch) {
-			again = append(again, batch[r.Index])
+		if r.Index >= 0 && r.Index < len(batch) {
+			out[r.Index] = out[r.Index] || !r.Transient()
+		}
+	}
+	return out
+}
+
+// transientlyRefused are the events of a 207 answer Amazon refused only
+// for a passing reason (see amazon.Rejection.Transient): sent again.
+func transientlyRefused(batch []Record, refused map[int]bool) []Record {
+	var again []Record
+	for i := range batch {
+		if final, ok := refused[i]; ok && !final {
+			again = append(again, batch[i])
 		}
 	}
 	return again
@@ -178,40 +221,38 @@ func without(batch, some []Record) []Record {
 // accept counts a 207 answer and logs each event refused for good with
 // Amazon's reasons; events refused for a passing reason are neither sent
 // nor rejected yet.
-func (f *Forwarder) accept(batch []Record, res *amazon.Result) verdict {
+func (f *Forwarder) accept(batch []Record, res *amazon.Result, refused map[int]bool) verdict {
 	var v verdict
-	refused := make(map[int]bool, len(res.Rejected)) // index → refused for good
-	var letters []Letter
+	reasons := map[int][]string{}
+	codes := map[int]string{}
 	for _, r := range res.Rejected {
-		refused[r.Index] = !r.Transient()
-		if r.Transient() {
-			continue
+		if refused[r.Index] && !r.Transient() {
+			for _, fe := range r.Errors {
+				reasons[r.Index] = append(reasons[r.Index], fe.String())
+			}
+			if _, ok := codes[r.Index]; !ok {
+				codes[r.Index] = firstCode(r)
+			}
 		}
-		v.rejected++
-		fields := []zap.Field{zap.String("destination", f.cfg.Destination), zap.Int("index", r.Index)}
-		reasons := make([]string, len(r.Errors))
-		for i, fe := range r.Errors {
-			reasons[i] = fe.String()
-		}
-		if r.Index >= 0 && r.Index < len(batch) {
-			rec := &batch[r.Index]
-			fields = append(fields, zap.String("event", rec.Name()), zap.String("event_id", rec.ID()))
-			letters = append(letters, Letter{Time: time.Now(), Status: res.Status, Reason: strings.Join(reasons, "; "), Code: firstCode(r), Event: rec.Event})
-		}
-		f.cfg.Logger.Warn("Amazon rejected an event", append(fields, zap.Strings("reasons", reasons))...)
 	}
-	v.sent = len(batch) - len(refused)
-	f.deadLetter(letters)
+	var letters []Letter
 	var sent, rejected tally
 	for i := range batch {
 		final, ok := refused[i]
 		switch {
 		case !ok:
 			sent.add(batch[i].Name())
+			v.sent++
 		case final:
-			rejected.add(batch[i].Name())
+			rec := &batch[i]
+			rejected.add(rec.Name())
+			v.rejected++
+			letters = append(letters, Letter{Time: time.Now(), Status: res.Status, Reason: strings.Join(reasons[i], "; "), Code: codes[i], Event: rec.Event})
+			f.cfg.Logger.Warn("Amazon rejected an event", zap.String("destination", f.cfg.Destination), zap.Int("index", i),
+				zap.String("event", rec.Name()), zap.String("event_id", rec.ID()), zap.Strings("reasons", reasons[i]))
 		}
 	}
+	f.deadLetter(letters)
 	f.tell(&sent, "sent")
 	f.tell(&rejected, "rejected")
 	return v
@@ -265,20 +306,23 @@ func (f *Forwarder) deadLetter(letters []Letter) {
 	if len(letters) == 0 {
 		return
 	}
+	outcome := "dead_lettered" // refused for good, and kept (or no dead letter is configured)
+	if f.cfg.DeadLetter != nil {
+		if err := f.cfg.DeadLetter.Add(letters); err != nil {
+			outcome = "dropped"
+			f.cfg.Logger.Error("could not write to the dead letter; the refused events are dropped",
+				zap.String("destination", f.cfg.Destination), zap.Int("events", len(letters)), zap.Error(err))
+		}
+	}
 	var t tally
 	for i := range letters {
-		name := eventName(letters[i].Event)
+		name := recordName(letters[i].Event)
 		t.add(name)
-		f.ledgers.of(name).reject(letters[i].Code, 1)
+		if outcome == "dead_lettered" {
+			f.ledgers.of(name).reject(letters[i].Code, 1)
+		}
 	}
-	f.tell(&t, "dead_lettered") // refused for good: accounted for, kept or not
-	if f.cfg.DeadLetter == nil {
-		return
-	}
-	if err := f.cfg.DeadLetter.Add(letters); err != nil {
-		f.cfg.Logger.Error("could not write to the dead letter; the refused events are dropped",
-			zap.String("destination", f.cfg.Destination), zap.Int("events", len(letters)), zap.Error(err))
-	}
+	f.tell(&t, outcome)
 }
 
 func (f *Forwarder) remove(records []Record) {

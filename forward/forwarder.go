@@ -291,6 +291,11 @@ func (f *Forwarder) startLocked() error {
 	if f.stopping.Load() {
 		return errors.New("the forwarder has stopped")
 	}
+	return f.openAndBegin()
+}
+
+// openAndBegin opens the spool and starts the goroutines.
+func (f *Forwarder) openAndBegin() error {
 	spool, err := f.open()
 	if err != nil {
 		return err
@@ -454,10 +459,10 @@ func (f *Forwarder) startForStop() bool {
 		f.cancel()
 		return false
 	}
-	f.stopping.Store(false)
-	if err := f.startLocked(); err != nil {
+	// Still stopping: an Enqueue from now on is handed to the live
+	// destination, not left in this intake.
+	if err := f.openAndBegin(); err != nil {
 		n := f.dropIntake()
-		f.stopping.Store(true)
 		f.cancel()
 		f.cfg.Logger.Error("events could not be kept: the spool did not open", zap.String("destination", f.cfg.Destination),
 			zap.Int("events", n), zap.Error(err))
@@ -544,9 +549,7 @@ func (f *Forwarder) writeLoop() {
 func (f *Forwarder) drainIntake(group []pending) {
 	for {
 		if f.ctx.Err() != nil {
-			if n := len(f.intake); n > 0 {
-				f.inMemory.Add(-int64(n))
-				f.dropped.Add(uint64(n))
+			if n := f.dropIntake(); n > 0 {
 				f.cfg.Logger.Error("the stop deadline passed before every in-memory event was spooled",
 					zap.String("destination", f.cfg.Destination), zap.Int("lost", n))
 			}

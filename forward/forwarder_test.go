@@ -574,3 +574,46 @@ func TestTheLastErrorCarriesAmazonsCodeAndMessage(t *testing.T) {
 		t.Errorf("last error %q", got)
 	}
 }
+
+func TestAnEventAlwaysRefusedForAPassingReasonDoesNotHoldUpTheOthers(t *testing.T) {
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		res := &amazon.Result{Status: 207}
+		for i, e := range events {
+			if e.EventID == "ev-0" { // Amazon always has a hiccup with this one
+				res.Rejected = append(res.Rejected, amazon.Rejection{Index: i, Errors: []amazon.FieldError{{Code: "INTERNAL_ERROR"}}})
+			}
+		}
+		res.Accepted = len(events) - len(res.Rejected)
+		return res, nil
+	})
+	f := start(t, Config{BatchSize: 1, FlushInterval: time.Millisecond}, fake, t.TempDir())
+	for i := 0; i < 4; i++ {
+		f.Enqueue(event(i))
+	}
+	f.settle(t, 3) // the three others are sent, though ev-0 came first
+	if l := f.Ledgers()["purchase"]; l.Sent != 3 || l.Pending() != 1 || balance(l) != 0 {
+		t.Errorf("ledger %+v", l)
+	}
+}
+
+func TestAnEventListedTwiceInA207IsCountedOnce(t *testing.T) {
+	fake := newFake(func(call int, events []amazon.Event) (*amazon.Result, error) {
+		if call > 0 {
+			return accepted(call, events)
+		}
+		return &amazon.Result{Status: 207, Rejected: []amazon.Rejection{
+			{Index: 0, Errors: []amazon.FieldError{{Code: "INTERNAL_ERROR"}}},
+			{Index: 0, Errors: []amazon.FieldError{{Code: "FIELD_VALUE_IS_INVALID"}}},
+			{Index: 7, Errors: []amazon.FieldError{{Code: "FIELD_VALUE_IS_INVALID"}}},
+		}}, nil
+	})
+	dl := OpenDeadLetter(filepath.Join(t.TempDir(), "dead.jsonl"))
+	f := start(t, Config{BatchSize: 2, FlushInterval: time.Millisecond, DeadLetter: dl}, fake, t.TempDir())
+	f.Enqueue(event(0))
+	f.Enqueue(event(1))
+	f.settle(t, 2)
+	letters, _ := dl.List(10)
+	if l := f.Ledgers()["purchase"]; len(letters) != 1 || l.DeadLettered != 1 || l.Sent != 1 || balance(l) != 0 {
+		t.Errorf("letters %d, ledger %+v", len(letters), l)
+	}
+}

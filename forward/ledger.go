@@ -67,36 +67,37 @@ func (n *nameLedger) reject(reason string, count int) {
 // Ledgers returns the ledger of every event name the forwarder has seen or
 // found in its spool.
 func (f *Forwarder) Ledgers() map[string]Ledger {
-	var spooled map[string]int
-	if f.started.Load() {
-		spooled = f.spool.CountsByName()
-	}
+	// Each stage is read before the stages after it: an event moving on
+	// between two reads is then counted twice for a moment (unaccounted
+	// below 0), never missed (above 0, which alerts).
 	out := map[string]Ledger{}
 	f.ledgers.byName.Range(func(k, v any) bool {
 		n := v.(*nameLedger)
-		// Read the later stages first: an event moving on is then seen in
-		// both places for a moment, never in none.
-		l := Ledger{
-			Sent: n.sent.Load(), DeadLettered: n.deadLettered.Load(), Rejected: map[string]uint64{},
-			Dropped: n.droppedIntake.Load() + n.droppedLater.Load(), Deduped: n.deduped.Load(),
-			Carried: n.carried.Load(), Replayed: n.replayed.Load(),
-		}
-		written, droppedLater := n.written.Load(), n.droppedLater.Load()
+		l := Ledger{Carried: n.carried.Load(), Replayed: n.replayed.Load(), Rejected: map[string]uint64{}}
 		l.Queued = n.queued.Load()
+		written, droppedLater := n.written.Load(), n.droppedLater.Load()
 		l.InMemory = int64(l.Queued) - int64(written) - int64(droppedLater)
+		l.Dropped, l.Deduped = n.droppedIntake.Load()+droppedLater, n.deduped.Load()
+		out[k.(string)] = l
+		return true
+	})
+	if f.started.Load() {
+		for name, c := range f.spool.CountsByName() {
+			l := out[name]
+			l.Spooled = c
+			if l.Rejected == nil {
+				l.Rejected = map[string]uint64{}
+			}
+			out[name] = l
+		}
+	}
+	for name, l := range out {
+		n := f.ledgers.of(name)
+		l.Sent, l.DeadLettered = n.sent.Load(), n.deadLettered.Load()
 		n.rejected.Range(func(r, c any) bool {
 			l.Rejected[r.(string)] = c.(*atomic.Uint64).Load()
 			return true
 		})
-		out[k.(string)] = l
-		return true
-	})
-	for name, c := range spooled {
-		l := out[name]
-		l.Spooled = c
-		if l.Rejected == nil {
-			l.Rejected = map[string]uint64{}
-		}
 		out[name] = l
 	}
 	return out

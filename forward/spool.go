@@ -38,18 +38,33 @@ type Spool struct {
 // countName adds n events called name (from a stored value, header and
 // event JSON) to the per-name counts.
 func (s *Spool) countName(stored []byte, n int) {
-	name := "(unreadable)"
+	var event []byte
 	if len(stored) > storedHeader && stored[0] != '{' {
-		name = eventName(stored[storedHeader:])
+		event = stored[storedHeader:]
 	} else if r, _ := loadRecord(0, stored, nil); r.Event != nil {
-		name = r.Name()
+		event = r.Event
 	}
+	s.addName(recordName(event), n)
+}
+
+// addName adds n (or takes -n) events called name. A count may go below
+// zero for a moment (the sender may remove a record before its writer has
+// counted it), so only an exact 0 is forgotten.
+func (s *Spool) addName(name string, n int) {
 	s.nameMu.Lock()
-	s.byName[name] += n
-	if s.byName[name] <= 0 {
+	if s.byName[name] += n; s.byName[name] == 0 {
 		delete(s.byName, name)
 	}
 	s.nameMu.Unlock()
+}
+
+// recordName is the name an event is counted under, the same everywhere:
+// its eventDescription.name, or (unreadable).
+func recordName(event []byte) string {
+	if name := eventName(event); name != "" {
+		return name
+	}
+	return "(unreadable)"
 }
 
 // CountsByName returns how many events of each name the spool holds.
@@ -91,7 +106,7 @@ type Record struct {
 }
 
 // Name is the event's name in Amazon (eventDescription.name).
-func (r *Record) Name() string { return eventName(r.Event) }
+func (r *Record) Name() string { return recordName(r.Event) }
 
 // eventName reads eventDescription.name from an event's JSON.
 func eventName(event json.RawMessage) string {
@@ -340,19 +355,38 @@ func (s *Spool) Remove(records []Record) error {
 		s.count.Add(-removed)
 		s.bytes.Add(-size)
 		s.noteChurn(size)
-		s.nameMu.Lock()
 		for _, i := range gone {
-			name := "(unreadable)"
-			if records[i].Event != nil {
-				name = records[i].Name()
-			}
-			if s.byName[name]--; s.byName[name] <= 0 {
-				delete(s.byName, name)
-			}
+			s.addName(recordName(records[i].Event), -1)
 		}
-		s.nameMu.Unlock()
 	}
 	return err
+}
+
+// moveToBack gives records new, newest keys, in one transaction: they are
+// then read after every event spooled before.
+func (s *Spool) moveToBack(records []Record, _ time.Time) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEvents)
+		for _, r := range records {
+			k := seqKey(r.Seq)
+			v := b.Get(k)
+			if v == nil {
+				continue
+			}
+			v = append([]byte(nil), v...) // bbolt's memory is not ours once the key is deleted
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := b.Put(seqKey(seq), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // Close closes the spool file.

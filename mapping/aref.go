@@ -66,18 +66,34 @@ func parseArefTokens(s string) (string, error) {
 // keeps: the newest, one per token.
 const MaxClickTokens = 5
 
+// clockSkew is how far in the future a click's time may be (a client's
+// clock) and still count.
+const clockSkew = time.Minute
+
+// clickInWindow reports whether a pair's click is at most maxAge old (0:
+// no limit) and not in the future.
+func clickInWindow(pair string, now time.Time, maxAge time.Duration) bool {
+	ms, err := strconv.ParseInt(pair[arefTokenLength+1:], 10, 64)
+	if err != nil {
+		return false
+	}
+	at := time.UnixMilli(ms)
+	return !at.After(now.Add(clockSkew)) && (maxAge <= 0 || !at.Before(now.Add(-maxAge)))
+}
+
 // MergeClickTokens adds the aref values of a landing request to the pairs
 // a click_token cookie holds and returns the cookie's new value: each
 // value is a token (10 letters or digits; the click's time, now, is added)
 // or already a <token>.<unix_ms> pair. A token seen again keeps its newest
 // pair; at most MaxClickTokens pairs are kept, the newest. Values that are
-// neither are counted as malformed and left out; so are malformed pairs
-// of the old value.
-func MergeClickTokens(old string, arefs []string, now time.Time) (value string, added, malformed int) {
+// neither, or whose click is older than maxAge (0: no limit) or in the
+// future, are counted as malformed and left out; the old value's such
+// pairs are left out too.
+func MergeClickTokens(old string, arefs []string, now time.Time, maxAge time.Duration) (value string, added, malformed int) {
 	ms := strconv.FormatInt(now.UnixMilli(), 10)
 	var pairs []string
 	for _, p := range strings.Split(old, "|") {
-		if validArefPair(p) {
+		if validArefPair(p) && clickInWindow(p, now, maxAge) {
 			pairs = append(pairs, p)
 		}
 	}
@@ -87,7 +103,7 @@ func MergeClickTokens(old string, arefs []string, now time.Time) (value string, 
 		if !validArefPair(pair) {
 			pair = a + "." + ms
 		}
-		if !validArefPair(pair) {
+		if !validArefPair(pair) || !clickInWindow(pair, now, maxAge) {
 			malformed++
 			continue
 		}
@@ -109,4 +125,21 @@ func withoutToken(pairs []string, token string) []string {
 		}
 	}
 	return out
+}
+
+// withinWindow keeps the pairs whose click is at most maxAge old and not
+// in the future, and counts the others.
+func withinWindow(pairs string, now time.Time, maxAge time.Duration) (kept string, stale int) {
+	if pairs == "" {
+		return "", 0
+	}
+	var out []string
+	for _, p := range strings.Split(pairs, "|") {
+		if clickInWindow(p, now, maxAge) {
+			out = append(out, p)
+		} else {
+			stale++
+		}
+	}
+	return strings.Join(out, "|"), stale
 }

@@ -10,13 +10,13 @@ import (
 
 func TestClickTokensMergeNewestFirstOnePerTokenBounded(t *testing.T) {
 	now := time.UnixMilli(1764072000000)
-	v, added, bad := MergeClickTokens("", []string{"AbCdEf1234"}, now)
+	v, added, bad := MergeClickTokens("", []string{"AbCdEf1234"}, now, 0)
 	if v != "AbCdEf1234.1764072000000" || added != 1 || bad != 0 {
 		t.Fatalf("%q %d %d", v, added, bad)
 	}
 	// A pair is taken as it is; a token seen again keeps its newest time;
 	// malformed values and pairs are left out.
-	v, added, bad = MergeClickTokens(v+"|junk", []string{"ZyXwVu9876.1764072100000", "short", "AbCdEf1234"}, now.Add(time.Minute))
+	v, added, bad = MergeClickTokens(v+"|junk", []string{"ZyXwVu9876.1764072100000", "short", "AbCdEf1234"}, now.Add(time.Minute), 0)
 	if v != "ZyXwVu9876.1764072100000|AbCdEf1234.1764072060000" || added != 2 || bad != 1 {
 		t.Fatalf("%q %d %d", v, added, bad)
 	}
@@ -24,7 +24,7 @@ func TestClickTokensMergeNewestFirstOnePerTokenBounded(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		many = append(many, fmt.Sprintf("Token%05d", i))
 	}
-	v, _, _ = MergeClickTokens("", many, now)
+	v, _, _ = MergeClickTokens("", many, now, 0)
 	if n := strings.Count(v, "|") + 1; n != MaxClickTokens || !strings.HasPrefix(v, "Token00003.") {
 		t.Errorf("kept %d: %q", n, v)
 	}
@@ -49,5 +49,29 @@ func TestTheClickTokenCookieIsTheDefaultAndAMappingLineOverridesIt(t *testing.T)
 	}
 	if e, _ := m.Evaluate(req); e.ArefMeasurementTokens != "ZyXwVu9876.1764072100000" {
 		t.Errorf("from the mapping line: %q", e.ArefMeasurementTokens)
+	}
+}
+
+func TestAClickCountsForItsWindowOnlyAndNeverFromTheFuture(t *testing.T) {
+	now := time.UnixMilli(1764072000000)
+	day := 24 * time.Hour
+	old := fmt.Sprintf("OldToken01.%d", now.Add(-15*day).UnixMilli())
+	recent := fmt.Sprintf("NewToken01.%d", now.Add(-day).UnixMilli())
+	future := fmt.Sprintf("Future0001.%d", now.Add(time.Hour).UnixMilli())
+	v, added, bad := MergeClickTokens(old+"|"+recent, []string{future}, now, 14*day)
+	if v != recent || added != 0 || bad != 1 {
+		t.Errorf("%q %d %d", v, added, bad)
+	}
+	// An event keeps only the clicks within the window.
+	r := checkoutRule()
+	m, err := CompileWith("purchase", r, Options{ClickTokenCookie: "amzn_aref", ClickTokenMaxAge: 14 * day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := checkoutRequest(checkoutJSON)
+	req.Arrived = now
+	req.HTTP.AddCookie(&http.Cookie{Name: "amzn_aref", Value: old + "|" + recent})
+	if e, _ := m.Evaluate(req); e.ArefMeasurementTokens != recent {
+		t.Errorf("the event carries %q", e.ArefMeasurementTokens)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
@@ -61,6 +62,9 @@ type Options struct {
 	// ClickTokenCookie, when set, is the click_token cookie: an event that
 	// maps no aref_measurement_tokens sends that cookie's click tokens.
 	ClickTokenCookie string
+	// ClickTokenMaxAge, when set, is how long a click counts: older click
+	// tokens (and ones dated in the future) are not sent.
+	ClickTokenMaxAge time.Duration
 }
 
 // Compile checks a Rule for the event called name and compiles it. Every

@@ -334,6 +334,11 @@ func (ev *evaluation) arefTokens() string {
 		return ""
 	}
 	kept, dropped := filterArefTokens(s)
+	if maxAge := ev.m.opts.ClickTokenMaxAge; maxAge > 0 {
+		var stale int
+		kept, stale = withinWindow(kept, ev.r.arrived(), maxAge)
+		dropped += stale
+	}
 	if ev.notes != nil {
 		ev.notes.MalformedClickTokens += dropped
 	}
