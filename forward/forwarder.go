@@ -605,11 +605,12 @@ gather:
 	for _, p := range kept {
 		f.records = append(f.records, *p.record)
 	}
-	if err := f.spool.appendRecords(f.records, time.Now()); err == nil {
+	written := func() {
 		for _, p := range kept {
 			f.ledgers.of(p.name).written.Add(1)
 		}
-	} else {
+	}
+	if err := f.spool.appendRecords(f.records, time.Now(), written); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",

@@ -236,7 +236,7 @@ func (s *Spool) averageRecord() int64 {
 // Append stores events (their JSON, see amazon.Encode) in one transaction:
 // one fsync for all of them.
 func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
-	return s.appendRecords(recordsOf(events), now)
+	return s.appendRecords(recordsOf(events), now, nil)
 }
 
 // newRecord returns a stored record's buffer with the event's JSON in it and
@@ -274,7 +274,11 @@ func recycleRecord(buf *[]byte) {
 // appendRecords stores records made by recordsOf or newRecord, setting
 // their queued time, in one transaction. bbolt keeps each value until the
 // transaction ends: they must not change before appendRecords returns.
-func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
+//
+// committed, when set, runs once the transaction is committed and before
+// the spool's counts show the records, so that a caller's own count of
+// what it spooled never lags behind the spool's.
+func (s *Spool) appendRecords(records [][]byte, now time.Time, committed func()) error {
 	var added int64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
@@ -297,12 +301,15 @@ func (s *Spool) appendRecords(records [][]byte, now time.Time) error {
 		return nil
 	})
 	if err == nil {
+		if committed != nil {
+			committed()
+		}
+		for _, v := range records { // before Len shows them, so a reader of Len finds them by name too
+			s.countName(v, 1)
+		}
 		s.count.Add(int64(len(records)))
 		s.bytes.Add(added)
 		s.noteChurn(added)
-		for _, v := range records {
-			s.countName(v, 1)
-		}
 	}
 	return err
 }
