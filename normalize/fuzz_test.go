@@ -26,7 +26,9 @@ func FuzzValue(f *testing.F) {
 		cc := fuzzCountries[int(country)%len(fuzzCountries)]
 		got, err := Value(kt, raw, cc)
 		if err != nil {
-			if len(raw) >= 4 && strings.Contains(err.Error(), raw) {
+			// Value's errors are fixed values, so none can carry the input
+			// (a short input may still be a word of their text: "ddre").
+			if !isFixedError(err) && len(raw) >= 4 && strings.Contains(err.Error(), raw) {
 				t.Fatalf("error %q contains the value", err)
 			}
 			if !reasons[Reason(err)] || got != "" {
@@ -38,6 +40,15 @@ func FuzzValue(f *testing.F) {
 			t.Fatalf("Value(%s, %q, %s) = %q: not a possible result", kt, raw, cc, got)
 		}
 	})
+}
+
+func isFixedError(err error) bool {
+	for _, fixed := range []error{ErrUnsupportedKey, ErrEmpty, ErrInvalidEmail, ErrInvalidPhone, ErrInvalidPostal} {
+		if err == fixed {
+			return true
+		}
+	}
+	return false
 }
 
 func keyIndex(k string) uint8 {
