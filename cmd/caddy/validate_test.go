@@ -28,7 +28,7 @@ func TestValidateHasNoSideEffectsAndWorksBesideARunningCaddy(t *testing.T) {
 	}
 	validate := func() {
 		t.Helper()
-		out, err := exec.Command(bin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
+		out, err := caddyValidate(bin, config)
 		if err != nil {
 			t.Fatalf("caddy validate: %v\n%s", err, out)
 		}
@@ -64,7 +64,7 @@ func TestValidateRefusesASpoolThatCannotBeWritten(t *testing.T) {
 	if err := os.WriteFile(config, []byte(siteConfig(freePort(t), freePort(t), freePort(t), filepath.Join(notADir, "spool"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
+	out, err := caddyValidate(bin, config)
 	if err == nil || !strings.Contains(string(out), "is not a directory") {
 		t.Fatalf("caddy validate: %v\n%s", err, out)
 	}
@@ -83,7 +83,7 @@ func TestValidateWarnsAboutAnEntityID(t *testing.T) {
 	if err := os.WriteFile(config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(bin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
+	out, err := caddyValidate(bin, config)
 	if err != nil {
 		t.Fatalf("caddy validate: %v\n%s", err, out)
 	}
@@ -92,4 +92,9 @@ func TestValidateWarnsAboutAnEntityID(t *testing.T) {
 			t.Errorf("validate's output lacks %q:\n%s", want, out)
 		}
 	}
+}
+
+// caddyValidate runs `caddy validate` on a Caddyfile, as a user would.
+func caddyValidate(bin, config string) ([]byte, error) {
+	return exec.Command(bin, "validate", "--config", config, "--adapter", "caddyfile").CombinedOutput()
 }
