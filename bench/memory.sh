@@ -75,15 +75,15 @@ request = function() return wrk.format("GET", "/checkout?v=12.5&email=jane.doe%4
 LUA
 start=$(date +%s)
 while :; do
-	queued=$(status | field Queued)
+	queued=$(status | field queued)
 	[ "${queued:-0}" -ge "$n" ] && break
 	wrk -t2 -c16 -d5s -s "$out/req.lua" "http://127.0.0.1:$SITE" >/dev/null 2>&1 &
 	wrk_pid=$!
 	while kill -0 $wrk_pid 2>/dev/null; do sample; sleep 1; done
 done
-queued=$(status | field Queued)
+queued=$(status | field queued)
 for _ in $(seq 1 30); do sample; sleep 0.2; done
-spooled=$(status | field Spooled)
+spooled=$(status | field spooled)
 echo "queued $queued events in $(( $(date +%s) - start ))s; $spooled spooled; peak RSS $((peak / 1024)) MiB (own memory $((peak_anon / 1024)) MiB); spool file $(du -m "$out/spool" | cut -f1) MiB"
 
 echo "Amazon is back…"
@@ -92,7 +92,7 @@ sb_pid=$!
 start=$(date +%s)
 while :; do
 	sample
-	left=$(status | field Spooled)
+	left=$(status | field spooled)
 	[ "${left:-1}" -eq 0 ] && break
 	sleep 1
 done

@@ -99,7 +99,7 @@ run() { # name port path
 # delivered everything, so the next case does not pay for its delivery.
 settle() {
 	for _ in $(seq 1 240); do
-		curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | sed 's/"destination"/\n/g' | grep '^:"BENCH-c@' | grep -q '"QueueDepth":0,' && return
+		curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | sed 's/"destination"/\n/g' | grep '^:"BENCH-c@' | grep -q '"queue_depth":0,' && return
 		sleep 0.5
 	done
 }
