@@ -165,9 +165,10 @@ func statuses() []DestinationStatus {
 }
 
 func (d *destination) status() DestinationStatus {
+	t := d.confirmations.totals()
 	st := DestinationStatus{
 		Destination: d.settings.label(), API: string(d.settings.api), DryRun: d.settings.dryRun,
-		Matched: d.counters.matched.Load(), Invalid: d.counters.invalid.Load(), Dropped: d.counters.lost.Load(),
+		Matched: t.matched, Invalid: t.invalid, Dropped: t.lost,
 	}
 	if d.forwarder == nil {
 		return st

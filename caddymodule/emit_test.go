@@ -24,8 +24,8 @@ func TestAnInvalidRequestIsLoggedAtDebugWithoutItsValues(t *testing.T) {
 	r.Header.Set("X-Country", "Atlantis")
 	h.emit(h.Events, &mapping.Request{HTTP: r})
 
-	if h.dest.counters.invalid.Load() != 1 || h.dest.counters.matched.Load() != 1 {
-		t.Errorf("counters matched=%d invalid=%d", h.dest.counters.matched.Load(), h.dest.counters.invalid.Load())
+	if h.dest.confirmations.totals().invalid != 1 || h.dest.confirmations.totals().matched != 1 {
+		t.Errorf("counters matched=%d invalid=%d", h.dest.confirmations.totals().matched, h.dest.confirmations.totals().invalid)
 	}
 	entries := logs.All()
 	if len(entries) != 1 || entries[0].Level != zap.DebugLevel {

@@ -24,8 +24,8 @@ func TestAnEUEventWithoutConsentWarnsAtLoadAndIsNotSentWithoutAnySignal(t *testi
 	if len(got) != 1 || got[0].ConversionType != "LEAD" {
 		t.Errorf("received %+v: only the lead, which carries a TCF string, may be sent", got)
 	}
-	if d := findDestination(t, fmt.Sprintf("EU-%d", site)); d.counters.invalid.Load() != 1 {
-		t.Errorf("invalid %d, want the consent-less signup counted", d.counters.invalid.Load())
+	if d := findDestination(t, fmt.Sprintf("EU-%d", site)); d.confirmations.totals().invalid != 1 {
+		t.Errorf("invalid %d, want the consent-less signup counted", d.confirmations.totals().invalid)
 	}
 	raw, _ := os.ReadFile(logFile)
 	log := string(raw)

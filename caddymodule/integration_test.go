@@ -269,10 +269,10 @@ func TestInvalidRequestsSendNothingAndAreCounted(t *testing.T) {
 		t.Fatalf("sandbox got %d events, want only the valid one", len(events))
 	}
 	d := findDestination(t, fmt.Sprintf("ACCT-%d", site))
-	if got := d.counters.invalid.Load(); got != 2 {
+	if got := d.confirmations.totals().invalid; got != 2 {
 		t.Errorf("invalid count %d, want 2", got)
 	}
-	if got := d.counters.matched.Load(); got != 3 {
+	if got := d.confirmations.totals().matched; got != 3 {
 		t.Errorf("matched count %d, want 3", got)
 	}
 }

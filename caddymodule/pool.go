@@ -43,12 +43,11 @@ type destination struct {
 	credentials [6]string
 }
 
-// counters count what happened to matched requests before the forwarder
-// (which counts what it queued, deduped and dropped itself): matched,
-// invalid, logged by a dry run, panics recovered, and events lost because
-// a stopped destination could not hand them over.
+// counters count the panics recovered while building events; what became
+// of matched requests is counted per event name (confirmations) and by the
+// forwarder (queued, deduped, dropped, …).
 type counters struct {
-	matched, invalid, dryRun, panics, lost atomic.Uint64
+	panics atomic.Uint64
 }
 
 // acquireDestination returns the destination for s, creating it on first
@@ -210,7 +209,6 @@ func (d *destination) count(o forward.Outcome, e amazon.Event) {
 
 // lose counts an event a stopped destination could not hand over.
 func (d *destination) lose(e amazon.Event) {
-	d.counters.lost.Add(1)
 	d.confirmations.of(e.EventDescription.Name).lost.Add(1)
 	theMetrics().event(d.settings.label(), e.EventDescription.Name, "dropped")
 }
@@ -250,7 +248,6 @@ func (d *destination) handOver(e amazon.Event) {
 // dryRun validates the event as Amazon's schema says (with the sandbox's
 // validator) and logs it, hashed keys only, with the verdict.
 func (d *destination) dryRun(e amazon.Event) {
-	d.counters.dryRun.Add(1)
 	d.confirmations.of(e.EventDescription.Name).dryRun.Add(1)
 	wire, verdict := encodeAndCheck(e, d.settings.api)
 	d.logger.Info("dry run: event built, not sent",

@@ -47,8 +47,8 @@ func TestNoPIIOrSecretLeavesInLogsSpoolDeadLetterOrMetrics(t *testing.T) {
 	for d.forwarder.Stats().Rejected < 1 {
 		time.Sleep(5 * time.Millisecond) // the old event is dead-lettered by the sender
 	}
-	if dryDest := findDestination(t, "PRIV-DRY"); dryDest.counters.dryRun.Load() != 2 {
-		t.Errorf("dry run built %d events, want 2 (one invalid)", dryDest.counters.dryRun.Load())
+	if dryDest := findDestination(t, "PRIV-DRY"); dryDest.confirmations.totals().dryRun != 2 {
+		t.Errorf("dry run built %d events, want 2 (one invalid)", dryDest.confirmations.totals().dryRun)
 	}
 	metrics := scrape(t)
 

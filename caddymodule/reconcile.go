@@ -18,6 +18,22 @@ type confirmations struct{ byName sync.Map }
 
 type confirmed struct{ confirmed, invalid, dryRun, lost atomic.Uint64 }
 
+// totals are the counts of every event name together.
+type totals struct{ matched, invalid, dryRun, lost uint64 }
+
+func (c *confirmations) totals() totals {
+	var t totals
+	c.byName.Range(func(_, v any) bool {
+		n := v.(*confirmed)
+		t.matched += n.confirmed.Load()
+		t.invalid += n.invalid.Load()
+		t.dryRun += n.dryRun.Load()
+		t.lost += n.lost.Load()
+		return true
+	})
+	return t
+}
+
 func (c *confirmations) of(name string) *confirmed {
 	if v, ok := c.byName.Load(name); ok {
 		return v.(*confirmed)

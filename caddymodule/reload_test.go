@@ -221,7 +221,7 @@ func TestAnEventBuiltAfterItsDestinationStoppedIsKept(t *testing.T) {
 	d.release() // the old config's Cleanup: the forwarder stops
 	e := amazon.Event{EventID: "late-1", EventTime: time.Now().UTC().Format(time.RFC3339), CountryCode: "US"}
 	d.enqueue(e, false) // a request the old config was still serving
-	if d.counters.lost.Load() != 0 {
+	if d.confirmations.totals().lost != 0 {
 		t.Fatal("the event was dropped")
 	}
 	spool, err := forward.OpenSpool(s.spoolFile())

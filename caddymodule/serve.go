@@ -46,18 +46,16 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 	label := d.settings.label()
 	repl, _ := view.HTTP.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	for _, ev := range matched {
-		d.counters.matched.Add(1)
 		ev.matchedTotal.Inc()
 		confirmed := d.confirmations.of(ev.mapping.EventName())
+		confirmed.confirmed.Add(1)
 		var notes mapping.Notes
 		e, err := ev.mapping.EvaluateNoting(view, &notes)
 		if len(notes.DroppedKeys)+len(notes.DroppedCustom)+len(notes.UnknownConsent)+notes.MalformedClickTokens > 0 {
 			theMetrics().dropped(label, ev.mapping.EventName(), &notes)
 		}
 		if err != nil {
-			confirmed.confirmed.Add(1)
 			confirmed.invalid.Add(1)
-			d.counters.invalid.Add(1)
 			theMetrics().event(label, ev.mapping.EventName(), "invalid")
 			var inv *mapping.InvalidError
 			if errors.As(err, &inv) {
@@ -71,7 +69,6 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 			}
 		}
 		d.quality.observe(&e, &notes, d.settings.api == amazon.V1)
-		confirmed.confirmed.Add(1)
 		d.enqueue(e, !ev.mapping.MapsDedupeID())
 	}
 }

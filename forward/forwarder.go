@@ -214,8 +214,10 @@ type Forwarder struct {
 	open    func() (*Spool, error)
 	started atomic.Bool
 	lifeMu  sync.Mutex
-	// records is the writer's list of a group's spool records.
+	// records and names are the writer's lists of a group's spool records
+	// and their event names.
 	records [][]byte
+	names   []string
 
 	dedupe  *dedupe
 	ledgers ledgers
@@ -601,16 +603,17 @@ gather:
 	if len(kept) == 0 {
 		return group
 	}
-	f.records = f.records[:0]
+	f.records, f.names = f.records[:0], f.names[:0]
 	for _, p := range kept {
 		f.records = append(f.records, *p.record)
+		f.names = append(f.names, p.name)
 	}
 	written := func() {
 		for _, p := range kept {
 			f.ledgers.of(p.name).written.Add(1)
 		}
 	}
-	if err := f.spool.appendRecords(f.records, time.Now(), written); err != nil {
+	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",

@@ -103,10 +103,17 @@ type Record struct {
 	Event json.RawMessage
 	// size is the record's stored size.
 	size int
+	// name is the event's name, read once when the record is loaded.
+	name string
 }
 
 // Name is the event's name in Amazon (eventDescription.name).
-func (r *Record) Name() string { return recordName(r.Event) }
+func (r *Record) Name() string {
+	if r.name != "" {
+		return r.name
+	}
+	return recordName(r.Event)
+}
 
 // eventName reads eventDescription.name from an event's JSON.
 func eventName(event json.RawMessage) string {
@@ -236,7 +243,7 @@ func (s *Spool) averageRecord() int64 {
 // Append stores events (their JSON, see amazon.Encode) in one transaction:
 // one fsync for all of them.
 func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
-	return s.appendRecords(recordsOf(events), now, nil)
+	return s.appendRecords(recordsOf(events), nil, now, nil)
 }
 
 // newRecord returns a stored record's buffer with the event's JSON in it and
@@ -278,7 +285,10 @@ func recycleRecord(buf *[]byte) {
 // committed, when set, runs once the transaction is committed and before
 // the spool's counts show the records, so that a caller's own count of
 // what it spooled never lags behind the spool's.
-func (s *Spool) appendRecords(records [][]byte, now time.Time, committed func()) error {
+//
+// names, when given, are the records' event names (the writer knows them);
+// otherwise they are read from the records.
+func (s *Spool) appendRecords(records [][]byte, names []string, now time.Time, committed func()) error {
 	var added int64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
@@ -304,8 +314,12 @@ func (s *Spool) appendRecords(records [][]byte, now time.Time, committed func())
 		if committed != nil {
 			committed()
 		}
-		for _, v := range records { // before Len shows them, so a reader of Len finds them by name too
-			s.countName(v, 1)
+		for i, v := range records { // before Len shows them, so a reader of Len finds them by name too
+			if names != nil {
+				s.addName(names[i], 1)
+			} else {
+				s.countName(v, 1)
+			}
 		}
 		s.count.Add(int64(len(records)))
 		s.bytes.Add(added)
@@ -328,6 +342,7 @@ func (s *Spool) Oldest(n int) ([]Record, error) {
 		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
 			var r Record
 			r, arena = loadRecord(binary.BigEndian.Uint64(k), v, arena)
+			r.name = recordName(r.Event) // once: the sender's tallies, logs and Remove all need it
 			out = append(out, r)
 		}
 		return nil
@@ -363,7 +378,7 @@ func (s *Spool) Remove(records []Record) error {
 		s.bytes.Add(-size)
 		s.noteChurn(size)
 		for _, i := range gone {
-			s.addName(recordName(records[i].Event), -1)
+			s.addName(records[i].Name(), -1)
 		}
 	}
 	return err
