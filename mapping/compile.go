@@ -34,6 +34,8 @@ type Mapping struct {
 	matchKeys                               []compiledKey
 	custom                                  []compiledCustom
 	readsBody, readsResponse, readsRespBody bool
+	// hashedKeys counts the match keys of hashed types.
+	hashedKeys int
 	// body holds the plain request body paths, read in one walk.
 	body bodyPaths
 }
@@ -309,6 +311,9 @@ func (c *compiler) matchKeys(keys []MatchKeyRule) {
 			c.fail(field, errors.New("has no value"))
 		}
 		e = c.varying(field+" "+k.Type, e, "every event would be attributed to the same person")
+		if amazon.IsHashedKeyType(k.Type) {
+			c.m.hashedKeys++
+		}
 		c.m.matchKeys = append(c.m.matchKeys, compiledKey{keyType: k.Type, value: e, country: country, field: field + " " + k.Type})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -47,14 +46,14 @@ func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error)
 	e := amazon.Event{
 		EventDescription: amazon.EventDescription{
 			Name:                 ev.text("event_name", m.eventName, true),
-			ConversionType:       ev.enum("type", m.conversionType, amazon.ConversionTypes, true),
-			EventSource:          ev.enum("source", m.source, amazon.EventSources, true),
+			ConversionType:       ev.enum("type", m.conversionType, conversionTypes, true),
+			EventSource:          ev.enum("source", m.source, eventSources, true),
 			EventIngestionMethod: amazon.IngestionServerToServer,
 		},
 		EventTime:    ev.eventTime(),
 		EventID:      ev.text("dedupe_id", m.dedupeID, false),
-		CountryCode:  ev.enum("country", m.country, amazon.CountryCodes, true),
-		CurrencyCode: ev.enum("currency", m.currency, amazon.CurrencyCodes, m.currency.isSet()),
+		CountryCode:  ev.enum("country", m.country, countryCodes, true),
+		CurrencyCode: ev.enum("currency", m.currency, currencyCodes, m.currency.isSet()),
 	}
 	e.MatchKeys = ev.matchKeys(e.CountryCode)
 	e.CustomData = ev.custom()
@@ -64,8 +63,10 @@ func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error)
 	e.ArefMeasurementTokens = ev.arefTokens()
 	e.Value = ev.value(e.EventDescription.ConversionType)
 	e.UnitsSold = ev.units()
-	if ev.limitedDataUse(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get("Sec-GPC") == "1") {
-		e.DataProcessingOptions = &amazon.DataProcessingOptions{Options: amazon.LimitedDataUse}
+	if ev.limitedDataUse(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get(gpcHeader) == "1") {
+		p := ev.parts()
+		p.processing.Options = amazon.LimitedDataUse
+		e.DataProcessingOptions = &p.processing
 	}
 	e.Consent = ev.consent()
 	ev.checkConsent(e.Consent)
@@ -73,7 +74,9 @@ func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error)
 		e.ArefMeasurementTokens = "" // a click token is ad storage's to keep
 	}
 	if ua := ev.text("user_agent", m.userAgent, false); ua != "" && m.userAgent.key != "-" {
-		e.DeviceInfo = &amazon.DeviceInfo{UserAgent: cutRunes(ua, maxUserAgent)}
+		p := ev.parts()
+		p.device.UserAgent = cutRunes(ua, maxUserAgent)
+		e.DeviceInfo = &p.device
 	}
 	if ev.err != nil {
 		return amazon.Event{}, ev.err
@@ -86,6 +89,10 @@ func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error)
 	}
 	return e, nil
 }
+
+// gpcHeader is the Global Privacy Control header, Sec-GPC, in the
+// canonical form Header.Get would otherwise make on every request.
+const gpcHeader = "Sec-Gpc"
 
 // DedupeID evaluates only the dedupe ID, so it can be handed to the browser
 // before the event is built. ok is false when the ID is not mapped, comes
@@ -116,6 +123,9 @@ type evaluation struct {
 	walked bool
 	body   byte
 	found  [maxBodyPaths]gjson.Result
+	// allocated holds what the event points to, once something does.
+	allocated *eventParts
+	hashes    digests
 }
 
 func (ev *evaluation) fail(field, reason string) {
@@ -167,9 +177,9 @@ func (ev *evaluation) lookup(e expr) (gjson.Result, bool) {
 	case e.sum == nil:
 		return exists(ev.found[e.slot-1])
 	case ev.body == '{':
-		return exists(e.sum.over(view(r.Body), ev.found[e.slot-1]))
+		return exists(e.sum.sum(view(r.Body), ev.found[e.slot-1]))
 	}
-	return exists(e.sum.over(view(r.Body), gjson.Result{}))
+	return exists(e.sum.sum(view(r.Body), gjson.Result{}))
 }
 
 func (ev *evaluation) text(field string, e expr, required bool) string {
@@ -188,13 +198,18 @@ func (ev *evaluation) text(field string, e expr, required bool) string {
 	return s
 }
 
-func (ev *evaluation) enum(field string, e expr, set amazon.Enum, required bool) string {
-	s := strings.ToUpper(ev.text(field, e, required))
-	if s != "" && !set.Has(s) {
+// enum reads a value of set, in upper case; the text is the set's own.
+func (ev *evaluation) enum(field string, e expr, set enumIndex, required bool) string {
+	s := ev.text(field, e, required)
+	if s == "" {
+		return ""
+	}
+	v, ok := set.upper(s)
+	if !ok {
 		ev.fail(field, "not a valid value of "+enumName(field))
 		return ""
 	}
-	return s
+	return v
 }
 
 func enumName(field string) string {
@@ -225,7 +240,7 @@ func (ev *evaluation) value(conversionType string) *float64 {
 	if !ok {
 		return nil
 	}
-	f, err := parseValue(raw(v))
+	f, err := roundValue(float(v))
 	if err != nil {
 		ev.fail("value", err.Error())
 		return nil
@@ -237,7 +252,9 @@ func (ev *evaluation) value(conversionType string) *float64 {
 		ev.fail("value", "negative value for OFF_AMAZON_PURCHASES")
 		return nil
 	}
-	return &f
+	p := ev.parts()
+	p.value = f
+	return &p.value
 }
 
 func (ev *evaluation) units() *int64 {
@@ -245,12 +262,14 @@ func (ev *evaluation) units() *int64 {
 	if !ok {
 		return nil
 	}
-	n, err := parseUnits(raw(v))
+	n, err := wholeUnits(float(v))
 	if err != nil {
 		ev.fail("units_sold", err.Error())
 		return nil
 	}
-	return &n
+	p := ev.parts()
+	p.units = n
+	return &p.units
 }
 
 // matchKeys evaluates every match key, normalized for the customer's
@@ -259,6 +278,7 @@ func (ev *evaluation) units() *int64 {
 // event is invalid only when none is left.
 func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 	keys := make([]amazon.MatchKey, 0, len(ev.m.matchKeys))
+	ev.hashes.room = ev.m.hashedKeys
 	values := make([]string, len(ev.m.matchKeys)) // one array behind every key's Values
 	var skipped []string
 	for i, k := range ev.m.matchKeys {
@@ -268,7 +288,7 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 			ev.notes.dropKey(k.field, k.keyType, "missing", ev.missing(k.value))
 			continue
 		}
-		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry))
+		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry), &ev.hashes)
 		if err != nil {
 			skipped = append(skipped, k.keyType+" "+err.Error())
 			ev.notes.dropKey(k.field, k.keyType, keyReason(err), err.Error())
@@ -300,7 +320,7 @@ func (ev *evaluation) keyCountry(k compiledKey, eventCountry string) string {
 		return eventCountry
 	}
 	v, ok := ev.lookup(k.country)
-	if c := strings.ToUpper(strings.TrimSpace(v.String())); ok && amazon.CountryCodes.Has(c) {
+	if c, known := countryCodes.upper(strings.TrimSpace(v.String())); ok && known {
 		return c
 	}
 	return eventCountry
@@ -346,26 +366,32 @@ func (ev *evaluation) arefTokens() string {
 }
 
 func (ev *evaluation) consent() *amazon.Consent {
-	var c amazon.Consent
-	c.TCF = ev.text("consent_tcf", ev.m.consentTCF, false)
-	c.GPP = ev.text("consent_gpp", ev.m.consentGPP, false)
+	tcf := ev.text("consent_tcf", ev.m.consentTCF, false)
+	gpp := ev.text("consent_gpp", ev.m.consentGPP, false)
+	var addr string
 	if ip := ev.text("consent_ip", ev.m.consentIP, false); ip != "" {
-		addr, err := parseIP(ip)
-		if err != nil {
+		var err error
+		if addr, err = parseIP(ip); err != nil {
 			ev.fail("consent_ip", err.Error())
-		} else {
-			c.Geo = &amazon.GeoConsent{IPAddress: addr}
 		}
 	}
 	user := ev.consentStatus("amazon_consent_user_data", ev.m.consentUserData)
 	storage := ev.consentStatus("amazon_consent_ad_storage", ev.m.consentAdStorage)
-	if user != "" {
-		c.AmazonConsent = &amazon.AmazonConsent{AmznUserData: user, AmznAdStorage: storage}
-	}
-	if c.Empty() {
+	if tcf == "" && gpp == "" && addr == "" && user == "" {
 		return nil
 	}
-	return &c
+	p := ev.parts()
+	c := &p.consent
+	c.TCF, c.GPP = tcf, gpp
+	if addr != "" {
+		p.geo.IPAddress = addr
+		c.Geo = &p.geo
+	}
+	if user != "" {
+		p.amazonConsent = amazon.AmazonConsent{AmznUserData: user, AmznAdStorage: storage}
+		c.AmazonConsent = &p.amazonConsent
+	}
+	return c
 }
 
 // checkConsent applies require_consent and the EU rule.
@@ -451,29 +477,52 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // parseValue reads a number or numeric string and rounds it to two decimals.
-func parseValue(s string) (float64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+func parseValue(s string) (float64, error) { return roundValue(parseFloat(s)) }
+
+// roundValue rounds a value read as a number to two decimals.
+func roundValue(f float64, err error) (float64, error) {
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, errors.New("not a number")
+		return 0, errNotANumber
 	}
 	return math.Round(f*100) / 100, nil
 }
 
 // parseUnits reads a whole, non-negative number (3, "3" or 3.0).
-func parseUnits(s string) (int64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+func parseUnits(s string) (int64, error) { return wholeUnits(parseFloat(s)) }
+
+// wholeUnits checks that units read as a number are whole and not negative.
+func wholeUnits(f float64, err error) (int64, error) {
 	if err != nil || f != math.Trunc(f) || f < 0 || f > math.MaxInt32 {
-		return 0, errors.New("not a whole number of units")
+		return 0, errNotWholeUnits
 	}
 	return int64(f), nil
 }
 
-func parseIP(s string) (string, error) {
-	ip, err := netip.ParseAddr(strings.TrimSpace(s))
-	if err != nil {
-		return "", errors.New("not an IP address")
+// Why a value or units_sold is refused.
+var (
+	errNotANumber    = errors.New("not a number")
+	errNotWholeUnits = errors.New("not a whole number of units")
+	errNotIPAddress  = errors.New("not an IP address")
+)
+
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(strings.TrimSpace(s), 64) }
+
+// float reads v as parseFloat(raw(v)) does. A JSON number's Num is what
+// strconv.ParseFloat makes of its text (gjson reads it so, and a sum is
+// exact), so its text is not made or read again.
+func float(v gjson.Result) (float64, error) {
+	if v.Type == gjson.Number {
+		return v.Num, nil
 	}
-	return ip.Unmap().String(), nil
+	return parseFloat(raw(v))
+}
+
+func parseIP(s string) (string, error) {
+	ip, ok := canonicalIP(strings.TrimSpace(s))
+	if !ok {
+		return "", errNotIPAddress
+	}
+	return ip, nil
 }
 
 // Why a custom attribute's value does not fit its type: Amazon takes only
@@ -526,12 +575,17 @@ func customReason(err error) string {
 	return "not_a_time"
 }
 
+// underscoreOthers replaces each run of characters other than letters,
+// digits and '_' by one '_'; a value without any is given back as is.
 func underscoreOthers(s string) string {
+	if strings.IndexFunc(s, isNotWordRune) < 0 {
+		return s
+	}
 	var b strings.Builder
+	b.Grow(len(s))
 	prevUnderscore := false
 	for _, r := range s {
-		ok := (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_'
-		if ok {
+		if !isNotWordRune(r) {
 			b.WriteRune(r)
 			prevUnderscore = r == '_'
 		} else if !prevUnderscore {
@@ -540,6 +594,10 @@ func underscoreOthers(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func isNotWordRune(r rune) bool {
+	return !((r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_')
 }
 
 func cutRunes(s string, n int) string {

@@ -1,13 +1,9 @@
 package mapping
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"net/netip"
 	"strings"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/normalize"
@@ -40,13 +36,15 @@ func (e *KeyError) Error() string { return e.msg }
 // sent trimmed, checked. A value Amazon's rules reject is an error (a
 // *KeyError), never the hash of "".
 func MatchKeyValue(keyType, raw, country string) (string, error) {
-	_, sent, err := matchKey(keyType, raw, country)
+	var hashes digests
+	_, sent, err := matchKey(keyType, raw, country, &hashes)
 	return sent, err
 }
 
 // matchKey is MatchKeyValue that also returns the normalized value of a
-// hashed type ("" for a pre-hashed or raw one).
-func matchKey(keyType, raw, country string) (normalized, sent string, err error) {
+// hashed type ("" for a pre-hashed or raw one). Hashes are written into
+// hashes.
+func matchKey(keyType, raw, country string, hashes *digests) (normalized, sent string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", "", errEmptyKey
@@ -59,15 +57,15 @@ func matchKey(keyType, raw, country string) (normalized, sent string, err error)
 		if err != nil {
 			return "", "", &KeyError{Reason: normalize.Reason(err), msg: strings.TrimPrefix(err.Error(), "normalize: ")}
 		}
-		return n, sha256Hex(n), nil
+		return n, hashes.of(n), nil
 	}
 	switch keyType {
 	case "FIP":
-		ip, err := netip.ParseAddr(raw)
-		if err != nil {
+		ip, ok := canonicalIP(raw)
+		if !ok {
 			return "", "", errNotIP
 		}
-		return "", ip.Unmap().String(), nil
+		return "", ip, nil
 	case "MATCH_ID":
 		if utf8.RuneCountInString(raw) > 100 {
 			return "", "", errTooLongID
@@ -83,14 +81,6 @@ func keyReason(err error) string {
 		return ke.Reason
 	}
 	return "other"
-}
-
-// sha256Hex is the lowercase hex SHA-256 of s.
-func sha256Hex(s string) string {
-	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s))) // read only
-	var out [sha256.Size * 2]byte
-	hex.Encode(out[:], sum[:])
-	return string(out[:])
 }
 
 func isSHA256Hex(s string) bool {

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -51,6 +52,9 @@ type expr struct {
 	// body puts its value (the array's, for a sum); 0 when it is read
 	// with gjson.Get on its own (see bodyPaths).
 	slot int
+	// header, for a header root, is key in canonical form, so that
+	// looking it up does not make the canonical form again each time.
+	header string
 }
 
 // String gives the expression back as written.
@@ -125,6 +129,9 @@ func parseExpr(s string) (expr, error) {
 			}
 		}
 		e := expr{root: p.root, key: rest}
+		if p.root == rootHeader || p.root == rootResponseHeader {
+			e.header = http.CanonicalHeaderKey(rest)
+		}
 		if p.root == rootBody || p.root == rootResponseBody {
 			e.sum = parseSumPath(rest)
 		}
@@ -240,6 +247,16 @@ func (p *sumPath) get(json string) gjson.Result {
 // over is get when list, the value at the array's path, is already known
 // (and left empty when json is not an object).
 func (p *sumPath) over(json string, list gjson.Result) gjson.Result {
+	v := p.sum(json, list)
+	if v.Type == gjson.Number && v.Raw == "" {
+		v.Raw = strconv.FormatFloat(v.Num, 'f', -1, 64)
+	}
+	return v
+}
+
+// sum is over without the total's text: Result.String makes the same
+// text from Num when it is asked for, and Evaluate reads numbers by Num.
+func (p *sumPath) sum(json string, list gjson.Result) gjson.Result {
 	if !list.IsArray() { // rare: let gjson say what it means
 		return gjson.Get(json, p.array+".#."+p.field+"|@sum")
 	}
@@ -250,5 +267,5 @@ func (p *sumPath) over(json string, list gjson.Result) gjson.Result {
 		}
 		return true
 	})
-	return gjson.Result{Type: gjson.Number, Raw: strconv.FormatFloat(total, 'f', -1, 64), Num: total}
+	return gjson.Result{Type: gjson.Number, Num: total}
 }

@@ -106,13 +106,13 @@ func (r *Request) lookup(e expr) (gjson.Result, bool) {
 		}
 		return str(r.query.Get(e.key))
 	case rootHeader:
-		return str(r.HTTP.Header.Get(e.key))
+		return str(r.HTTP.Header.Get(e.header))
 	case rootCookie:
-		c, err := r.HTTP.Cookie(e.key)
-		if err != nil {
+		v, ok := cookie(r.HTTP, e.key)
+		if !ok {
 			return gjson.Result{}, false
 		}
-		return str(c.Value)
+		return str(v)
 	case rootRequest:
 		return str(r.requestField(e.key))
 	}
@@ -127,7 +127,7 @@ func (r *Request) lookupResponse(e expr) (gjson.Result, bool) {
 	case rootResponseStatus:
 		return gjson.Result{Type: gjson.Number, Num: float64(r.Response.Status), Raw: strconv.Itoa(r.Response.Status)}, r.Response.Status != 0
 	case rootResponseHeader:
-		return str(r.Response.Header.Get(e.key))
+		return str(r.Response.Header.Get(e.header))
 	case rootResponseBody:
 		if !gjson.ValidBytes(r.Response.Body) {
 			return gjson.Result{}, false
