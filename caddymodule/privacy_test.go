@@ -64,7 +64,7 @@ func TestNoPIIOrSecretLeavesInLogsSpoolDeadLetterOrMetrics(t *testing.T) {
 	for where, text := range places {
 		sawLog = sawLog || where == logFile && strings.Contains(text, "dry run: event built")
 		sawDead = sawDead || strings.HasSuffix(where, ".dead.jsonl") && strings.Contains(text, "P-3")
-		sawSpool = sawSpool || strings.HasSuffix(where, ".db")
+		sawSpool = sawSpool || strings.HasSuffix(where, ".log") && strings.Contains(where, ".spool"+string(filepath.Separator))
 		for _, planted := range append(pii, secret, refresh, "PLANTED-refresh") {
 			if strings.Contains(strings.ToLower(text), strings.ToLower(planted)) {
 				t.Errorf("%s contains %q", where, planted)

@@ -47,3 +47,43 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
 }
+
+// BenchmarkSpoolCycle is what the spool does for each event in the
+// forwarder's steady state: the writer appends groups of 200 records
+// (fsynced once per group), the sender reads batches of 500 and removes
+// them. Beside the wall time (which includes waiting for the disk) it
+// reports the process's CPU per event.
+func BenchmarkSpoolCycle(b *testing.B) {
+	spool, err := OpenSpool(filepath.Join(b.TempDir(), "spool.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer spool.Close()
+	e := event(1)
+	records := make([][]byte, 200)
+	names := make([]string, 200)
+	for i := range records {
+		records[i] = e.AppendJSON(make([]byte, storedHeader, 1024))
+		names[i] = "purchase"
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for done := 0; done < b.N; {
+		n := min(len(records), b.N-done)
+		if err := spool.appendRecords(records[:n], names[:n], time.Now(), nil); err != nil {
+			b.Fatal(err)
+		}
+		done += n
+		if spool.Len() >= 500 || done == b.N {
+			batch, err := spool.Oldest(500)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := spool.Remove(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/event")
+}

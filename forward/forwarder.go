@@ -302,6 +302,10 @@ func (f *Forwarder) openAndBegin() error {
 	if err != nil {
 		return err
 	}
+	if cut := spool.Cut(); cut > 0 {
+		f.cfg.Logger.Warn("the spool ended in a damaged or unfinished write, which was cut off (a crash while writing: nothing acknowledged was in it)",
+			zap.String("destination", f.cfg.Destination), zap.Int64("bytes", cut), zap.String("spool", spool.Path()))
+	}
 	if n := spool.Len(); n > 0 {
 		f.cfg.Logger.Info("sending events left in the spool", zap.String("destination", f.cfg.Destination),
 			zap.Int("events", n), zap.String("spool", spool.Path()))

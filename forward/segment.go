@@ -1,0 +1,312 @@
+package forward
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The log is a directory of segment files, named by their number in hex
+// and written one after the other. A segment is a run of frames; a frame
+// is one write (one fsync): its payload's length and CRC-32C, 4 bytes each,
+// then the payload, a run of entries:
+//
+//	'P' seq(8) length(4) record   a record stored (see storedHeader)
+//	'D' seq(8)                    the record seq removed
+//
+// A frame that is cut short or fails its checksum ends the log of its
+// segment: it was being written when the process died, so its write was
+// never acknowledged.
+const (
+	frameHeader = 8
+	putHeader   = 1 + 8 + 4
+	delSize     = 1 + 8
+	entryPut    = 'P'
+	entryDel    = 'D'
+	// segmentSize is the size past which the next write starts a new
+	// segment: removed records stay on disk until their whole segment can
+	// be deleted, so the files take at most about this much more than the
+	// events they hold.
+	segmentSize = 16 << 20
+	segmentExt  = ".log"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// segment is one file of the log.
+type segment struct {
+	file *os.File
+	num  uint64
+	size int64 // bytes of whole frames (the writer's, under writeMu)
+	live int   // entries in it not removed (under mu)
+}
+
+// frameBuilder lays out one frame in a buffer reused from write to write.
+type frameBuilder struct {
+	buf []byte
+	// offsets are where each put's record starts, from the frame's start.
+	offsets []uint32
+}
+
+func (f *frameBuilder) reset() {
+	f.buf = append(f.buf[:0], make([]byte, frameHeader)...)
+	f.offsets = f.offsets[:0]
+}
+
+func (f *frameBuilder) put(seq uint64, record []byte) {
+	f.buf = append(f.buf, entryPut)
+	f.buf = binary.BigEndian.AppendUint64(f.buf, seq)
+	f.buf = binary.BigEndian.AppendUint32(f.buf, uint32(len(record)))
+	f.offsets = append(f.offsets, uint32(len(f.buf)))
+	f.buf = append(f.buf, record...)
+}
+
+func (f *frameBuilder) del(seq uint64) {
+	f.buf = append(f.buf, entryDel)
+	f.buf = binary.BigEndian.AppendUint64(f.buf, seq)
+}
+
+// seal fills in the frame's header and returns the frame.
+func (f *frameBuilder) seal() []byte {
+	payload := f.buf[frameHeader:]
+	binary.BigEndian.PutUint32(f.buf, uint32(len(payload)))
+	binary.BigEndian.PutUint32(f.buf[4:], crc32.Checksum(payload, castagnoli))
+	return f.buf
+}
+
+// writeFrame writes the built frame at the end of the log, starting a new
+// segment when the current one is full, and fsyncs it when durable is set
+// (else it becomes durable with the next fsync, or when the kernel writes
+// it back: a process that dies loses nothing it wrote, only a machine that
+// does). It returns the segment and the frame's offset in it. On error the
+// segment is cut back to where it was. The caller holds writeMu.
+func (s *Spool) writeFrame(durable bool) (*segment, uint32, error) {
+	frame := s.frame.seal()
+	seg := s.segments[len(s.segments)-1]
+	if seg.size > 0 && seg.size+int64(len(frame)) > segmentSize {
+		var err error
+		if seg, err = s.newSegment(seg.num + 1); err != nil {
+			return nil, 0, err
+		}
+	}
+	at := seg.size
+	if _, err := seg.file.WriteAt(frame, at); err != nil {
+		_ = seg.file.Truncate(at)
+		return nil, 0, fmt.Errorf("writing the spool: %w", err)
+	}
+	if err := syncIf(durable, seg.file); err != nil {
+		_ = seg.file.Truncate(at)
+		return nil, 0, fmt.Errorf("writing the spool: %w", err)
+	}
+	seg.size += int64(len(frame))
+	return seg, uint32(at), nil
+}
+
+// newSegment creates segment num, makes its name durable and writes to it
+// from now on.
+func (s *Spool) newSegment(num uint64) (*segment, error) {
+	name := filepath.Join(s.dir, fmt.Sprintf("%016x%s", num, segmentExt))
+	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("creating a spool segment: %w", err)
+	}
+	if err := syncDir(s.dir); err != nil {
+		f.Close()
+		os.Remove(name)
+		return nil, err
+	}
+	seg := &segment{file: f, num: num}
+	s.mu.Lock()
+	s.segments = append(s.segments, seg)
+	s.mu.Unlock()
+	return seg, nil
+}
+
+// syncDir makes the names in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !isUnsupportedSync(err) {
+		return fmt.Errorf("syncing %s: %w", dir, err)
+	}
+	return nil
+}
+
+// dropDeadSegments drops the removed entries at the front of the index and
+// takes the segments before the first record still spooled off the list
+// (never the one written to); the caller closes and deletes them. The
+// caller holds writeMu and mu.
+func (s *Spool) dropDeadSegments() []*segment {
+	s.index.trim()
+	var dead []*segment
+	for len(s.segments) > 1 && s.segments[0].live == 0 {
+		dead = append(dead, s.segments[0])
+		s.segments[0] = nil
+		s.segments = s.segments[1:]
+	}
+	return dead
+}
+
+// closeAndDelete closes and deletes segments nothing reads any more. A
+// deletion a crash undoes is harmless: the tombstones of its records are
+// in it or in later segments, which are still there.
+func closeAndDelete(segments []*segment) {
+	for _, seg := range segments {
+		seg.file.Close()
+		os.Remove(seg.file.Name())
+	}
+}
+
+// load reads the log: the index, the counts, and where writing goes on. A
+// damaged or torn frame ends its segment's log, which is cut there.
+func (s *Spool) load() error {
+	nums, err := segmentNumbers(s.dir)
+	if err != nil {
+		return err
+	}
+	var maxSeq uint64
+	for _, num := range nums {
+		seg, err := s.loadSegment(num, &maxSeq)
+		if err != nil {
+			return err
+		}
+		s.segments = append(s.segments, seg)
+	}
+	if len(s.segments) == 0 {
+		if _, err := s.newSegment(1); err != nil {
+			return err
+		}
+	}
+	s.nextSeq = maxSeq + 1
+	closeAndDelete(s.dropDeadSegments())
+	for i := s.index.head; i < len(s.index.entries); i++ {
+		if e := &s.index.entries[i]; !e.removed {
+			s.count.Add(1)
+			s.bytes.Add(int64(e.size))
+			s.byName[s.names.name(e.name)]++
+		}
+	}
+	return nil
+}
+
+// segmentNumbers lists the segments in dir, oldest first.
+func segmentNumbers(dir string) ([]uint64, error) {
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var nums []uint64
+	for _, f := range files {
+		hex, ok := strings.CutSuffix(f.Name(), segmentExt)
+		if !ok {
+			continue
+		}
+		if num, err := strconv.ParseUint(hex, 16, 64); err == nil {
+			nums = append(nums, num)
+		}
+	}
+	sort.Slice(nums, func(i, j int) bool { return nums[i] < nums[j] })
+	return nums, nil
+}
+
+// loadSegment opens segment num and replays its frames into the index.
+func (s *Spool) loadSegment(num uint64, maxSeq *uint64) (*segment, error) {
+	name := filepath.Join(s.dir, fmt.Sprintf("%016x%s", num, segmentExt))
+	f, err := os.OpenFile(name, os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	seg := &segment{file: f, num: num}
+	good := s.replay(seg, data, maxSeq)
+	if good < len(data) {
+		s.cut += int64(len(data) - good)
+		if err := f.Truncate(int64(good)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("cutting the damaged end of %s: %w", name, err)
+		}
+	}
+	seg.size = int64(good)
+	return seg, nil
+}
+
+// replay applies a segment's whole, intact frames to the index and returns
+// how many bytes they take.
+func (s *Spool) replay(seg *segment, data []byte, maxSeq *uint64) int {
+	off := 0
+	for off+frameHeader <= len(data) {
+		n := int(binary.BigEndian.Uint32(data[off:]))
+		end := off + frameHeader + n
+		if n == 0 || end > len(data) || end < off ||
+			crc32.Checksum(data[off+frameHeader:end], castagnoli) != binary.BigEndian.Uint32(data[off+4:]) ||
+			!s.wellFormed(data[off+frameHeader:end], *maxSeq) {
+			break
+		}
+		s.applyFrame(seg, data, off+frameHeader, end, maxSeq)
+		off = end
+	}
+	return off
+}
+
+// wellFormed reports whether a payload is a run of whole entries whose
+// records come after every record before them.
+func (s *Spool) wellFormed(p []byte, maxSeq uint64) bool {
+	for len(p) > 0 {
+		switch {
+		case p[0] == entryDel && len(p) >= delSize:
+			p = p[delSize:]
+		case p[0] == entryPut && len(p) >= putHeader:
+			seq, size := binary.BigEndian.Uint64(p[1:]), int(binary.BigEndian.Uint32(p[9:]))
+			if seq <= maxSeq || size < storedHeader || size > len(p)-putHeader {
+				return false
+			}
+			maxSeq = seq
+			p = p[putHeader+size:]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// applyFrame applies the entries of the payload data[start:end] (checked by
+// wellFormed) to the index.
+func (s *Spool) applyFrame(seg *segment, data []byte, start, end int, maxSeq *uint64) {
+	for at := start; at < end; {
+		seq := binary.BigEndian.Uint64(data[at+1:])
+		if data[at] == entryDel {
+			if pos := s.index.at(seq); pos >= 0 {
+				s.index.remove(pos)
+			}
+			at += delSize
+			continue
+		}
+		size := binary.BigEndian.Uint32(data[at+9:])
+		record := data[at+putHeader : at+putHeader+int(size)]
+		name := s.names.id(recordName(record[storedHeader:]))
+		s.index.add(entry{seq: seq, seg: seg, off: uint32(at + putHeader), size: size, name: name})
+		seg.live++
+		*maxSeq = seq
+		at += putHeader + int(size)
+	}
+}
+
+// syncIf fsyncs f when durable is set.
+func syncIf(durable bool, f *os.File) error {
+	if !durable {
+		return nil
+	}
+	return f.Sync()
+}

@@ -1,0 +1,280 @@
+package forward
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// appendN spools events from..to-1 in one write.
+func appendN(t testing.TB, s *Spool, from, to int) {
+	t.Helper()
+	batch := make([]amazon.Event, 0, to-from)
+	for i := from; i < to; i++ {
+		batch = append(batch, event(i))
+	}
+	if err := s.Append(encode(batch...), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ids returns the IDs of the spool's records, oldest first.
+func ids(t testing.TB, s *Spool) []string {
+	t.Helper()
+	recs, err := s.Oldest(1 << 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.ID()
+	}
+	return out
+}
+
+// lastSegment is the path of the spool's newest segment file.
+func lastSegment(t *testing.T, dir string) string {
+	t.Helper()
+	nums, err := segmentNumbers(dir)
+	if err != nil || len(nums) == 0 {
+		t.Fatalf("segments: %v %v", nums, err)
+	}
+	return filepath.Join(dir, fmt.Sprintf("%016x%s", nums[len(nums)-1], segmentExt))
+}
+
+// A write the process died in the middle of (a frame cut short, or one
+// whose bytes are wrong) is cut off when the spool opens again; everything
+// written before it is kept, and writing goes on after it.
+func TestATornWriteIsCutAndWhatCameBeforeItIsKept(t *testing.T) {
+	for name, tail := range map[string]func(whole []byte) []byte{
+		"cut short":     func(whole []byte) []byte { return whole[:len(whole)/2] },
+		"wrong bytes":   func(whole []byte) []byte { w := append([]byte(nil), whole...); w[len(w)-3] ^= 0xff; return w },
+		"zeros":         func([]byte) []byte { return make([]byte, 4096) },
+		"a bare header": func(whole []byte) []byte { return whole[:frameHeader] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := openSpool(t, dir)
+			appendN(t, s, 0, 10)
+			seg := lastSegment(t, s.Path())
+			before, _ := os.ReadFile(seg)
+			appendN(t, s, 10, 20)
+			after, _ := os.ReadFile(seg)
+			s.Close()
+			torn := append(append([]byte(nil), before...), tail(after[len(before):])...)
+			if err := os.WriteFile(seg, torn, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			s = openSpool(t, dir)
+			defer s.Close()
+			if got := ids(t, s); len(got) != 10 || got[9] != "ev-9" || s.Len() != 10 {
+				t.Fatalf("after the torn write: %v (Len %d)", got, s.Len())
+			}
+			if s.Cut() != int64(len(torn)-len(before)) {
+				t.Errorf("Cut %d, want %d", s.Cut(), len(torn)-len(before))
+			}
+			appendN(t, s, 20, 21)
+			if got := ids(t, s); len(got) != 11 || got[10] != "ev-20" {
+				t.Fatalf("written after the cut: %v", got)
+			}
+		})
+	}
+}
+
+// What was removed stays removed, and what was moved to the back stays at
+// the back, after the spool is opened again.
+func TestRemovalsAndMovesSurviveAReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	appendN(t, s, 0, 6)
+	recs, _ := s.Oldest(6)
+	if err := s.Remove([]Record{recs[0], recs[2]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.moveToBack([]Record{recs[1]}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	want := "ev-3 ev-4 ev-5 ev-1"
+	if got := strings.Join(ids(t, s), " "); got != want {
+		t.Fatalf("before reopening: %s, want %s", got, want)
+	}
+	s.Close()
+	s = openSpool(t, dir)
+	defer s.Close()
+	if got := strings.Join(ids(t, s), " "); got != want || s.Len() != 4 {
+		t.Fatalf("after reopening: %s (Len %d), want %s", got, s.Len(), want)
+	}
+	if c := s.CountsByName(); c["purchase"] != 4 || len(c) != 1 {
+		t.Errorf("counts by name %v", c)
+	}
+	recs, _ = s.Oldest(1)
+	if err := s.Remove(recs); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 6, 7)
+	if got := strings.Join(ids(t, s), " "); got != "ev-4 ev-5 ev-1 ev-6" {
+		t.Fatalf("removing and adding after reopening: %s", got)
+	}
+}
+
+// The spool's files stay within one segment of what it holds: a segment
+// goes once every event in it was removed, and a drained spool keeps one
+// file.
+func TestSegmentsGoOnceEverythingInThemIsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	defer s.Close()
+	for i := 0; i < 12_000; i += 500 {
+		appendN(t, s, i, i+500)
+	}
+	pad := make([]byte, 64<<10)
+	for i := range pad {
+		pad[i] = 'x'
+	}
+	big := []byte(`{"eventId":"big","eventDescription":{"name":"purchase"},"pad":"` + string(pad) + `"}`)
+	for i := 0; i < 2*segmentSize/len(big)+10; i++ { // past two segments
+		if err := s.Append([]json.RawMessage{big}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := segmentNumbers(s.Path()); len(n) < 3 {
+		t.Fatalf("%d segments, want 3 or more", len(n))
+	}
+	for s.Len() > 0 {
+		recs, err := s.Oldest(500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Remove(recs); err != nil {
+			t.Fatal(err)
+		}
+		if used := diskUse(t, s.Path()); used > s.Bytes()+segmentSize+1<<20 {
+			t.Fatalf("%d bytes on disk for %d spooled", used, s.Bytes())
+		}
+	}
+	if n, _ := segmentNumbers(s.Path()); len(n) != 1 {
+		t.Fatalf("a drained spool keeps %d segments, want 1", len(n))
+	}
+}
+
+// diskUse is the size of the files in dir.
+func diskUse(t *testing.T, dir string) int64 {
+	t.Helper()
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, f := range files {
+		if info, err := f.Info(); err == nil {
+			n += info.Size()
+		}
+	}
+	return n
+}
+
+// A bbolt spool left by the version before the log (records of a header
+// and the event) is moved into the log, in order, and its file removed.
+func TestABboltSpoolIsMovedIntoTheLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acct-dest.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := time.UnixMilli(1_700_000_000_000)
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(bucketEvents)
+		if err != nil {
+			return err
+		}
+		for i := 1; i <= 2500; i++ {
+			key := binary.BigEndian.AppendUint64(nil, uint64(i))
+			if err := b.Put(key, storedRecord(queued, encode(event(i))[0])); err != nil {
+				return err
+			}
+		}
+		return b.Put(binary.BigEndian.AppendUint64(nil, 9999), []byte{1, 2}) // unreadable: dropped
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenSpool(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ids(t, s)
+	if len(got) != 2500 || got[0] != "ev-1" || got[2499] != "ev-2500" {
+		t.Fatalf("%d records, first %v", len(got), got[:min(3, len(got))])
+	}
+	if recs, _ := s.Oldest(1); !recs[0].Queued.Equal(queued) {
+		t.Errorf("queued %v, want %v", recs[0].Queued, queued)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the bbolt file is still there: %v", err)
+	}
+	if s.Path() != strings.TrimSuffix(path, ".db")+".spool" {
+		t.Errorf("Path %s", s.Path())
+	}
+	s.Close()
+	s, err = OpenSpool(path)
+	if err != nil || s.Len() != 2500 {
+		t.Fatalf("opened again: %v, Len %d", err, s.Len())
+	}
+	s.Close()
+}
+
+// Only one holder at a time: a second open of the same spool fails with an
+// error that says what to do.
+func TestASpoolIsOpenedByOneHolderAtATime(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	_, err := OpenSpool(filepath.Join(dir, "spool.db"))
+	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
+		t.Fatalf("second open: %v", err)
+	}
+	s.Close()
+	s2 := openSpool(t, dir)
+	s2.Close()
+}
+
+// Whatever bytes follow the log's last whole frame (a torn write, a
+// damaged disk), opening the spool never fails or panics, keeps every
+// event written before them, and can write after them.
+func FuzzSpoolOpensWhateverFollowsItsLog(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{0, 0, 0, 20, 1, 2, 3, 4, 'P'})
+	f.Add([]byte{0, 0, 0, 9, 0x12, 0x34, 0x56, 0x78, 'D', 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Fuzz(func(t *testing.T, tail []byte) {
+		dir := t.TempDir()
+		s := openSpool(t, dir)
+		appendN(t, s, 0, 3)
+		seg := lastSegment(t, s.Path())
+		s.Close()
+		file, err := os.OpenFile(seg, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file.Write(tail)
+		file.Close()
+		s = openSpool(t, dir)
+		defer s.Close()
+		got := ids(t, s)
+		if len(got) < 3 || got[0] != "ev-0" || got[2] != "ev-2" {
+			t.Fatalf("after a tail of %d bytes: %v", len(tail), got)
+		}
+		appendN(t, s, 3, 4)
+		if got2 := ids(t, s); len(got2) != len(got)+1 {
+			t.Fatalf("writing after the tail: %d then %d records", len(got), len(got2))
+		}
+	})
+}
