@@ -43,6 +43,8 @@ $(capi "$DOWN" FLOOR "$PWD/$out/spool")
 }
 CONF
 checkout_lua "$out/checkout.lua"
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; true' EXIT
 
 run() { # port → "rps cpu-µs-per-request"
 	local before
@@ -67,6 +69,7 @@ for layer in $layers; do
 	done
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
+	pid=
 	a_rps=$(awk '{print $1}' "$out/$layer.txt" | median)
 	ratio=$(awk '{printf "%.3f\n", $3 / $1}' "$out/$layer.txt" | median)
 	range=$(awk '{printf "%.3f\n", $3 / $1}' "$out/$layer.txt" | sort -g | sed -n '1p;$p' | paste -sd-)

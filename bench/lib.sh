@@ -7,12 +7,24 @@ need_wrk() {
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 }
 
+# need_nginx installs nginx from Debian (nginx-light: it has the mirror
+# module) when it is missing. Debian's package may try to start its own
+# service; nothing here uses it.
+need_nginx() {
+	command -v nginx >/dev/null 2>&1 && return
+	echo "installing nginx-light (Debian)…"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+}
+
 # free_ports N prints the first of N consecutive loopback ports nobody
-# listens on.
+# listens on, below the kernel's ephemeral range: a port there can be the
+# local end of a connection (wrk's, a proxy's, one in TIME-WAIT), and then
+# nothing can listen on it.
 free_ports() {
-	local base p taken
+	local base p taken low
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
 	while :; do
-		base=$((20000 + RANDOM % 20000)) taken=
+		base=$((10000 + RANDOM % (low - 10000 - $1))) taken=
 		for p in $(seq "$base" $((base + $1 - 1))); do
 			(: <"/dev/tcp/127.0.0.1/$p") 2>/dev/null && taken=1 && break
 		done
@@ -79,6 +91,118 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"order":{"total":"129.95","currency":"USD"},"customer":{"email":"Jane.Doe@example.com","phone":"+1 206 555 0100"},"shipping":{"country":"US"},"items":[{"sku":"A1","qty":2},{"sku":"B2","qty":1}],"note":"$pad"}'
 LUA
+}
+
+# mix_lua FILE writes the wrk script of the realistic mix: on each wrk
+# thread one request in ten is the checkout POST above (to /checkout), the
+# other nine are page GETs to /page, which no event matches.
+mix_lua() {
+	checkout_lua "$1"
+	cat >>"$1" <<'LUA'
+local n, checkout, page = 0
+init = function()
+	checkout = wrk.format("POST", "/checkout", wrk.headers, wrk.body)
+	page = wrk.format("GET", "/page", {}, "")
+end
+request = function()
+	n = n + 1
+	if n % 10 == 0 then return checkout end
+	return page
+end
+LUA
+}
+
+# sink_site PORT prints a Caddyfile site that stands in for Amazon as a
+# cheap accepting sink, validating nothing: an LWA token for any grant, and
+# a v2 success answer (207, nothing in its "error" list) for any events call.
+# The matcher reads the whole batch first (the {http.request.body}
+# placeholder), as a real endpoint does, so that Go's server never closes a
+# connection on a body it left unread (it gives up past 256 KiB; a batch of
+# 500 events is about 325 KB).
+sink_site() {
+	cat <<CONF
+http://127.0.0.1:$1 {
+	header Content-Type application/json
+	@token path /auth/o2/token
+	respond @token \`{"access_token":"bench","token_type":"bearer","expires_in":3600}\` 200
+	@events expression path('/adsApi/v1/create/events') && {http.request.body} != ""
+	respond @events \`{"success":[],"error":[]}\` 207
+	respond 404
+}
+CONF
+}
+
+# nginx_conf OUT-DIR UPSTREAM-PORT "PORT [MIRROR-PORT]"… prints an nginx.conf
+# with everything (pid, logs, temp files) under OUT-DIR: 2 workers, one
+# server per argument listening on loopback PORT and proxying to the
+# upstream with keep-alive connections, as Caddy's reverse_proxy does; with a
+# MIRROR-PORT, the checkout POST is mirrored there, body included, as a v2
+# events call (Host 127.0.0.1:MIRROR-PORT, which the stand-in's site
+# answers; its upstream's name would reach no site).
+nginx_conf() {
+	local dir=$1 up=$2 port mirror
+	shift 2
+	cat <<CONF
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/error.log error;
+user root;
+events {
+	worker_connections 4096;
+}
+http {
+	access_log off;
+	client_body_temp_path $dir/body;
+	proxy_temp_path $dir/proxy;
+	fastcgi_temp_path $dir/fastcgi;
+	uwsgi_temp_path $dir/uwsgi;
+	scgi_temp_path $dir/scgi;
+	keepalive_requests 1000000;
+	upstream up {
+		server 127.0.0.1:$up;
+		keepalive 64;
+	}
+	proxy_http_version 1.1;
+	proxy_set_header Connection "";
+CONF
+	for arg in "$@"; do
+		read -r port mirror <<<"$arg"
+		if [ -z "$mirror" ]; then
+			cat <<CONF
+	server {
+		listen 127.0.0.1:$port;
+		location / {
+			proxy_pass http://up;
+		}
+	}
+CONF
+			continue
+		fi
+		cat <<CONF
+	upstream mirror$port {
+		server 127.0.0.1:$mirror;
+		keepalive 64;
+	}
+	server {
+		listen 127.0.0.1:$port;
+		location / {
+			proxy_pass http://up;
+		}
+		location = /checkout {
+			mirror /mirror;
+			mirror_request_body on;
+			proxy_pass http://up;
+		}
+		location = /mirror {
+			internal;
+			proxy_pass http://mirror$port/adsApi/v1/create/events;
+			proxy_set_header Host 127.0.0.1:$mirror;
+			proxy_set_header Connection "";
+		}
+	}
+CONF
+	done
+	echo "}"
 }
 
 # cpu PID prints the process's CPU time so far (user + system), in clock ticks.
