@@ -8,6 +8,8 @@ func BenchmarkValue(b *testing.B) {
 		{"EMAIL", KeyEmail, "Foo.Bar+tag@Example.COM", ""},
 		{"PHONE_intl", KeyPhone, "+44 20 7946 0958", "GB"},
 		{"PHONE_national", KeyPhone, "(206) 555-0100", "US"},
+		{"PHONE_trunk", KeyPhone, "020 7946 0958", "GB"},
+		{"PHONE_digits", KeyPhone, "12065550100", "US"},
 		{"FIRST_NAME", KeyFirstName, "Jürgen", ""},
 		{"LAST_NAME", KeyLastName, "O'Neil-Smith", ""},
 		{"CITY", KeyCity, "San Francisco", ""},

@@ -10,12 +10,21 @@ import (
 )
 
 // phone normalises a phone number to E.164 without the '+', by the rule documented on
-// Value.
+// Value: through fastPhone (phone_fast.go) when it can read the number, else phoneSlow.
 func phone(raw, country string) (string, error) {
 	s := pyStrip(raw)
 	if s == "" {
 		return "", ErrEmpty
 	}
+	if num, ok := fastPhone(s, country); ok {
+		return num.e164()
+	}
+	return phoneSlow(s, country)
+}
+
+// phoneSlow normalises s, stripped and not empty, with phonenumbers.Parse: the
+// definition the fast path is held to.
+func phoneSlow(s, country string) (string, error) {
 	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "＋") {
 		return formatPossible(parseInternational(s))
 	}
