@@ -56,9 +56,9 @@ for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$ADMIN/config/
 
 status() { curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/"; }
 field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -1; }
-# RSS counts the spool file's pages that bbolt has mapped (page cache the
-# kernel can drop) as well as the process's own memory (RssAnon): both peaks
-# are reported.
+# RSS and the process's own memory (RssAnon, which leaves out mapped files)
+# are both reported; the spool is read with pread, so its file's pages are
+# page cache, not RSS.
 peak=0 peak_anon=0
 sample() {
 	local r a
@@ -84,7 +84,7 @@ done
 queued=$(status | field queued)
 for _ in $(seq 1 30); do sample; sleep 0.2; done
 spooled=$(status | field spooled)
-echo "queued $queued events in $(( $(date +%s) - start ))s; $spooled spooled; peak RSS $((peak / 1024)) MiB (own memory $((peak_anon / 1024)) MiB); spool file $(du -m "$out/spool" | cut -f1) MiB"
+echo "queued $queued events in $(( $(date +%s) - start ))s; $spooled spooled; peak RSS $((peak / 1024)) MiB (own memory $((peak_anon / 1024)) MiB); spool file $(du -sm "$out/spool" | cut -f1) MiB"
 
 echo "Amazon is back…"
 "$out/caddy" run --config "$out/Sandbox" --adapter caddyfile >"$out/sandbox.log" 2>&1 &

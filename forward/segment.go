@@ -43,7 +43,13 @@ type segment struct {
 	file *os.File
 	num  uint64
 	size int64 // bytes of whole frames (the writer's, under writeMu)
-	live int   // entries in it not removed (under mu)
+	// Under mu: the records put in this segment, whose sequence numbers
+	// run on from firstSeq (for a segment with none yet, the log's next
+	// one); head is the first slot not removed, live the slots not removed.
+	firstSeq uint64
+	slots    []slot
+	head     int
+	live     int
 }
 
 // frameBuilder lays out one frame in a buffer reused from write to write.
@@ -90,7 +96,7 @@ func (s *Spool) writeFrame(durable bool) (*segment, uint32, error) {
 	seg := s.segments[len(s.segments)-1]
 	if seg.size > 0 && seg.size+int64(len(frame)) > segmentSize {
 		var err error
-		if seg, err = s.newSegment(seg.num + 1); err != nil {
+		if seg, err = s.newSegment(seg.num+1, s.nextSeq); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -107,9 +113,9 @@ func (s *Spool) writeFrame(durable bool) (*segment, uint32, error) {
 	return seg, uint32(at), nil
 }
 
-// newSegment creates segment num, makes its name durable and writes to it
-// from now on.
-func (s *Spool) newSegment(num uint64) (*segment, error) {
+// newSegment creates segment num, whose first record will be firstSeq,
+// makes its name durable and writes to it from now on.
+func (s *Spool) newSegment(num, firstSeq uint64) (*segment, error) {
 	name := filepath.Join(s.dir, fmt.Sprintf("%016x%s", num, segmentExt))
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -120,7 +126,7 @@ func (s *Spool) newSegment(num uint64) (*segment, error) {
 		os.Remove(name)
 		return nil, err
 	}
-	seg := &segment{file: f, num: num}
+	seg := &segment{file: f, num: num, firstSeq: firstSeq}
 	s.mu.Lock()
 	s.segments = append(s.segments, seg)
 	s.mu.Unlock()
@@ -140,12 +146,13 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// dropDeadSegments drops the removed entries at the front of the index and
-// takes the segments before the first record still spooled off the list
-// (never the one written to); the caller closes and deletes them. The
-// caller holds writeMu and mu.
+// dropDeadSegments takes the segments before the first record still
+// spooled off the list (never the one written to); the caller closes and
+// deletes them. The caller holds writeMu and mu.
 func (s *Spool) dropDeadSegments() []*segment {
-	s.index.trim()
+	for _, seg := range s.segments {
+		seg.trim()
+	}
 	var dead []*segment
 	for len(s.segments) > 1 && s.segments[0].live == 0 {
 		dead = append(dead, s.segments[0])
@@ -174,24 +181,24 @@ func (s *Spool) load() error {
 	}
 	var maxSeq uint64
 	for _, num := range nums {
-		seg, err := s.loadSegment(num, &maxSeq)
-		if err != nil {
-			return err
-		}
-		s.segments = append(s.segments, seg)
-	}
-	if len(s.segments) == 0 {
-		if _, err := s.newSegment(1); err != nil {
+		if err := s.loadSegment(num, &maxSeq); err != nil {
 			return err
 		}
 	}
 	s.nextSeq = maxSeq + 1
+	if len(s.segments) == 0 {
+		if _, err := s.newSegment(1, s.nextSeq); err != nil {
+			return err
+		}
+	}
 	closeAndDelete(s.dropDeadSegments())
-	for i := s.index.head; i < len(s.index.entries); i++ {
-		if e := &s.index.entries[i]; !e.removed {
-			s.count.Add(1)
-			s.bytes.Add(int64(e.size))
-			s.byName[s.names.name(e.name)]++
+	for _, seg := range s.segments {
+		for _, sl := range seg.slots[seg.head:] {
+			if !sl.removed {
+				s.count.Add(1)
+				s.bytes.Add(int64(sl.size))
+				s.byName[s.names.name(sl.name)]++
+			}
 		}
 	}
 	return nil
@@ -217,29 +224,29 @@ func segmentNumbers(dir string) ([]uint64, error) {
 	return nums, nil
 }
 
-// loadSegment opens segment num and replays its frames into the index.
-func (s *Spool) loadSegment(num uint64, maxSeq *uint64) (*segment, error) {
+// loadSegment opens segment num, adds it to the list (a removal may be of
+// a record in the same segment) and replays its frames.
+func (s *Spool) loadSegment(num uint64, maxSeq *uint64) error {
 	name := filepath.Join(s.dir, fmt.Sprintf("%016x%s", num, segmentExt))
 	f, err := os.OpenFile(name, os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	seg := &segment{file: f, num: num, firstSeq: *maxSeq + 1}
+	s.segments = append(s.segments, seg) // closed by Close from here on
 	data, err := os.ReadFile(name)
 	if err != nil {
-		f.Close()
-		return nil, err
+		return err
 	}
-	seg := &segment{file: f, num: num}
 	good := s.replay(seg, data, maxSeq)
 	if good < len(data) {
 		s.cut += int64(len(data) - good)
 		if err := f.Truncate(int64(good)); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("cutting the damaged end of %s: %w", name, err)
+			return fmt.Errorf("cutting the damaged end of %s: %w", name, err)
 		}
 	}
 	seg.size = int64(good)
-	return seg, nil
+	return nil
 }
 
 // replay applies a segment's whole, intact frames to the index and returns
@@ -251,7 +258,7 @@ func (s *Spool) replay(seg *segment, data []byte, maxSeq *uint64) int {
 		end := off + frameHeader + n
 		if n == 0 || end > len(data) || end < off ||
 			crc32.Checksum(data[off+frameHeader:end], castagnoli) != binary.BigEndian.Uint32(data[off+4:]) ||
-			!s.wellFormed(data[off+frameHeader:end], *maxSeq) {
+			!wellFormed(data[off+frameHeader:end], seg.nextSeq(), *maxSeq) {
 			break
 		}
 		s.applyFrame(seg, data, off+frameHeader, end, maxSeq)
@@ -261,18 +268,19 @@ func (s *Spool) replay(seg *segment, data []byte, maxSeq *uint64) int {
 }
 
 // wellFormed reports whether a payload is a run of whole entries whose
-// records come after every record before them.
-func (s *Spool) wellFormed(p []byte, maxSeq uint64) bool {
+// records come after every record before them, next to each other in
+// their segment: the first must be next (or, when next is 0, above maxSeq).
+func wellFormed(p []byte, next, maxSeq uint64) bool {
 	for len(p) > 0 {
 		switch {
 		case p[0] == entryDel && len(p) >= delSize:
 			p = p[delSize:]
 		case p[0] == entryPut && len(p) >= putHeader:
 			seq, size := binary.BigEndian.Uint64(p[1:]), int(binary.BigEndian.Uint32(p[9:]))
-			if seq <= maxSeq || size < storedHeader || size > len(p)-putHeader {
+			if next != 0 && seq != next || seq <= maxSeq || size < storedHeader || size > len(p)-putHeader {
 				return false
 			}
-			maxSeq = seq
+			maxSeq, next = seq, seq+1
 			p = p[putHeader+size:]
 		default:
 			return false
@@ -287,8 +295,8 @@ func (s *Spool) applyFrame(seg *segment, data []byte, start, end int, maxSeq *ui
 	for at := start; at < end; {
 		seq := binary.BigEndian.Uint64(data[at+1:])
 		if data[at] == entryDel {
-			if pos := s.index.at(seq); pos >= 0 {
-				s.index.remove(pos)
+			if seg, i := s.locate(seq); seg != nil {
+				seg.remove(i)
 			}
 			at += delSize
 			continue
@@ -296,8 +304,7 @@ func (s *Spool) applyFrame(seg *segment, data []byte, start, end int, maxSeq *ui
 		size := binary.BigEndian.Uint32(data[at+9:])
 		record := data[at+putHeader : at+putHeader+int(size)]
 		name := s.names.id(recordName(record[storedHeader:]))
-		s.index.add(entry{seq: seq, seg: seg, off: uint32(at + putHeader), size: size, name: name})
-		seg.live++
+		seg.addSlot(seq, slot{off: uint32(at + putHeader), size: size, name: name})
 		*maxSeq = seq
 		at += putHeader + int(size)
 	}

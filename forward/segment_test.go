@@ -132,7 +132,6 @@ func TestRemovalsAndMovesSurviveAReopen(t *testing.T) {
 func TestSegmentsGoOnceEverythingInThemIsRemoved(t *testing.T) {
 	dir := t.TempDir()
 	s := openSpool(t, dir)
-	defer s.Close()
 	for i := 0; i < 12_000; i += 500 {
 		appendN(t, s, i, i+500)
 	}
@@ -148,6 +147,17 @@ func TestSegmentsGoOnceEverythingInThemIsRemoved(t *testing.T) {
 	}
 	if n, _ := segmentNumbers(s.Path()); len(n) < 3 {
 		t.Fatalf("%d segments, want 3 or more", len(n))
+	}
+	first, _ := s.Oldest(7000)
+	if err := s.Remove(first); err != nil {
+		t.Fatal(err)
+	}
+	total := s.Len()
+	s.Close()
+	s = openSpool(t, dir)
+	defer s.Close()
+	if got := ids(t, s); s.Len() != total || got[0] != "ev-7000" || got[len(got)-1] != "big" {
+		t.Fatalf("reopened with %d records (want %d), first %s", s.Len(), total, got[0])
 	}
 	for s.Len() > 0 {
 		recs, err := s.Oldest(500)

@@ -42,7 +42,6 @@ type Spool struct {
 	// mu guards the index and the segment list, which readers use while a
 	// writer waits for the disk.
 	mu       sync.Mutex
-	index    spoolIndex
 	segments []*segment // oldest first; the last is the one written to
 	names    nameTable
 
@@ -265,10 +264,9 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func())
 	var added int64
 	s.mu.Lock()
 	for i, v := range records {
-		s.index.add(entry{seq: first + uint64(i), seg: seg, off: at + s.frame.offsets[i], size: uint32(len(v)), name: s.names.id(names[i])})
+		seg.addSlot(first+uint64(i), slot{off: at + s.frame.offsets[i], size: uint32(len(v)), name: s.names.id(names[i])})
 		added += int64(len(v))
 	}
-	seg.live += len(records)
 	s.mu.Unlock()
 	s.writeMu.Unlock()
 
@@ -287,15 +285,15 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func())
 func (s *Spool) Oldest(n int) ([]Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var runs []indexRun
+	var runs []slotRun
 	count := 0
-	for i := s.index.head; i < len(s.index.entries) && count < n; i++ {
-		e := &s.index.entries[i]
-		if e.removed {
-			continue
+	for _, seg := range s.segments {
+		for i := seg.head; i < len(seg.slots) && count < n; i++ {
+			if !seg.slots[i].removed {
+				runs = extendRuns(runs, seg, i)
+				count++
+			}
 		}
-		runs = extendRuns(runs, i, e)
-		count++
 	}
 	out := make([]Record, 0, count)
 	var arena []byte
@@ -310,7 +308,7 @@ func (s *Spool) Oldest(n int) ([]Record, error) {
 
 // readRun reads a run of entries with one read into the end of arena and
 // appends their records to out.
-func (s *Spool) readRun(run indexRun, arena []byte, out []Record) ([]byte, []Record, error) {
+func (s *Spool) readRun(run slotRun, arena []byte, out []Record) ([]byte, []Record, error) {
 	size := int(run.end - run.start)
 	if cap(arena)-len(arena) < size {
 		arena = make([]byte, 0, max(size, 64<<10)) // records made so far keep the old buffer
@@ -321,17 +319,17 @@ func (s *Spool) readRun(run indexRun, arena []byte, out []Record) ([]byte, []Rec
 		return arena[:start], out, fmt.Errorf("reading %s: %w", run.seg.file.Name(), err)
 	}
 	for i := run.first; i <= run.last; i++ {
-		e := &s.index.entries[i]
-		if e.removed {
+		sl := &run.seg.slots[i]
+		if sl.removed {
 			continue
 		}
-		at := start + int(e.off-run.start)
-		v := arena[at : at+int(e.size) : at+int(e.size)]
+		at := start + int(sl.off-run.start)
+		v := arena[at : at+int(sl.size) : at+int(sl.size)]
 		out = append(out, Record{
-			Seq:    e.seq,
+			Seq:    run.seg.firstSeq + uint64(i),
 			Queued: time.UnixMilli(int64(binary.BigEndian.Uint64(v))),
 			Event:  v[storedHeader:],
-			name:   s.names.name(e.name),
+			name:   s.names.name(sl.name),
 		})
 	}
 	return arena, out, nil
@@ -349,14 +347,14 @@ func (s *Spool) Remove(records []Record) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	live := s.index.find(records)
+	live := s.find(records)
 	s.mu.Unlock()
 	if len(live) == 0 {
 		return nil
 	}
 	s.frame.reset()
 	for _, l := range live {
-		s.frame.del(s.index.entries[l.pos].seq)
+		s.frame.del(l.seq())
 	}
 	if _, _, err := s.writeFrame(false); err != nil {
 		return err
@@ -364,8 +362,8 @@ func (s *Spool) Remove(records []Record) error {
 	var size int64
 	s.mu.Lock()
 	for _, l := range live {
-		size += int64(s.index.entries[l.pos].size)
-		s.index.remove(l.pos)
+		size += int64(l.slot().size)
+		l.seg.remove(l.i)
 	}
 	dead := s.dropDeadSegments()
 	s.mu.Unlock()
@@ -384,7 +382,7 @@ func (s *Spool) moveToBack(records []Record, _ time.Time) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()
-	live := s.index.find(records)
+	live := s.find(records)
 	s.mu.Unlock()
 	if len(live) == 0 {
 		return nil
@@ -395,7 +393,7 @@ func (s *Spool) moveToBack(records []Record, _ time.Time) error {
 	for k, l := range live {
 		r := records[l.rec]
 		moved[k] = storedRecord(r.Queued, r.Event)
-		s.frame.del(s.index.entries[l.pos].seq)
+		s.frame.del(l.seq())
 		s.frame.put(first+uint64(k), moved[k])
 	}
 	seg, at, err := s.writeFrame(true)
@@ -405,11 +403,10 @@ func (s *Spool) moveToBack(records []Record, _ time.Time) error {
 	s.nextSeq += uint64(len(live))
 	s.mu.Lock()
 	for k, l := range live {
-		old := s.index.entries[l.pos]
-		s.index.remove(l.pos)
-		s.index.add(entry{seq: first + uint64(k), seg: seg, off: at + s.frame.offsets[k], size: uint32(len(moved[k])), name: old.name})
+		name := l.slot().name
+		l.seg.remove(l.i)
+		seg.addSlot(first+uint64(k), slot{off: at + s.frame.offsets[k], size: uint32(len(moved[k])), name: name})
 	}
-	seg.live += len(live)
 	dead := s.dropDeadSegments()
 	s.mu.Unlock()
 	closeAndDelete(dead)
