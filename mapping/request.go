@@ -129,7 +129,7 @@ func (r *Request) lookupResponse(e expr) (gjson.Result, bool) {
 	case rootResponseHeader:
 		return str(r.Response.Header.Get(e.header))
 	case rootResponseBody:
-		if !gjson.ValidBytes(r.Response.Body) {
+		if !validJSON(r.Response.Body) {
 			return gjson.Result{}, false
 		}
 		if e.sum != nil {
@@ -164,7 +164,7 @@ func (r *Request) requestField(name string) string {
 func (r *Request) bodyIsJSON() bool {
 	if r.validBody == 0 {
 		r.validBody = -1
-		if gjson.ValidBytes(r.Body) {
+		if validJSON(r.Body) {
 			r.validBody = 1
 		}
 	}
