@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,9 +40,34 @@ func openMigrating(path, dir string) (*Spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening the earlier version's spool %s: %w", path, err)
 	}
-	defer db.Close() // holds the old file's lock until the log holds its own
+	s, err := migrate(db, path, dir)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		s.Close()
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.Close()
+		return nil, fmt.Errorf("removing the earlier version's spool %s (its events are in %s): %w", path, dir, err)
+	}
+	return s, nil
+}
+
+// migrate moves the events of the open bbolt spool db into the log in dir
+// and returns the log, open. A log made from it before (a crash came
+// between the move and the removal of the old file) is recognised by the
+// mark it left, which names what it was made from; a log that does not
+// carry the mark of this file (an earlier version ran again after an
+// upgrade, and wrote a new one) gets its events added.
+func migrate(db *bolt.DB, path, dir string) (*Spool, error) {
+	mark, err := boltMark(db)
+	if err != nil {
+		return nil, fmt.Errorf("reading the earlier version's spool %s: %w", path, err)
+	}
 	if _, err := os.Stat(dir); err != nil {
-		if err := importBolt(db, path, dir); err != nil {
+		if err := importFresh(db, path, dir, mark); err != nil {
 			return nil, err
 		}
 	}
@@ -49,17 +75,63 @@ func openMigrating(path, dir string) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.Remove(path); err != nil {
+	if done, _ := os.ReadFile(filepath.Join(dir, markFile)); string(done) == mark {
+		return s, nil
+	}
+	if err := importInto(db, s); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("removing the earlier version's spool %s (its events are in %s): %w", path, dir, err)
+		return nil, fmt.Errorf("moving the earlier version's spool %s into %s: %w", path, dir, err)
+	}
+	if err := writeMark(dir, mark); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
 
-// importBolt writes the events of a bbolt spool into a new log, built
-// beside dir and renamed to it once complete: a crash part way leaves the
-// old file as it was, to be imported again.
-func importBolt(db *bolt.DB, path, dir string) error {
+// markFile, in a log, names the bbolt spool whose events were moved into it.
+const markFile = "imported-from-bbolt"
+
+// boltMark names a bbolt spool by its number of records and its first and
+// last keys.
+func boltMark(db *bolt.DB) (string, error) {
+	var mark string
+	err := db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEvents)
+		if b == nil {
+			mark = "empty"
+			return nil
+		}
+		c := b.Cursor()
+		first, _ := c.First()
+		last, _ := c.Last()
+		mark = fmt.Sprintf("%d %x %x", b.Stats().KeyN, first, last)
+		return nil
+	})
+	return mark, err
+}
+
+// writeMark leaves the mark of an imported bbolt spool in dir, durably.
+func writeMark(dir, mark string) error {
+	f, err := os.OpenFile(filepath.Join(dir, markFile), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(mark); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// importFresh writes the events of a bbolt spool into a new log, built
+// beside dir and renamed to it once complete, with its mark: a crash part
+// way leaves the old file as it was, to be imported again.
+func importFresh(db *bolt.DB, path, dir, mark string) error {
 	tmp := dir + ".importing"
 	if err := os.RemoveAll(tmp); err != nil {
 		return err
@@ -71,7 +143,26 @@ func importBolt(db *bolt.DB, path, dir string) error {
 	if err != nil {
 		return err
 	}
-	err = db.View(func(tx *bolt.Tx) error {
+	err = importInto(db, s)
+	if err == nil {
+		err = writeMark(tmp, mark)
+	}
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("moving the earlier version's spool %s into %s: %w", path, dir, err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+// importInto appends the events of a bbolt spool to s, in order, a
+// thousand per write.
+func importInto(db *bolt.DB, s *Spool) error {
+	return db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEvents)
 		if b == nil {
 			return nil
@@ -93,16 +184,6 @@ func importBolt(db *bolt.DB, path, dir string) error {
 		}
 		return err
 	})
-	if cerr := s.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("moving the earlier version's spool %s into %s: %w", path, dir, err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(dir))
 }
 
 // legacyValue returns the record of a bbolt value (which bbolt owns: the

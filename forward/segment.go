@@ -92,9 +92,15 @@ func (f *frameBuilder) seal() []byte {
 // does). It returns the segment and the frame's offset in it. On error the
 // segment is cut back to where it was. The caller holds writeMu.
 func (s *Spool) writeFrame(durable bool) (*segment, uint32, error) {
+	if len(s.segments) == 0 {
+		return nil, 0, errSpoolClosed
+	}
 	frame := s.frame.seal()
 	seg := s.segments[len(s.segments)-1]
 	if seg.size > 0 && seg.size+int64(len(frame)) > segmentSize {
+		if err := seg.file.Sync(); err != nil { // the removals written to it since its last fsync
+			return nil, 0, fmt.Errorf("writing the spool: %w", err)
+		}
 		var err error
 		if seg, err = s.newSegment(seg.num+1, s.nextSeq); err != nil {
 			return nil, 0, err
@@ -162,9 +168,11 @@ func (s *Spool) dropDeadSegments() []*segment {
 	return dead
 }
 
-// closeAndDelete closes and deletes segments nothing reads any more. A
-// deletion a crash undoes is harmless: the tombstones of its records are
-// in it or in later segments, which are still there.
+// closeAndDelete closes and deletes segments nothing reads any more. The
+// directory is not synced: a power loss may undo a deletion, and if a
+// later segment's deletion stood, records whose tombstones were in it come
+// back and are sent again, with the same IDs (Amazon deduplicates). A
+// process that dies undoes nothing.
 func closeAndDelete(segments []*segment) {
 	for _, seg := range segments {
 		seg.file.Close()
@@ -298,6 +306,7 @@ func (s *Spool) applyFrame(seg *segment, data []byte, start, end int, maxSeq *ui
 			if seg, i := s.locate(seq); seg != nil {
 				seg.remove(i)
 			}
+			*maxSeq = max(*maxSeq, seq) // numbers go on after it even if its record's segment is gone
 			at += delSize
 			continue
 		}

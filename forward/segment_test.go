@@ -288,3 +288,98 @@ func FuzzSpoolOpensWhateverFollowsItsLog(f *testing.F) {
 		}
 	})
 }
+
+// writeBolt writes a bbolt spool, as the version before the log did, with
+// the events numbered from..to-1.
+func writeBolt(t *testing.T, path string, from, to int) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketEvents)
+		if err != nil {
+			return err
+		}
+		for i := from; i < to; i++ {
+			if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(i+1)), storedRecord(time.Now(), encode(event(i))[0])); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A crash after the log was made from a bbolt spool but before the old
+// file was removed does not import it twice; a bbolt spool written again
+// afterwards (an earlier version ran after the upgrade) has its events
+// added to the log.
+func TestABboltSpoolIsImportedOnceAndANewOneAdded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "spool.db")
+	writeBolt(t, path, 0, 30)
+	s, err := OpenSpool(path)
+	if err != nil || s.Len() != 30 {
+		t.Fatalf("first open: %v, Len %d", err, s.Len())
+	}
+	s.Close()
+	writeBolt(t, path, 0, 30) // as if the crash came before its removal
+	if s, err = OpenSpool(path); err != nil || s.Len() != 30 {
+		t.Fatalf("after the crash: %v, Len %d, want 30", err, s.Len())
+	}
+	s.Close()
+	writeBolt(t, path, 100, 105) // the earlier version ran again
+	if s, err = OpenSpool(path); err != nil || s.Len() != 35 {
+		t.Fatalf("after a downgrade: %v, Len %d, want 35", err, s.Len())
+	}
+	defer s.Close()
+	if got := ids(t, s); got[30] != "ev-100" || got[34] != "ev-104" {
+		t.Errorf("added events: %v", got[30:])
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the bbolt file is still there: %v", err)
+	}
+}
+
+// Sequence numbers go on after a restart, also when every record was
+// removed, their segment deleted, and only a segment of tombstones is left.
+func TestSequenceNumbersGoOnAfterAReopen(t *testing.T) {
+	dir := t.TempDir()
+	s := openSpool(t, dir)
+	appendN(t, s, 0, 3)
+	s.writeMu.Lock()
+	_, err := s.newSegment(2, s.nextSeq) // the next write starts a segment, as when one is full
+	s.writeMu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := s.Oldest(3)
+	if err := s.Remove(recs); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := segmentNumbers(s.Path()); len(n) != 1 || n[0] != 2 {
+		t.Fatalf("segments %v, want only the tombstones' [2]", n)
+	}
+	s.Close()
+	s = openSpool(t, dir)
+	defer s.Close()
+	appendN(t, s, 3, 4)
+	recs, _ = s.Oldest(1)
+	if len(recs) != 1 || recs[0].Seq <= 3 {
+		t.Fatalf("after reopening, the new record: %d records, Seq %v, want one above 3", len(recs), recs)
+	}
+}
+
+// Writing to a closed spool is an error, not a panic.
+func TestWritingToAClosedSpoolIsAnError(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	s.Close()
+	if err := s.Append(encode(event(1)), time.Now()); err == nil {
+		t.Error("no error")
+	}
+}

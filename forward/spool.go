@@ -3,6 +3,7 @@ package forward
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -142,9 +143,11 @@ func (s *Spool) Path() string { return s.dir }
 // Len is the number of spooled events.
 func (s *Spool) Len() int { return int(s.count.Load()) }
 
-// Bytes is the stored size of the spooled events. The log's files take up
-// to one segment more (segmentSize): removed events stay on disk until
-// their whole segment can go.
+// Bytes is the stored size of the spooled events. The log's files hold
+// what lies from the segment of the oldest event still spooled on: with
+// events leaving in order, as they do, about one segment (segmentSize)
+// more than Bytes; removed events stay on disk until their whole segment
+// can go.
 func (s *Spool) Bytes() int64 { return s.bytes.Load() }
 
 // Cut is how many bytes of damaged log the spool dropped when it was
@@ -262,9 +265,12 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func())
 		}
 	}
 	var added int64
+	counted := make([]string, len(records)) // the names they are counted under, as Remove will take them
 	s.mu.Lock()
 	for i, v := range records {
-		seg.addSlot(first+uint64(i), slot{off: at + s.frame.offsets[i], size: uint32(len(v)), name: s.names.id(names[i])})
+		id := s.names.id(names[i])
+		counted[i] = s.names.name(id)
+		seg.addSlot(first+uint64(i), slot{off: at + s.frame.offsets[i], size: uint32(len(v)), name: id})
 		added += int64(len(v))
 	}
 	s.mu.Unlock()
@@ -273,7 +279,7 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func())
 	if committed != nil {
 		committed()
 	}
-	for _, name := range names { // before Len shows them, so a reader of Len finds them by name too
+	for _, name := range counted { // before Len shows them, so a reader of Len finds them by name too
 		s.addName(name, 1)
 	}
 	s.count.Add(int64(len(records)))
@@ -356,9 +362,10 @@ func (s *Spool) Remove(records []Record) error {
 	for _, l := range live {
 		s.frame.del(l.seq())
 	}
-	if _, _, err := s.writeFrame(false); err != nil {
-		return err
-	}
+	// Amazon has answered for them: they leave the spool even when the
+	// tombstone cannot be written (a full disk), so that their segments
+	// can go; they are then sent again after a restart, with the same IDs.
+	_, _, err := s.writeFrame(false)
 	var size int64
 	s.mu.Lock()
 	for _, l := range live {
@@ -373,7 +380,7 @@ func (s *Spool) Remove(records []Record) error {
 		s.addName(records[l.rec].Name(), -1)
 	}
 	closeAndDelete(dead)
-	return nil
+	return err
 }
 
 // moveToBack gives records new, newest sequence numbers, in one write: they
@@ -412,6 +419,9 @@ func (s *Spool) moveToBack(records []Record, _ time.Time) error {
 	closeAndDelete(dead)
 	return nil
 }
+
+// errSpoolClosed is what a write to a closed spool returns.
+var errSpoolClosed = errors.New("the spool is closed")
 
 // Close closes the spool's files and lets another process open it.
 func (s *Spool) Close() error {
