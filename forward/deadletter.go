@@ -69,6 +69,11 @@ func (d *DeadLetter) Add(letters []Letter) error {
 		f.Close()
 		return err
 	}
+	return syncAndClose(f)
+}
+
+// syncAndClose fsyncs f and closes it.
+func syncAndClose(f *os.File) error {
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err

@@ -121,11 +121,7 @@ func writeMark(dir, mark string) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return syncAndClose(f)
 }
 
 // importFresh writes the events of a bbolt spool into a new log, built

@@ -352,9 +352,7 @@ func (s *Spool) Remove(records []Record) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.mu.Lock()
-	live := s.find(records)
-	s.mu.Unlock()
+	live := s.findLocked(records)
 	if len(live) == 0 {
 		return nil
 	}
@@ -388,9 +386,7 @@ func (s *Spool) Remove(records []Record) error {
 func (s *Spool) moveToBack(records []Record, _ time.Time) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	s.mu.Lock()
-	live := s.find(records)
-	s.mu.Unlock()
+	live := s.findLocked(records)
 	if len(live) == 0 {
 		return nil
 	}
@@ -418,6 +414,13 @@ func (s *Spool) moveToBack(records []Record, _ time.Time) error {
 	s.mu.Unlock()
 	closeAndDelete(dead)
 	return nil
+}
+
+// findLocked is find under mu.
+func (s *Spool) findLocked(records []Record) []liveRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.find(records)
 }
 
 // errSpoolClosed is what a write to a closed spool returns.
