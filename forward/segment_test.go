@@ -383,3 +383,31 @@ func TestWritingToAClosedSpoolIsAnError(t *testing.T) {
 		t.Error("no error")
 	}
 }
+
+// Records Amazon has answered for leave the spool even when their
+// tombstone cannot be written (a full disk, here a file that fails every
+// write): the error is returned, and their segments can still go.
+func TestARemovalWhoseTombstoneFailsStillLeavesTheSpool(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	appendN(t, s, 0, 5)
+	recs, _ := s.Oldest(5)
+	s.mu.Lock()
+	active := s.segments[len(s.segments)-1]
+	s.mu.Unlock()
+	good := active.file
+	broken, err := os.Open(good.Name()) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	active.file = broken
+	err = s.Remove(recs[:3])
+	active.file = good
+	broken.Close()
+	defer s.Close()
+	if err == nil {
+		t.Error("Remove hid the failed write")
+	}
+	if got := ids(t, s); s.Len() != 2 || len(got) != 2 || got[0] != "ev-3" {
+		t.Fatalf("after the failed tombstone: %v (Len %d), want ev-3 ev-4", got, s.Len())
+	}
+}
