@@ -196,16 +196,8 @@ func diskUse(t *testing.T, dir string) int64 {
 // and the event) is moved into the log, in order, and its file removed.
 func TestABboltSpoolIsMovedIntoTheLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "acct-dest.db")
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	queued := time.UnixMilli(1_700_000_000_000)
-	err = db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket(bucketEvents)
-		if err != nil {
-			return err
-		}
+	putBolt(t, path, func(b *bolt.Bucket) error {
 		for i := 1; i <= 2500; i++ {
 			key := binary.BigEndian.AppendUint64(nil, uint64(i))
 			if err := b.Put(key, storedRecord(queued, encode(event(i))[0])); err != nil {
@@ -214,10 +206,6 @@ func TestABboltSpoolIsMovedIntoTheLog(t *testing.T) {
 		}
 		return b.Put(binary.BigEndian.AppendUint64(nil, 9999), []byte{1, 2}) // unreadable: dropped
 	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	s, err := OpenSpool(path)
 	if err != nil {
 		t.Fatal(err)
@@ -289,9 +277,9 @@ func FuzzSpoolOpensWhateverFollowsItsLog(f *testing.F) {
 	})
 }
 
-// writeBolt writes a bbolt spool, as the version before the log did, with
-// the events numbered from..to-1.
-func writeBolt(t *testing.T, path string, from, to int) {
+// putBolt writes into the events bucket of a bbolt spool at path, as the
+// versions before the log did.
+func putBolt(t *testing.T, path string, put func(b *bolt.Bucket) error) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
@@ -303,6 +291,17 @@ func writeBolt(t *testing.T, path string, from, to int) {
 		if err != nil {
 			return err
 		}
+		return put(b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeBolt writes a bbolt spool with the events numbered from..to-1.
+func writeBolt(t *testing.T, path string, from, to int) {
+	t.Helper()
+	putBolt(t, path, func(b *bolt.Bucket) error {
 		for i := from; i < to; i++ {
 			if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(i+1)), storedRecord(time.Now(), encode(event(i))[0])); err != nil {
 				return err
@@ -310,9 +309,6 @@ func writeBolt(t *testing.T, path string, from, to int) {
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // A crash after the log was made from a bbolt spool but before the old

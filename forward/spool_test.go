@@ -42,23 +42,9 @@ func TestTheSpoolKeepsEachEventsJSONAsEncoded(t *testing.T) {
 // read and sent after an upgrade.
 func TestASpoolWrittenInTheEarlierFormatIsStillRead(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "spool.db")
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ev, _ := json.Marshal(event(7))
 	legacy, _ := json.Marshal(legacyRecord{Queued: 1_700_000_000_000, Event: ev})
-	err = db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket(bucketEvents)
-		if err != nil {
-			return err
-		}
-		return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 1}, legacy)
-	})
-	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	putBolt(t, path, func(b *bolt.Bucket) error { return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 1}, legacy) })
 	s, err := OpenSpool(path)
 	if err != nil {
 		t.Fatal(err)
