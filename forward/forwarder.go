@@ -408,9 +408,7 @@ func (f *Forwarder) Stats() Stats {
 	var oldest time.Time
 	if f.started.Load() { // the spool is open (and stays set once it was)
 		spooled, spoolBytes = f.spool.Len(), f.spool.Bytes()
-		if recs, err := f.spool.Oldest(1); err == nil && len(recs) > 0 {
-			oldest = recs[0].Queued
-		}
+		oldest, _ = f.spool.OldestQueued()
 	}
 	f.lastMu.Lock()
 	defer f.lastMu.Unlock()

@@ -407,3 +407,27 @@ func TestARemovalWhoseTombstoneFailsStillLeavesTheSpool(t *testing.T) {
 		t.Fatalf("after the failed tombstone: %v (Len %d), want ev-3 ev-4", got, s.Len())
 	}
 }
+
+// OldestQueued is the queued time of the oldest event still spooled, and
+// zero for an empty spool.
+func TestOldestQueuedIsTheOldestSpooledEventsTime(t *testing.T) {
+	s := openSpool(t, t.TempDir())
+	defer s.Close()
+	if at, err := s.OldestQueued(); err != nil || !at.IsZero() {
+		t.Fatalf("empty spool: %v, %v", at, err)
+	}
+	first, second := time.UnixMilli(1_700_000_000_000), time.UnixMilli(1_700_000_060_000)
+	if err := s.Append(encode(event(1)), first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(encode(event(2)), second); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := s.Oldest(1)
+	if err := s.Remove(recs); err != nil {
+		t.Fatal(err)
+	}
+	if at, err := s.OldestQueued(); err != nil || !at.Equal(second) {
+		t.Fatalf("after removing the first: %v, %v; want %v", at, err, second)
+	}
+}

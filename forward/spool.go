@@ -312,6 +312,25 @@ func (s *Spool) Oldest(n int) ([]Record, error) {
 	return out, nil
 }
 
+// OldestQueued is when the oldest spooled event was spooled; zero when
+// none. It reads that record's header only.
+func (s *Spool) OldestQueued() (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, seg := range s.segments {
+		for i := seg.head; i < len(seg.slots); i++ {
+			if sl := &seg.slots[i]; !sl.removed {
+				var header [storedHeader]byte
+				if _, err := seg.file.ReadAt(header[:], int64(sl.off)); err != nil {
+					return time.Time{}, fmt.Errorf("reading %s: %w", seg.file.Name(), err)
+				}
+				return time.UnixMilli(int64(binary.BigEndian.Uint64(header[:]))), nil
+			}
+		}
+	}
+	return time.Time{}, nil
+}
+
 // readRun reads a run of entries with one read into the end of arena and
 // appends their records to out.
 func (s *Spool) readRun(run slotRun, arena []byte, out []Record) ([]byte, []Record, error) {
