@@ -58,23 +58,11 @@ for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$A/" && break;
 checkout_lua "$out/checkout.lua"
 printf '\nfunction delay()\n\treturn %s\nend\n' "$pace" >>"$out/checkout.lua"
 
-status() { curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | sed 's/"destination"/\n/g' | grep '^:"CPU-c@'; }
-field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -1; }
-# settle waits until the destination has sent everything it queued.
-settle() {
-	local s
-	for _ in $(seq 1 480); do
-		s=$(status || true)
-		[ "$(field queue_depth <<<"$s")" = 0 ] && [ "$(field sent <<<"$s")" -ge "$(field queued <<<"$s")" ] && return
-		sleep 0.1
-	done
-	echo "warning: the destination did not settle in 48 s" >&2
-}
 run() { # port → "requests/s µs-per-request"
 	local before
 	before=$(cpu "$caddy_pid")
 	wrk -t2 -c"$conns" -d"${secs}s" -s "$out/checkout.lua" "http://127.0.0.1:$1/checkout" >"$out/wrk.txt" 2>&1
-	settle
+	settle CPU-c
 	awk -v a="$before" -v b="$(cpu "$caddy_pid")" -v hz="$(getconf CLK_TCK)" '
 		/requests in/ {n = $1} /^Requests\/sec/ {r = $2}
 		END {printf "%s %.1f\n", r, (b - a) / hz * 1e6 / n}' "$out/wrk.txt"
@@ -94,5 +82,5 @@ echo "paced: $conns connections, $pace ms between a connection's requests, ${sec
 echo "(a) bare reverse_proxy:   $(awk '{print $1}' "$out/pairs.txt" | median) req/s, $(awk '{print $2}' "$out/pairs.txt" | quartiles) µs of CPU per request"
 echo "(c) matched checkout:     $(awk '{print $3}' "$out/pairs.txt" | median) req/s, $(awk '{print $4}' "$out/pairs.txt" | quartiles) µs of CPU per request, all-in"
 echo "µs per matched event, all-in, (c) − (a) per pair: $(awk '{print $4 - $2}' "$out/pairs.txt" | quartiles)   target ≤ 8"
-s=$(status)
+s=$(status CPU-c)
 echo "the module matched $(field matched <<<"$s"), sent $(field sent <<<"$s"); dropped $(field dropped <<<"$s"), waiting $(field queue_depth <<<"$s")"

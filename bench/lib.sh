@@ -210,3 +210,26 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # median prints the median of the numbers on stdin, one per line.
 median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+# status ACCOUNT prints the admin API's entry (the admin listener on port
+# $ADMIN) for the destination of that account; field NAME reads a number
+# from it.
+status() { curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | sed 's/"destination"/\n/g' | grep "^:\"$1@"; }
+field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -1; }
+
+# settle ACCOUNT waits (at most two minutes) until that destination has
+# delivered everything it queued (queue_depth 0, sent + rejected = queued),
+# so that the run's CPU counts that work and the next case does not pay for
+# it. "-" returns at once.
+settle() {
+	[ "$1" = - ] && return
+	local s depth handled queued
+	for _ in $(seq 1 480); do
+		s=$(status "$1" || true)
+		depth=$(field queue_depth <<<"$s") queued=$(field queued <<<"$s")
+		handled=$((${s:+$(field sent <<<"$s") + $(field rejected <<<"$s")}))
+		[ "${depth:-1}" = 0 ] && [ "$handled" -ge "${queued:-1}" ] && return
+		sleep 0.25
+	done
+	echo "warning: $1 did not settle in two minutes" >&2
+}

@@ -54,8 +54,7 @@ pid=$!
 trap 'kill $pid ${sb_pid:-} 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$ADMIN/config/" && break; sleep 0.1; done
 
-status() { curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/"; }
-field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -1; }
+admin_json() { curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/"; }
 # RSS and the process's own memory (RssAnon, which leaves out mapped files)
 # are both reported; the spool is read with pread, so its file's pages are
 # page cache, not RSS.
@@ -75,15 +74,15 @@ request = function() return wrk.format("GET", "/checkout?v=12.5&email=jane.doe%4
 LUA
 start=$(date +%s)
 while :; do
-	queued=$(status | field queued)
+	queued=$(admin_json | field queued)
 	[ "${queued:-0}" -ge "$n" ] && break
 	wrk -t2 -c16 -d5s -s "$out/req.lua" "http://127.0.0.1:$SITE" >/dev/null 2>&1 &
 	wrk_pid=$!
 	while kill -0 $wrk_pid 2>/dev/null; do sample; sleep 1; done
 done
-queued=$(status | field queued)
+queued=$(admin_json | field queued)
 for _ in $(seq 1 30); do sample; sleep 0.2; done
-spooled=$(status | field spooled)
+spooled=$(admin_json | field spooled)
 echo "queued $queued events in $(( $(date +%s) - start ))s; $spooled spooled; peak RSS $((peak / 1024)) MiB (own memory $((peak_anon / 1024)) MiB); spool file $(du -sm "$out/spool" | cut -f1) MiB"
 
 echo "Amazon is back…"
@@ -92,7 +91,7 @@ sb_pid=$!
 start=$(date +%s)
 while :; do
 	sample
-	left=$(status | field spooled)
+	left=$(admin_json | field spooled)
 	[ "${left:-1}" -eq 0 ] && break
 	sleep 1
 done

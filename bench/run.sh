@@ -114,27 +114,6 @@ done
 checkout_lua "$out/checkout.lua"
 mix_lua "$out/mix.lua"
 
-# status ACCOUNT prints the admin API's entry for the destination of that
-# account; field NAME reads a number from it.
-status() { curl -fs "http://127.0.0.1:$ADMIN/amazon_capi/" | sed 's/"destination"/\n/g' | grep "^:\"$1@"; }
-field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -1; }
-
-# settle ACCOUNT waits (at most two minutes) until that destination has
-# delivered everything it queued (queue_depth 0, sent + rejected = queued),
-# so that the run's CPU counts that work and the next case does not pay for
-# it. "-" returns at once.
-settle() {
-	[ "$1" = - ] && return
-	local s depth handled queued
-	for _ in $(seq 1 480); do
-		s=$(status "$1" || true)
-		depth=$(field queue_depth <<<"$s") queued=$(field queued <<<"$s")
-		handled=$((${s:+$(field sent <<<"$s") + $(field rejected <<<"$s")}))
-		[ "${depth:-1}" = 0 ] && [ "$handled" -ge "${queued:-1}" ] && return
-		sleep 0.25
-	done
-	echo "warning: $1 did not settle in two minutes" >&2
-}
 
 # run NAME PORT PATH LUA SETTLE-ACCOUNT runs wrk and prints:
 # NAME rps p50 p99 requests site-CPU-µs Amazon-CPU-µs all-in-CPU-µs errors
