@@ -3,8 +3,6 @@ package mapping
 import (
 	"strconv"
 	"strings"
-
-	"github.com/tidwall/gjson"
 )
 
 // maxBodyPaths is the most body paths of one mapping read in a single walk;
@@ -12,13 +10,24 @@ import (
 const maxBodyPaths = 16
 
 // bodyPaths are a mapping's plain body paths (keys and array indexes, such
-// as order.total or items.0.sku) as a tree, so that one walk over a body
-// finds them all: gjson.Get starts from the top of the body for each path.
-// The walk stops once every path has its value, and gives what gjson.Get
-// gives for each (FuzzBodyPathsMatchGJSON holds them equal).
+// as order.total or items.0.sku) and the fields of its plain sums (such as
+// items.#.qty|@sum) as a tree, so that one pass over a body finds them all
+// (see scan): gjson.Get starts from the top of the body for each path. The
+// pass gives what gjson.Get gives for each (FuzzScanMatchesGJSON holds
+// them equal).
 type bodyPaths struct {
 	root  pathNode
 	count int
+	sums  int
+}
+
+// sumField is a sum's field, read in each element of the sum's array:
+// root stands for the element, and the node where the field's path ends
+// has sumEnd set.
+type sumField struct {
+	field string
+	index int // where the sum's total goes
+	root  *pathNode
 }
 
 // pathNode is one step of a path: an object key, which on an array is
@@ -28,6 +37,8 @@ type pathNode struct {
 	index    int // the key as an array index; -1 when it is not one
 	slot     int // 1 + where the value of the path ending here goes; 0: none ends here
 	children []*pathNode
+	sums     []*sumField // the sums over the array at this path
+	sumEnd   int         // 1 + the index of the sum whose field ends here; 0: none
 }
 
 // add makes room for path and returns its slot (1-based), the same for
@@ -45,6 +56,35 @@ func (b *bodyPaths) add(path string) int {
 		n.slot = b.count
 	}
 	return n.slot
+}
+
+// addSum makes room for the sum of field over the array at path and
+// returns the array's slot and the sum's index (1-based), the same for the
+// same sum; sum is 0 when the sum is not read in the pass (the field is
+// not plain or there is no room left), and slot is then what add gives.
+func (b *bodyPaths) addSum(path, field string) (slot, sum int) {
+	slot = b.add(path)
+	if slot == 0 || !isPlainBodyPath(field) || b.sums >= maxBodyPaths {
+		return slot, 0
+	}
+	n := &b.root
+	for part := range strings.SplitSeq(path, ".") {
+		n = n.child(part)
+	}
+	for _, s := range n.sums {
+		if s.field == field {
+			return slot, s.index + 1
+		}
+	}
+	s := &sumField{field: field, index: b.sums, root: &pathNode{index: -1}}
+	end := s.root
+	for part := range strings.SplitSeq(field, ".") {
+		end = end.child(part)
+	}
+	end.sumEnd = s.index + 1
+	n.sums = append(n.sums, s)
+	b.sums++
+	return slot, s.index + 1
 }
 
 // isPlainBodyPath reports whether gjson reads path as nothing but keys and
@@ -86,46 +126,4 @@ func (n *pathNode) child(part string) *pathNode {
 	c := &pathNode{key: part, index: index}
 	n.children = append(n.children, c)
 	return c
-}
-
-// walk reads the value of every path in json into found (by slot). It
-// returns the body's kind: '{' or '[' when it walked, 0 when the body is a
-// single value, where gjson's own reading of a path applies and found is
-// left empty.
-func (b *bodyPaths) walk(json string, found []gjson.Result) byte {
-	doc := gjson.Parse(json)
-	var kind byte
-	switch {
-	case doc.IsObject():
-		kind = '{'
-	case doc.IsArray():
-		kind = '['
-	default:
-		return 0
-	}
-	left := b.count
-	b.root.visit(doc, found, &left)
-	return kind
-}
-
-// visit goes through the members of v, an object or array, in order. A
-// path's value is the first one found at it; a step that leads nowhere is
-// tried again at a later member with the same key, as gjson does.
-func (n *pathNode) visit(v gjson.Result, found []gjson.Result, left *int) {
-	isArray := v.IsArray()
-	v.ForEach(func(key, value gjson.Result) bool {
-		for _, c := range n.children {
-			if isArray && c.index != int(key.Num) || !isArray && c.key != key.Str {
-				continue
-			}
-			if c.slot > 0 && found[c.slot-1].Raw == "" {
-				found[c.slot-1] = value
-				*left--
-			}
-			if len(c.children) > 0 && (value.IsObject() || value.IsArray()) {
-				c.visit(value, found, left)
-			}
-		}
-		return *left > 0
-	})
 }

@@ -1,43 +1,67 @@
 package mapping
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 )
 
-// One walk over a body finds what gjson.Get finds for each plain path, on
-// any JSON object or array.
-func FuzzBodyPathsMatchGJSON(f *testing.F) {
-	f.Add(`{"order":{"total":"129.95","currency":"USD"},"customer":{"email":"a@b.c"},"items":[{"qty":2}]}`, "order.total order.currency customer.email items items.0.qty")
+// One pass over a body gives, for each of a mapping's plain paths and sums,
+// what gjson.Get gives, and calls the body valid JSON when validJSON does
+// (which FuzzValidJSONMatchesGJSON holds to gjson).
+func FuzzScanMatchesGJSON(f *testing.F) {
+	f.Add(`{"order":{"total":"129.95","currency":"USD"},"customer":{"email":"a@b.c"},"items":[{"qty":2}]}`, "order.total order.currency customer.email items items.0.qty items.#.qty|@sum")
 	f.Add(`{"a":{"x":1},"a":{"y":2},"a":3}`, "a a.x a.y a.z")
-	f.Add(`{"a":[10,{"b":[1,2]},30],"0":"zero"}`, "a.1.b.1 a.01.b a.2 0 a.3")
+	f.Add(`{"a":[10,{"b":[1,2]},30],"0":"zero"}`, "a.1.b.1 a.01.b a.2 0 a.3 a.#.b|@sum a.#.0|@sum")
 	f.Add(`[{"a":1},[2,3],"s"]`, "0.a 1.1 2 0 3")
 	f.Add(`{"a\u0062":"escaped key","q":"\"quoted\" \u00e9"}`, "ab q")
-	f.Add(`{"n":null,"t":true,"f":false,"x":-1.5e3,"o":{},"e":[]}`, "n t f x o e o.k e.0")
+	f.Add(`{"n":null,"t":true,"f":false,"x":-1.5e3,"o":{},"e":[]}`, "n t f x o e o.k e.0 e.#.k|@sum")
 	f.Add(`{"a":{"b":{"c":{"d":1}}},"a":{"b":{"c":{"e":2}}}}`, "a.b.c.e a.b.c.d a.b")
+	f.Add(`{"items":[{"qty":2},{"qty":"1"},{"qty":1.5},{"sku":"x"},{"qty":[3]},{"qty":null},{"qty":true}]}`, "items.#.qty|@sum items.1.qty items.#.sku|@sum")
+	f.Add(`{"o":{"lines":[{"n":{"q":1}},{"n":{"q":"x"},"n":{"q":4}}]},"o":{"lines":[{"n":{"q":9}}]}}`, "o.lines.#.n.q|@sum o.lines")
+	f.Add(`{"items":{"qty":2},"items":[{"qty":3}]}`, "items.#.qty|@sum")
+	f.Add(`{"a":[[{"b":1}],{"b":2}],"x":[1,}`, "a.#.b|@sum")
 	f.Fuzz(func(t *testing.T, body, list string) {
 		var b bodyPaths
-		var paths []string
-		slots := map[string]int{}
+		type path struct {
+			text      string
+			slot, sum int
+		}
+		var paths []path
 		for _, p := range strings.Fields(list) {
-			if slot := b.add(p); slot > 0 {
-				paths = append(paths, p)
-				slots[p] = slot
+			slot, sum := 0, 0
+			if s := parseSumPath(p); s != nil {
+				slot, sum = b.addSum(s.array, s.field)
+			} else {
+				slot = b.add(p)
+			}
+			if slot > 0 {
+				paths = append(paths, path{p, slot, sum})
 			}
 		}
-		if len(paths) == 0 || !gjson.Valid(body) {
-			t.Skip()
+		var got bodyScan
+		valid := b.scan([]byte(body), &got)
+		if want := validJSON([]byte(body)); valid != want {
+			t.Fatalf("%s: scan says valid %v, validJSON %v", body, valid, want)
 		}
-		found := make([]gjson.Result, maxBodyPaths)
-		if b.walk(body, found) == 0 {
-			t.Skip() // a single value: read with gjson.Get itself
+		if !valid || got.kind == 0 {
+			return // a single value is read with gjson.Get itself
 		}
 		for _, p := range paths {
-			got, want := found[slots[p]-1], gjson.Get(body, p)
-			if got.Exists() != want.Exists() || got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Num != want.Num {
-				t.Fatalf("%s in %s: walk %v %q, gjson %v %q", p, body, got.Type, got.Raw, want.Type, want.Raw)
+			want := gjson.Get(body, p.text)
+			if p.sum > 0 {
+				if got.kind == '{' && got.value([]byte(body), p.slot).IsArray() {
+					if total := strconv.FormatFloat(got.totals[p.sum-1], 'f', -1, 64); total != want.Raw {
+						t.Fatalf("%s in %s: scan %s, gjson %q", p.text, body, total, want.Raw)
+					}
+				}
+				continue
+			}
+			v := got.value([]byte(body), p.slot)
+			if v.Exists() != want.Exists() || v.Type != want.Type || v.Raw != want.Raw || v.Str != want.Str || v.Num != want.Num {
+				t.Fatalf("%s in %s: scan %v %q, gjson %v %q", p.text, body, v.Type, v.Raw, want.Type, want.Raw)
 			}
 		}
 	})
@@ -75,5 +99,29 @@ func TestABodyMapsAtMostSixteenPathsIntoTheWalk(t *testing.T) {
 	}
 	if b.add("one.more") != 0 {
 		t.Error("a path beyond the limit got a slot; it should be read with gjson.Get")
+	}
+}
+
+// DedupeID reads the body in the mapping's one pass, and Evaluate uses that
+// pass instead of reading the body again: a key renamed after DedupeID
+// still counts, which a second pass would not see.
+func TestDedupeIDAndEvaluateShareOnePass(t *testing.T) {
+	m := mustCompile(t, checkoutRule())
+	r := checkoutRequest(checkoutJSON)
+	if id, ok := m.DedupeID(r); !ok || id != "ORD-1001" {
+		t.Fatalf("DedupeID = %q, %v", id, ok)
+	}
+	renamed := strings.Replace(string(r.Body), `"qty": 2`, `"qtx": 2`, 1)
+	copy(r.Body, renamed)
+	e, err := m.Evaluate(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.EventID != "ORD-1001" || e.UnitsSold == nil || *e.UnitsSold != 3 {
+		t.Fatalf("Evaluate read the body again: id %q, units %v, want 3 from the first pass", e.EventID, e.UnitsSold)
+	}
+	again := checkoutRequest(renamed)
+	if e, err := m.Evaluate(again); err != nil || e.UnitsSold == nil || *e.UnitsSold != 1 {
+		t.Fatalf("the renamed body read on its own: units %v, %v; want 1", e.UnitsSold, err)
 	}
 }

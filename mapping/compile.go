@@ -195,17 +195,16 @@ func (c *compiler) field(name, value string, check func(string) error) expr {
 	return c.walked(e)
 }
 
-// walked gives a request body path its slot in the mapping's walk over the
-// body (for a sum, the slot of the array's path).
+// walked gives a request body path its slot in the mapping's pass over the
+// body (for a sum, the slot of the array's path and the sum's index).
 func (c *compiler) walked(e expr) expr {
-	if e.root != rootBody {
-		return e
+	switch {
+	case e.root != rootBody:
+	case e.sum != nil:
+		e.slot, e.sumIndex = c.m.body.addSum(e.sum.array, e.sum.field)
+	default:
+		e.slot = c.m.body.add(e.key)
 	}
-	path := e.key
-	if e.sum != nil {
-		path = e.sum.array
-	}
-	e.slot = c.m.body.add(path)
 	return e
 }
 

@@ -101,10 +101,9 @@ func (m *Mapping) DedupeID(r *Request) (id string, ok bool) {
 	if !m.dedupeID.isSet() || m.dedupeID.readsReply() {
 		return "", false
 	}
-	// Marked as walked with no kind, a body path is read on its own with
-	// gjson, which stops at the value, rather than by the walk that
-	// gathers all of the mapping's paths (Evaluate does that later).
-	ev := evaluation{m: m, r: r, walked: true}
+	// A body path is read by the mapping's pass over the body, which
+	// Evaluate then finds made (see Request.scanned).
+	ev := evaluation{m: m, r: r}
 	id = ev.text("dedupe_id", m.dedupeID, false)
 	return id, id != "" && ev.err == nil
 }
@@ -118,11 +117,6 @@ type evaluation struct {
 	r     *Request
 	err   error
 	notes *Notes
-	// body is the request body's kind once walked ('{', '[', or 0 for a
-	// single value); found holds the values of its paths by slot.
-	walked bool
-	body   byte
-	found  [maxBodyPaths]gjson.Result
 	// allocated holds what the event points to, once something does.
 	allocated *eventParts
 	hashes    digests
@@ -157,29 +151,32 @@ func (ev *evaluation) missing(e expr) string {
 	return "no value at " + e.String()
 }
 
-// lookup reads a body path found in the walk over the body (walking it on
+// lookup reads a body path from the mapping's pass over the body (made on
 // first use) and anything else from the request.
 func (ev *evaluation) lookup(e expr) (gjson.Result, bool) {
 	r := ev.r
 	if e.slot == 0 {
 		return r.lookup(e)
 	}
-	if r.BodyTooLarge || !r.bodyIsJSON() {
+	if r.BodyTooLarge {
 		return gjson.Result{}, false
 	}
-	if !ev.walked {
-		ev.walked = true
-		ev.body = ev.m.body.walk(view(r.Body), ev.found[:])
-	}
+	scan := r.scanned(ev.m)
 	switch {
-	case ev.body == 0: // a single value: gjson's own reading of the path
+	case !r.bodyIsJSON():
+		return gjson.Result{}, false
+	case scan.kind == 0: // a single value: gjson's own reading of the path
 		return r.lookup(e)
 	case e.sum == nil:
-		return exists(ev.found[e.slot-1])
-	case ev.body == '{':
-		return exists(e.sum.sum(view(r.Body), ev.found[e.slot-1]))
+		return exists(scan.value(r.Body, e.slot))
+	case scan.kind == '[':
+		return exists(e.sum.sum(view(r.Body), gjson.Result{}))
 	}
-	return exists(e.sum.sum(view(r.Body), gjson.Result{}))
+	list := scan.value(r.Body, e.slot)
+	if e.sumIndex > 0 && list.IsArray() {
+		return gjson.Result{Type: gjson.Number, Num: scan.totals[e.sumIndex-1]}, true
+	}
+	return exists(e.sum.sum(view(r.Body), list))
 }
 
 func (ev *evaluation) text(field string, e expr, required bool) string {

@@ -48,10 +48,13 @@ type expr struct {
 	// sum is set for a body path <array>.#.<field>|@sum with plain parts,
 	// which is evaluated in one pass (see sumPath).
 	sum *sumPath
-	// slot, for a request body path, is where the mapping's walk over the
+	// slot, for a request body path, is where the mapping's pass over the
 	// body puts its value (the array's, for a sum); 0 when it is read
 	// with gjson.Get on its own (see bodyPaths).
 	slot int
+	// sumIndex, for a sum with a slot, is 1 + where the pass puts its
+	// total; 0 when the sum is added up on its own (see sumPath.sum).
+	sumIndex int
 	// header, for a header root, is key in canonical form, so that
 	// looking it up does not make the canonical form again each time.
 	header string

@@ -37,6 +37,7 @@ type Request struct {
 	form      url.Values
 	query     url.Values
 	validBody int8 // 0 unknown, 1 valid JSON, -1 not JSON
+	scan      bodyScan
 }
 
 // Replacer expands placeholders; *caddy.Replacer is one.
@@ -159,6 +160,28 @@ func (r *Request) requestField(name string) string {
 		return h.Referer()
 	}
 	return ""
+}
+
+// scanned is m's pass over the body, made on first use (it settles whether
+// the body is JSON on the way). The last mapping's pass is kept: DedupeID
+// makes it before the request goes on, and Evaluate finds it made.
+func (r *Request) scanned(m *Mapping) *bodyScan {
+	switch r.scan.of {
+	case m:
+		return &r.scan
+	case nil:
+		r.scan.of = m // still zero: nothing to clear
+	default:
+		r.scan = bodyScan{of: m}
+	}
+	if r.validBody >= 0 {
+		valid := m.body.scan(r.Body, &r.scan)
+		r.validBody = -1
+		if valid {
+			r.validBody = 1
+		}
+	}
+	return &r.scan
 }
 
 func (r *Request) bodyIsJSON() bool {
