@@ -285,13 +285,14 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 			ev.notes.dropKey(k.field, k.keyType, "missing", ev.missing(k.value))
 			continue
 		}
-		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry), &ev.hashes)
+		keep := ev.notes != nil && ev.notes.ShowNormalized
+		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry), &ev.hashes, keep)
 		if err != nil {
 			skipped = append(skipped, k.keyType+" "+err.Error())
 			ev.notes.dropKey(k.field, k.keyType, keyReason(err), err.Error())
 			continue
 		}
-		if ev.notes != nil && ev.notes.ShowNormalized && normalized != "" {
+		if keep && normalized != "" {
 			ev.notes.Normalized = append(ev.notes.Normalized, NormalizedKey{Type: k.keyType, Normalized: normalized, Hash: sent})
 		}
 		values[i] = sent

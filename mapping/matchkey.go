@@ -37,14 +37,15 @@ func (e *KeyError) Error() string { return e.msg }
 // *KeyError), never the hash of "".
 func MatchKeyValue(keyType, raw, country string) (string, error) {
 	var hashes digests
-	_, sent, err := matchKey(keyType, raw, country, &hashes)
+	_, sent, err := matchKey(keyType, raw, country, &hashes, false)
 	return sent, err
 }
 
-// matchKey is MatchKeyValue that also returns the normalized value of a
-// hashed type ("" for a pre-hashed or raw one). Hashes are written into
-// hashes.
-func matchKey(keyType, raw, country string, hashes *digests) (normalized, sent string, err error) {
+// matchKey is MatchKeyValue that, when keep is set, also returns the
+// normalized value of a hashed type ("" for a pre-hashed or raw one). Hashes
+// are written into hashes; the normalized value is made in a buffer on the
+// stack and only hashed, so it costs no allocation unless it is kept.
+func matchKey(keyType, raw, country string, hashes *digests, keep bool) (normalized, sent string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", "", errEmptyKey
@@ -53,11 +54,15 @@ func matchKey(keyType, raw, country string, hashes *digests) (normalized, sent s
 		if isSHA256Hex(raw) {
 			return "", strings.ToLower(raw), nil
 		}
-		n, err := normalize.Value(keyType, raw, country)
+		var room [128]byte
+		n, err := normalize.AppendValue(room[:0], keyType, raw, country)
 		if err != nil {
 			return "", "", &KeyError{Reason: normalize.Reason(err), msg: strings.TrimPrefix(err.Error(), "normalize: ")}
 		}
-		return n, hashes.of(n), nil
+		if keep {
+			normalized = string(n)
+		}
+		return normalized, hashes.of(n), nil
 	}
 	switch keyType {
 	case "FIP":

@@ -41,11 +41,11 @@ const hexDigestLen = sha256.Size * 2
 
 // of is the lowercase hex SHA-256 of s. The text lives in the buffer,
 // which is only ever appended to, so it does not change.
-func (d *digests) of(s string) string {
+func (d *digests) of(s []byte) string {
 	if cap(d.buf)-len(d.buf) < hexDigestLen {
 		d.buf = make([]byte, 0, hexDigestLen*max(d.room, 1))
 	}
-	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s))) // read only
+	sum := sha256.Sum256(s)
 	start := len(d.buf)
 	d.buf = hex.AppendEncode(d.buf, sum[:])
 	return unsafe.String(&d.buf[start], hexDigestLen)

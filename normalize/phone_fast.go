@@ -3,6 +3,7 @@ package normalize
 import (
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -42,7 +43,14 @@ func (p parsed) e164() (string, error) {
 // fastPhone reads s, already stripped and not empty, as phoneSlow does. It reports
 // false when s is not plain or the rules it meets are not ones it repeats.
 func fastPhone(s, country string) (parsed, bool) {
-	d, ok := plainDigits(s)
+	var digits [maxPlainPhoneLen]byte
+	return fastPhoneIn(&digits, s, country)
+}
+
+// fastPhoneIn is fastPhone with the digits written into digits: the
+// number it returns may read from there.
+func fastPhoneIn(digits *[maxPlainPhoneLen]byte, s, country string) (parsed, bool) {
+	d, ok := plainDigits(digits, s)
 	if !ok {
 		return parsed{}, false
 	}
@@ -59,12 +67,12 @@ func fastPhone(s, country string) (parsed, bool) {
 	return fastChooseReading(s, d, country, int32(cc))
 }
 
-// plainDigits returns the ASCII digits of s when s is written plainly (see above).
-func plainDigits(s string) (string, bool) {
+// plainDigits returns the ASCII digits of s when s is written plainly (see
+// above): s itself when it is all digits, else a string over buf.
+func plainDigits(buf *[maxPlainPhoneLen]byte, s string) (string, bool) {
 	if len(s) > maxPlainPhoneLen {
 		return "", false
 	}
-	var buf [maxPlainPhoneLen]byte
 	n := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -82,7 +90,7 @@ func plainDigits(s string) (string, bool) {
 	case n == len(s):
 		return s, true
 	}
-	return string(buf[:n]), true
+	return unsafe.String(&buf[0], n), true
 }
 
 // isPlainSeparator reports whether c is one of the separators the fast path takes.
