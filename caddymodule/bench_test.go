@@ -113,6 +113,7 @@ func BenchmarkServeHTTPCheckout(b *testing.B) {
 				r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(benchCheckout))
 				r.RemoteAddr = "203.0.113.9:5555"
 				r = caddyhttp.PrepareRequest(r, caddy.NewReplacer(), nil, nil)
+				caddyhttp.SetVar(r.Context(), caddyhttp.ClientIPVarKey, "203.0.113.9") // as Caddy's server sets it
 				if err := h.ServeHTTP(httptest.NewRecorder(), r, site); err != nil {
 					b.Fatal(err)
 				}

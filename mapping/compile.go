@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
@@ -36,9 +37,16 @@ type Mapping struct {
 	readsBody, readsResponse, readsRespBody bool
 	// hashedKeys counts the match keys of hashed types.
 	hashedKeys int
-	// body holds the plain request body paths, read in one walk.
+	// body holds the plain request body paths and sums, read in one pass.
 	body bodyPaths
+	// id tells this mapping's pass over a body from another's (see
+	// Request.scanned): a number, where a pointer kept in the Request would
+	// make the compiler move every evaluation's notes to the heap.
+	id uint64
 }
+
+// mappingIDs numbers the compiled mappings.
+var mappingIDs atomic.Uint64
 
 type compiledKey struct {
 	keyType string
@@ -76,7 +84,7 @@ func Compile(name string, r Rule) (*Mapping, error) { return CompileWith(name, r
 
 // CompileWith is Compile with the destination's options.
 func CompileWith(name string, r Rule, opts Options) (*Mapping, error) {
-	c := compiler{m: &Mapping{name: name, opts: opts, requireConsent: r.RequireConsent, honorGPC: !r.IgnoreGPC}, event: name}
+	c := compiler{m: &Mapping{name: name, opts: opts, requireConsent: r.RequireConsent, honorGPC: !r.IgnoreGPC, id: mappingIDs.Add(1)}, event: name}
 	m := c.m
 	m.valueScale = r.ValueScale
 	if r.ValueScale < 0 {

@@ -42,7 +42,20 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) { return m.Evaluate
 // EvaluateNoting is Evaluate that also tells, in notes (when not nil), which
 // match keys and custom attributes it left out and why.
 func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error) {
-	ev := evaluation{m: m, r: r, notes: notes}
+	ev := evaluation{m: m, r: r}
+	if notes != nil {
+		ev.noting, ev.notes = true, *notes
+	}
+	e, err := ev.event()
+	if notes != nil {
+		*notes = ev.notes
+	}
+	return e, err
+}
+
+// event builds the event (see EvaluateNoting).
+func (ev *evaluation) event() (amazon.Event, error) {
+	m, r := ev.m, ev.r
 	e := amazon.Event{
 		EventDescription: amazon.EventDescription{
 			Name:                 ev.text("event_name", m.eventName, true),
@@ -113,13 +126,24 @@ func (m *Mapping) MapsDedupeID() bool { return m.dedupeID.isSet() }
 
 // evaluation holds the state of one Evaluate call; it keeps the first error.
 type evaluation struct {
-	m     *Mapping
-	r     *Request
-	err   error
-	notes *Notes
+	m   *Mapping
+	r   *Request
+	err error
+	// notes is kept here, not behind a pointer, so that the caller's
+	// Notes does not escape to the heap; noting says they are wanted.
+	notes  Notes
+	noting bool
 	// allocated holds what the event points to, once something does.
 	allocated *eventParts
 	hashes    digests
+}
+
+// note is where the notes go, nil when they are not wanted.
+func (ev *evaluation) note() *Notes {
+	if !ev.noting {
+		return nil
+	}
+	return &ev.notes
 }
 
 func (ev *evaluation) fail(field, reason string) {
@@ -282,14 +306,14 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 		v, ok := ev.get(k.field, k.value, false)
 		if !ok {
 			skipped = append(skipped, k.keyType+" missing")
-			ev.notes.dropKey(k.field, k.keyType, "missing", ev.missing(k.value))
+			ev.note().dropKey(k.field, k.keyType, "missing", ev.missing(k.value))
 			continue
 		}
-		keep := ev.notes != nil && ev.notes.ShowNormalized
+		keep := ev.noting && ev.notes.ShowNormalized
 		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry), &ev.hashes, keep)
 		if err != nil {
 			skipped = append(skipped, k.keyType+" "+err.Error())
-			ev.notes.dropKey(k.field, k.keyType, keyReason(err), err.Error())
+			ev.note().dropKey(k.field, k.keyType, keyReason(err), err.Error())
 			continue
 		}
 		if keep && normalized != "" {
@@ -336,7 +360,7 @@ func (ev *evaluation) custom() []amazon.CustomData {
 		}
 		val, err := customValue(c.dataType, raw(v))
 		if err != nil {
-			ev.notes.dropCustom(c.field, c.name, customReason(err), err.Error())
+			ev.note().dropCustom(c.field, c.name, customReason(err), err.Error())
 			continue
 		}
 		out = append(out, amazon.CustomData{Name: c.name, DataType: c.dataType, Value: val})
@@ -357,7 +381,7 @@ func (ev *evaluation) arefTokens() string {
 		kept, stale = withinWindow(kept, ev.r.arrived(), maxAge)
 		dropped += stale
 	}
-	if ev.notes != nil {
+	if ev.noting {
 		ev.notes.MalformedClickTokens += dropped
 	}
 	return kept
@@ -411,7 +435,7 @@ func (ev *evaluation) consentStatus(field string, e expr) string {
 	st, err := parseConsentStatus(s)
 	if err != nil {
 		ev.fail(field, err.Error()) // fails closed: no event without a readable consent
-		if ev.notes != nil {
+		if ev.noting {
 			ev.notes.UnknownConsent = append(ev.notes.UnknownConsent, field)
 		}
 	}
@@ -431,7 +455,7 @@ func (ev *evaluation) limitedDataUse(e expr) bool {
 		return true
 	}
 	yes, known := consentValue(s)
-	if !known && ev.notes != nil {
+	if !known && ev.noting {
 		ev.notes.UnknownConsent = append(ev.notes.UnknownConsent, "limited_data_use")
 	}
 	return yes || !known

@@ -167,12 +167,12 @@ func (r *Request) requestField(name string) string {
 // makes it before the request goes on, and Evaluate finds it made.
 func (r *Request) scanned(m *Mapping) *bodyScan {
 	switch r.scan.of {
-	case m:
+	case m.id:
 		return &r.scan
-	case nil:
-		r.scan.of = m // still zero: nothing to clear
+	case 0:
+		r.scan.of = m.id // still zero: nothing to clear
 	default:
-		r.scan = bodyScan{of: m}
+		r.scan = bodyScan{of: m.id}
 	}
 	if r.validBody >= 0 {
 		valid := m.body.scan(r.Body, &r.scan)

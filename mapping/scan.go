@@ -11,7 +11,7 @@ import (
 // slot) and the total of each of its sums (by sum index). It holds no
 // pointer into the body, so filling it costs no write barrier.
 type bodyScan struct {
-	of *Mapping
+	of uint64 // the mapping's id; 0 before any pass
 	// kind is '{' or '[' for an object or array body, 0 for a single
 	// value (where gjson's own reading of a path applies) or an invalid one.
 	kind   byte
