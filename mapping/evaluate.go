@@ -58,25 +58,25 @@ func (ev *evaluation) event() (amazon.Event, error) {
 	m, r := ev.m, ev.r
 	e := amazon.Event{
 		EventDescription: amazon.EventDescription{
-			Name:                 ev.text("event_name", m.eventName, true),
-			ConversionType:       ev.enum("type", m.conversionType, conversionTypes, true),
-			EventSource:          ev.enum("source", m.source, eventSources, true),
+			Name:                 ev.text("event_name", &m.eventName, true),
+			ConversionType:       ev.enum("type", &m.conversionType, conversionTypes, true),
+			EventSource:          ev.enum("source", &m.source, eventSources, true),
 			EventIngestionMethod: amazon.IngestionServerToServer,
 		},
 		EventTime:    ev.eventTime(),
-		EventID:      ev.text("dedupe_id", m.dedupeID, false),
-		CountryCode:  ev.enum("country", m.country, countryCodes, true),
-		CurrencyCode: ev.enum("currency", m.currency, currencyCodes, m.currency.isSet()),
+		EventID:      ev.text("dedupe_id", &m.dedupeID, false),
+		CountryCode:  ev.enum("country", &m.country, countryCodes, true),
+		CurrencyCode: ev.enum("currency", &m.currency, currencyCodes, m.currency.isSet()),
 	}
 	e.MatchKeys = ev.matchKeys(e.CountryCode)
 	e.CustomData = ev.custom()
 	e.EventDescription.DataSetName = m.dataSetName.key
-	e.AmazonAdEventKey = ev.text("amazon_ad_event_key", m.adEventKey, false)
-	e.Partner = ev.text("partner", m.partner, false)
+	e.AmazonAdEventKey = ev.text("amazon_ad_event_key", &m.adEventKey, false)
+	e.Partner = ev.text("partner", &m.partner, false)
 	e.ArefMeasurementTokens = ev.arefTokens()
 	e.Value = ev.value(e.EventDescription.ConversionType)
 	e.UnitsSold = ev.units()
-	if ev.limitedDataUse(m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get(gpcHeader) == "1") {
+	if ev.limitedDataUse(&m.limitedDataUse) || (m.honorGPC && r.HTTP.Header.Get(gpcHeader) == "1") {
 		p := ev.parts()
 		p.processing.Options = amazon.LimitedDataUse
 		e.DataProcessingOptions = &p.processing
@@ -86,7 +86,7 @@ func (ev *evaluation) event() (amazon.Event, error) {
 	if c := e.Consent; c != nil && c.AmazonConsent != nil && c.AmazonConsent.AmznAdStorage == "DENIED" {
 		e.ArefMeasurementTokens = "" // a click token is ad storage's to keep
 	}
-	if ua := ev.text("user_agent", m.userAgent, false); ua != "" && m.userAgent.key != "-" {
+	if ua := ev.text("user_agent", &m.userAgent, false); ua != "" && m.userAgent.key != "-" {
 		p := ev.parts()
 		p.device.UserAgent = cutRunes(ua, maxUserAgent)
 		e.DeviceInfo = &p.device
@@ -117,7 +117,7 @@ func (m *Mapping) DedupeID(r *Request) (id string, ok bool) {
 	// A body path is read by the mapping's pass over the body, which
 	// Evaluate then finds made (see Request.scanned).
 	ev := evaluation{m: m, r: r}
-	id = ev.text("dedupe_id", m.dedupeID, false)
+	id = ev.text("dedupe_id", &m.dedupeID, false)
 	return id, id != "" && ev.err == nil
 }
 
@@ -152,7 +152,7 @@ func (ev *evaluation) fail(field, reason string) {
 	}
 }
 
-func (ev *evaluation) get(field string, e expr, required bool) (gjson.Result, bool) {
+func (ev *evaluation) get(field string, e *expr, required bool) (gjson.Result, bool) {
 	if !e.isSet() {
 		return gjson.Result{}, false
 	}
@@ -165,7 +165,7 @@ func (ev *evaluation) get(field string, e expr, required bool) (gjson.Result, bo
 
 // missing says why e has no value: the body could not be read, or there
 // is no value at the path.
-func (ev *evaluation) missing(e expr) string {
+func (ev *evaluation) missing(e *expr) string {
 	switch {
 	case ev.r.BodyTooLarge && e.readsBody():
 		return "the request body is larger than max_body"
@@ -177,7 +177,7 @@ func (ev *evaluation) missing(e expr) string {
 
 // lookup reads a body path from the mapping's pass over the body (made on
 // first use) and anything else from the request.
-func (ev *evaluation) lookup(e expr) (gjson.Result, bool) {
+func (ev *evaluation) lookup(e *expr) (gjson.Result, bool) {
 	r := ev.r
 	if e.slot == 0 {
 		return r.lookup(e)
@@ -203,7 +203,7 @@ func (ev *evaluation) lookup(e expr) (gjson.Result, bool) {
 	return exists(e.sum.sum(view(r.Body), list))
 }
 
-func (ev *evaluation) text(field string, e expr, required bool) string {
+func (ev *evaluation) text(field string, e *expr, required bool) string {
 	v, ok := ev.get(field, e, required)
 	if !ok {
 		return ""
@@ -220,7 +220,7 @@ func (ev *evaluation) text(field string, e expr, required bool) string {
 }
 
 // enum reads a value of set, in upper case; the text is the set's own.
-func (ev *evaluation) enum(field string, e expr, set enumIndex, required bool) string {
+func (ev *evaluation) enum(field string, e *expr, set enumIndex, required bool) string {
 	s := ev.text(field, e, required)
 	if s == "" {
 		return ""
@@ -244,7 +244,7 @@ func enumName(field string) string {
 }
 
 func (ev *evaluation) eventTime() string {
-	v, ok := ev.get("timestamp", ev.m.timestamp, false)
+	v, ok := ev.get("timestamp", &ev.m.timestamp, false)
 	if !ok {
 		return formatEventTime(ev.r.arrived())
 	}
@@ -257,7 +257,7 @@ func (ev *evaluation) eventTime() string {
 }
 
 func (ev *evaluation) value(conversionType string) *float64 {
-	v, ok := ev.get("value", ev.m.value, false)
+	v, ok := ev.get("value", &ev.m.value, false)
 	if !ok {
 		return nil
 	}
@@ -279,7 +279,7 @@ func (ev *evaluation) value(conversionType string) *float64 {
 }
 
 func (ev *evaluation) units() *int64 {
-	v, ok := ev.get("units_sold", ev.m.unitsSold, false)
+	v, ok := ev.get("units_sold", &ev.m.unitsSold, false)
 	if !ok {
 		return nil
 	}
@@ -302,11 +302,12 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 	ev.hashes.room = ev.m.hashedKeys
 	values := make([]string, len(ev.m.matchKeys)) // one array behind every key's Values
 	var skipped []string
-	for i, k := range ev.m.matchKeys {
-		v, ok := ev.get(k.field, k.value, false)
+	for i := range ev.m.matchKeys {
+		k := &ev.m.matchKeys[i]
+		v, ok := ev.get(k.field, &k.value, false)
 		if !ok {
 			skipped = append(skipped, k.keyType+" missing")
-			ev.note().dropKey(k.field, k.keyType, "missing", ev.missing(k.value))
+			ev.note().dropKey(k.field, k.keyType, "missing", ev.missing(&k.value))
 			continue
 		}
 		keep := ev.noting && ev.notes.ShowNormalized
@@ -337,11 +338,11 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 
 // keyCountry is the country a match key is normalized for: the key's own
 // country mapping when it gives a valid code, else the event's.
-func (ev *evaluation) keyCountry(k compiledKey, eventCountry string) string {
+func (ev *evaluation) keyCountry(k *compiledKey, eventCountry string) string {
 	if !k.country.isSet() {
 		return eventCountry
 	}
-	v, ok := ev.lookup(k.country)
+	v, ok := ev.lookup(&k.country)
 	if c, known := countryCodes.upper(strings.TrimSpace(v.String())); ok && known {
 		return c
 	}
@@ -353,8 +354,9 @@ func (ev *evaluation) custom() []amazon.CustomData {
 		return nil
 	}
 	out := make([]amazon.CustomData, 0, len(ev.m.custom))
-	for _, c := range ev.m.custom {
-		v, ok := ev.get(c.field, c.value, false)
+	for i := range ev.m.custom {
+		c := &ev.m.custom[i]
+		v, ok := ev.get(c.field, &c.value, false)
 		if !ok {
 			continue
 		}
@@ -371,7 +373,7 @@ func (ev *evaluation) custom() []amazon.CustomData {
 // arefTokens reads the click tokens, keeping the well-formed pairs; the
 // others are left out and noted.
 func (ev *evaluation) arefTokens() string {
-	s := ev.text("aref_measurement_tokens", ev.m.aref, false)
+	s := ev.text("aref_measurement_tokens", &ev.m.aref, false)
 	if s == "" {
 		return ""
 	}
@@ -388,17 +390,17 @@ func (ev *evaluation) arefTokens() string {
 }
 
 func (ev *evaluation) consent() *amazon.Consent {
-	tcf := ev.text("consent_tcf", ev.m.consentTCF, false)
-	gpp := ev.text("consent_gpp", ev.m.consentGPP, false)
+	tcf := ev.text("consent_tcf", &ev.m.consentTCF, false)
+	gpp := ev.text("consent_gpp", &ev.m.consentGPP, false)
 	var addr string
-	if ip := ev.text("consent_ip", ev.m.consentIP, false); ip != "" {
+	if ip := ev.text("consent_ip", &ev.m.consentIP, false); ip != "" {
 		var err error
 		if addr, err = parseIP(ip); err != nil {
 			ev.fail("consent_ip", err.Error())
 		}
 	}
-	user := ev.consentStatus("amazon_consent_user_data", ev.m.consentUserData)
-	storage := ev.consentStatus("amazon_consent_ad_storage", ev.m.consentAdStorage)
+	user := ev.consentStatus("amazon_consent_user_data", &ev.m.consentUserData)
+	storage := ev.consentStatus("amazon_consent_ad_storage", &ev.m.consentAdStorage)
 	if tcf == "" && gpp == "" && addr == "" && user == "" {
 		return nil
 	}
@@ -427,7 +429,7 @@ func (ev *evaluation) checkConsent(c *amazon.Consent) {
 	}
 }
 
-func (ev *evaluation) consentStatus(field string, e expr) string {
+func (ev *evaluation) consentStatus(field string, e *expr) string {
 	s := ev.text(field, e, false)
 	if s == "" {
 		return ""
@@ -445,7 +447,7 @@ func (ev *evaluation) consentStatus(field string, e expr) string {
 // limitedDataUse reads the limited_data_use mapping: a yes spelling (or
 // LIMITED_DATA_USE) restricts, a no spelling does not, and a value no
 // spelling matches restricts too (privacy fails closed) and is noted.
-func (ev *evaluation) limitedDataUse(e expr) bool {
+func (ev *evaluation) limitedDataUse(e *expr) bool {
 	v, ok := ev.get("limited_data_use", e, false)
 	s := strings.TrimSpace(v.String())
 	if !ok || s == "" {

@@ -76,7 +76,7 @@ type Response struct {
 
 // lookup evaluates an expression against the request. It returns the value
 // and whether there was one; a JSON value keeps its gjson type.
-func (r *Request) lookup(e expr) (gjson.Result, bool) {
+func (r *Request) lookup(e *expr) (gjson.Result, bool) {
 	switch e.root {
 	case rootLiteral:
 		return str(e.key)
@@ -120,7 +120,7 @@ func (r *Request) lookup(e expr) (gjson.Result, bool) {
 	return r.lookupResponse(e)
 }
 
-func (r *Request) lookupResponse(e expr) (gjson.Result, bool) {
+func (r *Request) lookupResponse(e *expr) (gjson.Result, bool) {
 	if r.Response == nil {
 		return gjson.Result{}, false
 	}

@@ -27,7 +27,7 @@ func (v Value) IsSet() bool { return v.e.isSet() }
 
 // Lookup evaluates the expression on a request.
 func (v Value) Lookup(r *Request) (string, bool) {
-	res, ok := r.lookup(v.e)
+	res, ok := r.lookup(&v.e)
 	return strings.TrimSpace(res.String()), ok
 }
 
