@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// maxBodyPaths is the most body paths of one mapping read in a single walk;
+// maxBodyPaths is the most body paths (and sums) of one mapping read in its one pass;
 // any further path is read with gjson.Get on its own.
 const maxBodyPaths = 16
 
