@@ -125,3 +125,27 @@ func TestDedupeIDAndEvaluateShareOnePass(t *testing.T) {
 		t.Fatalf("the renamed body read on its own: units %v, %v; want 1", e.UnitsSold, err)
 	}
 }
+
+// With two events on one request, the first event's pass survives the
+// second event's DedupeID, so each Evaluate reads the body once: the first
+// from the pass DedupeID made, the second with a pass of its own.
+func TestTwoEventsKeepTheFirstPass(t *testing.T) {
+	first := mustCompile(t, checkoutRule())
+	second := mustCompile(t, checkoutRule())
+	r := checkoutRequest(checkoutJSON)
+	for _, m := range []*Mapping{first, second} {
+		if id, ok := m.DedupeID(r); !ok || id != "ORD-1001" {
+			t.Fatalf("DedupeID = %q, %v", id, ok)
+		}
+	}
+	renamed := strings.Replace(string(r.Body), `"qty": 2`, `"qtx": 2`, 1)
+	copy(r.Body, renamed)
+	e, err := first.Evaluate(r)
+	if err != nil || e.UnitsSold == nil || *e.UnitsSold != 3 {
+		t.Fatalf("the first event read the body again: units %v, %v; want 3 from its DedupeID's pass", e.UnitsSold, err)
+	}
+	e, err = second.Evaluate(r)
+	if err != nil || e.EventID != "ORD-1001" || e.UnitsSold == nil || *e.UnitsSold != 1 {
+		t.Fatalf("the second event: id %q, units %v, %v; want its own pass over the body as it is now", e.EventID, e.UnitsSold, err)
+	}
+}

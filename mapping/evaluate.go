@@ -115,8 +115,11 @@ func (m *Mapping) DedupeID(r *Request) (id string, ok bool) {
 		return "", false
 	}
 	// A body path is read by the mapping's pass over the body, which
-	// Evaluate then finds made (see Request.scanned).
-	ev := evaluation{m: m, r: r}
+	// Evaluate then finds made (see Request.scanned). When the request
+	// already keeps another mapping's pass (several events matched), the
+	// ID alone is read with gjson, which stops at it, so that this pass
+	// does not replace the one the first event's Evaluate will use.
+	ev := evaluation{m: m, r: r, onlyDedupeID: r.scan.of != 0 && r.scan.of != m.id}
 	id = ev.text("dedupe_id", &m.dedupeID, false)
 	return id, id != "" && ev.err == nil
 }
@@ -133,6 +136,8 @@ type evaluation struct {
 	// Notes does not escape to the heap; noting says they are wanted.
 	notes  Notes
 	noting bool
+	// onlyDedupeID reads body paths with gjson on their own (see DedupeID).
+	onlyDedupeID bool
 	// allocated holds what the event points to, once something does.
 	allocated *eventParts
 	hashes    digests
@@ -179,7 +184,7 @@ func (ev *evaluation) missing(e *expr) string {
 // first use) and anything else from the request.
 func (ev *evaluation) lookup(e *expr) (gjson.Result, bool) {
 	r := ev.r
-	if e.slot == 0 {
+	if e.slot == 0 || ev.onlyDedupeID {
 		return r.lookup(e)
 	}
 	if r.BodyTooLarge {
