@@ -91,26 +91,17 @@ func (s *scanner) members(i, depth int, at []*pathNode) (int, bool) {
 	}
 	var room [4]*pathNode
 	for {
-		if i >= len(s.b) || s.b[i] != '"' {
-			return i, false
-		}
-		keyStart := i + 1
-		var ok bool
-		if i, ok = validString(s.b, keyStart); !ok {
-			return i, false
-		}
-		key := s.b[keyStart : i-1]
-		if i = skipSpace(s.b, i); i >= len(s.b) || s.b[i] != ':' {
-			return i, false
+		key, start, ok := memberKey(s.b, i)
+		if !ok {
+			return start, false
 		}
 		next := stepByKey(room[:0], at, key)
-		start := skipSpace(s.b, i+1)
 		if i, ok = s.value(start, depth, next); !ok {
 			return i, false
 		}
 		s.arrived(next, start, i)
 		var closed bool
-		if i, closed, ok = s.afterItem(i, '}'); !ok || closed {
+		if i, closed, ok = afterItem(s.b, i, '}'); !ok || closed {
 			return i, ok
 		}
 	}
@@ -140,23 +131,10 @@ func (s *scanner) elements(i, depth int, at []*pathNode) (int, bool) {
 		s.arrived(next, start, i)
 		s.addUp(sums)
 		var closed bool
-		if i, closed, ok = s.afterItem(i, ']'); !ok || closed {
+		if i, closed, ok = afterItem(s.b, i, ']'); !ok || closed {
 			return i, ok
 		}
 	}
-}
-
-// afterItem reads past the comma or closing byte after a member or element
-// (and the whitespace around it); closed says it was the closing byte.
-func (s *scanner) afterItem(i int, closing byte) (next int, closed, ok bool) {
-	i = skipSpace(s.b, i)
-	switch {
-	case i < len(s.b) && s.b[i] == closing:
-		return i + 1, true, true
-	case i < len(s.b) && s.b[i] == ',':
-		return skipSpace(s.b, i+1), false, true
-	}
-	return i, false, false
 }
 
 // stepByKey appends the children of at whose step is key, raw as it is in

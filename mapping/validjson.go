@@ -68,27 +68,16 @@ func validMembers(b []byte, i, depth int) (int, bool) {
 		return i + 1, true
 	}
 	for {
-		if i >= len(b) || b[i] != '"' {
+		_, start, ok := memberKey(b, i)
+		if !ok {
+			return start, false
+		}
+		if i, ok = validValue(b, start, depth); !ok {
 			return i, false
 		}
-		var ok bool
-		if i, ok = validString(b, i+1); !ok {
-			return i, false
-		}
-		if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
-			return i, false
-		}
-		if i, ok = validValue(b, skipSpace(b, i+1), depth); !ok {
-			return i, false
-		}
-		i = skipSpace(b, i)
-		switch {
-		case i < len(b) && b[i] == '}':
-			return i + 1, true
-		case i < len(b) && b[i] == ',':
-			i = skipSpace(b, i+1)
-		default:
-			return i, false
+		var closed bool
+		if i, closed, ok = afterItem(b, i, '}'); !ok || closed {
+			return i, ok
 		}
 	}
 }
@@ -101,20 +90,46 @@ func validElements(b []byte, i, depth int) (int, bool) {
 		return i + 1, true
 	}
 	for {
-		var ok bool
+		var ok, closed bool
 		if i, ok = validValue(b, i, depth); !ok {
 			return i, false
 		}
-		i = skipSpace(b, i)
-		switch {
-		case i < len(b) && b[i] == ']':
-			return i + 1, true
-		case i < len(b) && b[i] == ',':
-			i = skipSpace(b, i+1)
-		default:
-			return i, false
+		if i, closed, ok = afterItem(b, i, ']'); !ok || closed {
+			return i, ok
 		}
 	}
+}
+
+// memberKey checks a member's key and colon at b[i] (no whitespace before
+// it) and returns the key as it is written (escapes unread) and where the
+// member's value starts; on failure, value is where the check failed.
+func memberKey(b []byte, i int) (key []byte, value int, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return nil, i, false
+	}
+	end, ok := validString(b, i+1)
+	if !ok {
+		return nil, end, false
+	}
+	key = b[i+1 : end-1]
+	if end = skipSpace(b, end); end >= len(b) || b[end] != ':' {
+		return nil, end, false
+	}
+	return key, skipSpace(b, end+1), true
+}
+
+// afterItem reads past the comma or the closing byte after a member or an
+// element, and the whitespace around it; closed says it was the closing
+// byte.
+func afterItem(b []byte, i int, closing byte) (next int, closed, ok bool) {
+	i = skipSpace(b, i)
+	switch {
+	case i < len(b) && b[i] == closing:
+		return i + 1, true, true
+	case i < len(b) && b[i] == ',':
+		return skipSpace(b, i+1), false, true
+	}
+	return i, false, false
 }
 
 const (

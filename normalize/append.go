@@ -1,10 +1,6 @@
 package normalize
 
-import (
-	"bytes"
-	"strconv"
-	"sync"
-)
+import "sync"
 
 // AppendValue appends what Value gives for raw to dst and returns the
 // extended buffer; on an error dst comes back unchanged. It gives the same
@@ -43,12 +39,8 @@ func appendASCIIEmail(dst []byte, raw string) ([]byte, error) {
 			dst = append(dst, c)
 		}
 	}
-	s := dst[start:]
-	if len(s) == 0 {
-		return dst[:start], ErrEmpty
-	}
-	if at := bytes.IndexByte(s, '@'); at <= 0 || at+1 >= len(s) || s[at+1] == '@' {
-		return dst[:start], ErrInvalidEmail
+	if err := checkEmail(dst[start:]); err != nil {
+		return dst[:start], err
 	}
 	return dst, nil
 }
@@ -63,14 +55,11 @@ func appendPlainPhone(dst []byte, raw, country string) (out []byte, ok bool, err
 	digits := phoneDigits.Get().(*[maxPlainPhoneLen]byte)
 	defer phoneDigits.Put(digits)
 	num, ok := fastPhoneIn(digits, s, country)
-	switch {
-	case !ok:
+	if !ok {
 		return dst, false, nil
-	case num.cc == 0:
-		return dst, true, ErrInvalidPhone
 	}
-	dst = strconv.AppendInt(dst, int64(num.cc), 10)
-	return append(dst, num.nsn...), true, nil
+	out, err = num.appendE164(dst)
+	return out, true, err
 }
 
 // phoneDigits holds the buffers appendPlainPhone reads a number's digits

@@ -1,9 +1,6 @@
 package normalize
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // email follows the uploader's email normaliser: lower-case (Python's str.lower), drop
 // every rune that is not \w, '.', '@' or '-' (so '+', spaces and quotes go, '_' and
@@ -13,14 +10,26 @@ import (
 // by a rune other than '@'. Anything may follow ("a@b@c" passes).
 func email(raw string) (string, error) {
 	s := keepEmailRunes(pyLower(raw))
-	if s == "" {
-		return "", ErrEmpty
-	}
-	at := strings.IndexByte(s, '@')
-	if at <= 0 || at+1 >= len(s) || s[at+1] == '@' {
-		return "", ErrInvalidEmail
+	if err := checkEmail(s); err != nil {
+		return "", err
 	}
 	return s, nil
+}
+
+// checkEmail applies the regex's requirement (see email) to s, already
+// lower-cased and filtered.
+func checkEmail[S ~string | ~[]byte](s S) error {
+	if len(s) == 0 {
+		return ErrEmpty
+	}
+	at := 0
+	for at < len(s) && s[at] != '@' {
+		at++
+	}
+	if at == 0 || at+1 >= len(s) || s[at+1] == '@' {
+		return ErrInvalidEmail
+	}
+	return nil
 }
 
 // isEmailRune reports whether the email normaliser keeps r.

@@ -34,10 +34,17 @@ type parsed struct {
 // e164 writes p in E.164 without the '+', or ErrInvalidPhone for no number, as
 // formatPossible does.
 func (p parsed) e164() (string, error) {
+	var room [maxCallingCode + maxNSNLen]byte
+	b, err := p.appendE164(room[:0])
+	return string(b), err
+}
+
+// appendE164 is e164 appended to dst (dst unchanged on an error).
+func (p parsed) appendE164(dst []byte) ([]byte, error) {
 	if p.cc == 0 {
-		return "", ErrInvalidPhone
+		return dst, ErrInvalidPhone
 	}
-	return strconv.Itoa(int(p.cc)) + p.nsn, nil
+	return append(strconv.AppendInt(dst, int64(p.cc), 10), p.nsn...), nil
 }
 
 // fastPhone reads s, already stripped and not empty, as phoneSlow does. It reports
