@@ -184,13 +184,16 @@ func (ev *evaluation) missing(e *expr) string {
 // first use) and anything else from the request.
 func (ev *evaluation) lookup(e *expr) (gjson.Result, bool) {
 	r := ev.r
-	if e.slot == 0 || ev.onlyDedupeID {
+	if ev.onlyDedupeID || e.root != rootBody {
 		return r.lookup(e)
 	}
 	if r.BodyTooLarge {
 		return gjson.Result{}, false
 	}
-	scan := r.scanned(ev.m)
+	scan := r.scanned(ev.m) // also for a path the pass does not read: it settles whether the body is JSON, once
+	if e.slot == 0 {
+		return r.lookup(e)
+	}
 	switch {
 	case !r.bodyIsJSON():
 		return gjson.Result{}, false
