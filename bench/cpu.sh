@@ -33,16 +33,7 @@ base=$(free_ports 5)
 A=$base C=$((base + 1)) UP=$((base + 2)) SINK=$((base + 3)) ADMIN=$((base + 4))
 cat >"$out/Caddyfile" <<CONF
 $(globals "$ADMIN")
-http://127.0.0.1:$UP {
-	respond "ok"
-}
-http://127.0.0.1:$A {
-	reverse_proxy 127.0.0.1:$UP
-}
-http://127.0.0.1:$C {
-$(capi "$SINK" CPU-c "$PWD/$out/spool")
-	reverse_proxy 127.0.0.1:$UP
-}
+$(sites "$UP" "$A" "$C" "$SINK" CPU-c "$PWD/$out/spool")
 CONF
 cat >"$out/Amazon" <<CONF
 $(globals off)

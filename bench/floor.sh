@@ -31,16 +31,7 @@ A=$base M=$((base + 1)) UP=$((base + 2)) DOWN=$((base + 3))
 
 cat >"$out/Caddyfile" <<CONF
 $(globals off)
-http://127.0.0.1:$UP {
-	respond "ok"
-}
-http://127.0.0.1:$A {
-	reverse_proxy 127.0.0.1:$UP
-}
-http://127.0.0.1:$M {
-$(capi "$DOWN" FLOOR "$PWD/$out/spool")
-	reverse_proxy 127.0.0.1:$UP
-}
+$(sites "$UP" "$A" "$M" "$DOWN" FLOOR "$PWD/$out/spool")
 CONF
 checkout_lua "$out/checkout.lua"
 pid=

@@ -81,6 +81,21 @@ capi() {
 CONF
 }
 
+# sites UP BARE [PORT ENDPOINT ACCOUNT SPOOL]... prints the sites every bench
+# Caddyfile has: the upstream (respond "ok") on UP, bare reverse_proxy to it
+# on BARE, and, for each group of four, the module (capi) in front of
+# reverse_proxy on PORT, sending to ENDPOINT as ACCOUNT, spooling to SPOOL.
+sites() {
+	local up=$1
+	printf 'http://127.0.0.1:%s {\n\trespond "ok"\n}\n' "$up"
+	printf 'http://127.0.0.1:%s {\n\treverse_proxy 127.0.0.1:%s\n}\n' "$2" "$up"
+	shift 2
+	while [ $# -ge 4 ]; do
+		printf 'http://127.0.0.1:%s {\n%s\n\treverse_proxy 127.0.0.1:%s\n}\n' "$1" "$(capi "$2" "$3" "$4")" "$up"
+		shift 4
+	done
+}
+
 # checkout_lua FILE writes the wrk script that posts the checkout, as a
 # single-page shop posts it.
 checkout_lua() {

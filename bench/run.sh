@@ -55,32 +55,12 @@ NA=$((base + 11)) NFAST=$((base + 12)) NSLOW=$((base + 13)) SBADMIN=$((base + 14
 
 cat > "$out/Caddyfile" <<CONF
 $(globals "$ADMIN")
-http://127.0.0.1:$UP {
-	respond "ok"
-}
-http://127.0.0.1:$A {
-	reverse_proxy 127.0.0.1:$UP
-}
-http://127.0.0.1:$B {
-$(capi "$SINK" BENCH-b "$PWD/$out/spool-b")
-	reverse_proxy 127.0.0.1:$UP
-}
-http://127.0.0.1:$C {
-$(capi "$SINK" BENCH-c "$PWD/$out/spool-c")
-	reverse_proxy 127.0.0.1:$UP
-}
-http://127.0.0.1:$D {
-$(capi "$SLOW" BENCH-d "$PWD/$out/spool-d")
-	reverse_proxy 127.0.0.1:$UP
-}
-http://127.0.0.1:$E {
-$(capi "$DOWN" BENCH-e "$PWD/$out/spool-e")
-	reverse_proxy 127.0.0.1:$UP
-}
-http://127.0.0.1:$F {
-$(capi "$SINK" BENCH-f "$PWD/$out/spool-f")
-	reverse_proxy 127.0.0.1:$UP
-}
+$(sites "$UP" "$A" \
+	"$B" "$SINK" BENCH-b "$PWD/$out/spool-b" \
+	"$C" "$SINK" BENCH-c "$PWD/$out/spool-c" \
+	"$D" "$SLOW" BENCH-d "$PWD/$out/spool-d" \
+	"$E" "$DOWN" BENCH-e "$PWD/$out/spool-e" \
+	"$F" "$SINK" BENCH-f "$PWD/$out/spool-f")
 CONF
 cat > "$out/Amazon" <<CONF
 $(globals "$SBADMIN")
