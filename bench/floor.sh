@@ -8,6 +8,8 @@
 #   encode  + a ready event given an ID and encoded
 #   spool   + handed to the forwarder, which spools it
 #   full    the real module (the mapping builds each event)
+#   burn    a control: the matcher, then AMAZON_CAPI_FLOOR_BURN (default
+#           10µs) of pure CPU; what any added work costs the site
 # For each layer it runs pairs of (a) bare reverse_proxy and the module,
 # alternating which goes first, and prints the medians over the pairs of the
 # requests/s ratio and of the site's extra CPU per request.

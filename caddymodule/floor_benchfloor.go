@@ -35,6 +35,10 @@ func floorServe(h *Handler, w http.ResponseWriter, r *http.Request, next caddyht
 //	encode  + give a ready event a new ID and encode it (then drop it)
 //	spool   + hand it to the forwarder (spool write, delivery)
 //	full    the real path (mapping included); also when unset
+//	burn    a control: nothing after the matcher but a spin of pure CPU,
+//	        AMAZON_CAPI_FLOOR_BURN long (default 10µs; calibrated when
+//	        Caddy starts), to tell what any added work costs the site from
+//	        what the module's own work costs it
 //
 // The ready event is the first request's own, built by the real mapping.
 func init() {
@@ -43,8 +47,11 @@ func init() {
 	case "", "full":
 		return
 	case "match", "tee", "encode", "spool":
+	case "burn":
+		floorHook = burnHook(os.Getenv("AMAZON_CAPI_FLOOR_BURN"))
+		return
 	default:
-		panic(fmt.Sprintf("AMAZON_CAPI_FLOOR=%q: want match, tee, encode, spool or full", layer))
+		panic(fmt.Sprintf("AMAZON_CAPI_FLOOR=%q: want match, tee, encode, spool, full or burn", layer))
 	}
 	var (
 		once  sync.Once
@@ -71,4 +78,41 @@ func init() {
 		}
 		return next.ServeHTTP(w, r)
 	}
+}
+
+// burnHook spins for the duration d names (default 10µs) before the next
+// handler: arithmetic only, no memory, no system call, a fixed number of
+// rounds calibrated once so that descheduling does not shorten it.
+func burnHook(d string) func(*Handler, http.ResponseWriter, *http.Request, caddyhttp.Handler) error {
+	want := 10 * time.Microsecond
+	if d != "" {
+		var err error
+		if want, err = time.ParseDuration(d); err != nil {
+			panic(fmt.Sprintf("AMAZON_CAPI_FLOOR_BURN=%q: %v", d, err))
+		}
+	}
+	const probe = 50_000_000
+	start := time.Now()
+	if spin(probe) == 0 {
+		panic("xorshift reached 0")
+	}
+	rounds := int(float64(probe) * float64(want) / float64(time.Since(start)))
+	fmt.Fprintf(os.Stderr, "floor burn: %v is %d rounds\n", want, rounds)
+	return func(_ *Handler, w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+		if spin(rounds) == 0 { // never: it keeps the loop from being optimized away
+			panic("xorshift reached 0")
+		}
+		return next.ServeHTTP(w, r)
+	}
+}
+
+// spin runs n rounds of xorshift.
+func spin(n int) uint64 {
+	x := uint64(88172645463325252)
+	for range n {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
 }
