@@ -41,6 +41,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		flush_interval    <duration>
 //		dedupe_window     <duration>
 //		spool_max_size    <size>
+//		spool_sync        <duration>|always
 //		dry_run
 //		metrics           on|off
 //		click_token       [<cookie>] { max_age <d>; ad_storage <value> }
@@ -93,6 +94,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = parseSize(d, &h.MaxResponseBody)
 		case "spool_max_size":
 			err = parseSize(d, &h.SpoolMaxSize)
+		case "spool_sync":
+			err = parseSpoolSync(d, &h.SpoolSync)
 		case "batch_size":
 			err = parseBatchSize(d, &h.BatchSize)
 		case "flush_interval":
@@ -122,7 +125,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // handlerOptions are the options of an amazon_capi block, for suggestions.
 var handlerOptions = amazon.NewEnum("amazon_capi option", "region", "account_id", "entity_id", "client_id",
 	"client_secret", "refresh_token", "access_token", "endpoint", "token_url", "api", "spool", "max_body",
-	"max_response_body", "spool_max_size", "batch_size", "flush_interval", "dedupe_window", "dry_run", "metrics", "click_token", "event")
+	"max_response_body", "spool_max_size", "spool_sync", "batch_size", "flush_interval", "dedupe_window", "dry_run", "metrics", "click_token", "event")
 
 // checkComplete fails a block that can never send: no account, or no
 // credentials (dry_run needs neither). Placeholders are resolved later,
@@ -254,6 +257,28 @@ func parseDedupeWindow(d *caddyfile.Dispenser, target *caddy.Duration) error {
 	}
 	if dur == 0 {
 		dur = -1 // 0 in JSON means the default
+	}
+	*target = caddy.Duration(dur)
+	return nil
+}
+
+// parseSpoolSync reads spool_sync: a duration, or always (also 0), which
+// is stored as -1 (0 in JSON means the default).
+func parseSpoolSync(d *caddyfile.Dispenser, target *caddy.Duration) error {
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	if arg == "always" {
+		*target = -1
+		return nil
+	}
+	dur, err := caddy.ParseDuration(arg)
+	if err != nil || dur < 0 {
+		return d.Errf("spool_sync: %q is not a duration such as 200ms, or always", arg)
+	}
+	if dur == 0 {
+		dur = -1
 	}
 	*target = caddy.Duration(dur)
 	return nil

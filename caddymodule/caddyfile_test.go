@@ -69,6 +69,8 @@ func TestTheCaddyfileParserRefusesWhatTheDocsDoNotAllow(t *testing.T) {
 		{"a misspelt option", block(account + "\t\tbatch_sise 10\n" + event("")), `unknown amazon_capi option "batch_sise"; did you mean batch_size?`},
 		{"a misspelt field", block(account + event("\t\t\tcurency USD\n")), `unknown field "curency" in event "purchase"; did you mean currency?`},
 		{"a region", block(account + "\t\tregion us\n" + event("")), `region: "us" is not one of na, eu, fe`},
+		{"a spool_sync that is not a duration", block(account + "\t\tspool_sync soon\n" + event("")), `spool_sync: "soon" is not a duration such as 200ms, or always`},
+		{"a negative spool_sync", block(account + "\t\tspool_sync -1s\n" + event("")), `spool_sync: "-1s" is not a duration`},
 		{"a sandbox fault Amazon never sends", inSite("\tamazon_capi_sandbox {\n\t\tfail_status 200\n\t}"),
 			"status must be 0 (none) or an error status from 400 to 599"},
 		{"a repeated sandbox option", inSite("\tamazon_capi_sandbox {\n\t\tkeep 1\n\t\tkeep 2\n\t}"), "keep is given twice"},
@@ -102,5 +104,19 @@ func TestTheSandboxRefusesOverJSONWhatItRefusesInACaddyfile(t *testing.T) {
 	}
 	if err := (&Sandbox{FailStatus: 503}).Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+func TestSpoolSyncAdaptsToItsJSON(t *testing.T) {
+	for arg, want := range map[string]string{"always": `"spool_sync":-1`, "0": `"spool_sync":-1`, "1s": `"spool_sync":1000000000`} {
+		config := inSite("\tamazon_capi {\n\t\taccount_id A\n\t\tclient_id c\n\t\taccess_token t\n\t\tspool_sync " + arg +
+			"\n\t\tevent purchase {\n\t\t\ttype OFF_AMAZON_PURCHASES\n\t\t\tcurrency USD\n\t\t\tcountry US\n\t\t\tmatch_key EMAIL body.email\n\t\t}\n\t}")
+		out, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(config), nil)
+		if err != nil {
+			t.Fatalf("spool_sync %s: %v", arg, err)
+		}
+		if !strings.Contains(string(out), want) {
+			t.Errorf("spool_sync %s adapts to %s\nwant it to hold %s", arg, out, want)
+		}
 	}
 }

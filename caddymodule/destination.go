@@ -70,6 +70,14 @@ type Destination struct {
 	// is full (Amazon down for long), new events are dropped, counted and
 	// logged once, and the site is never stalled. Default: 1 GiB.
 	SpoolMaxSize int64 `json:"spool_max_size,omitempty"`
+	// SpoolSync is how often the spool is fsynced. An event is written to
+	// the spool within 20ms of its request, and from then on survives
+	// Caddy dying (a crash, kill -9); it survives the machine losing power
+	// once fsynced, at most SpoolSync later. Default: 200ms. A negative
+	// value (Caddyfile: always) fsyncs every write before the event counts
+	// as spooled: the most durable, and the most CPU at low rates (an
+	// fsync every 20ms whatever the rate). Takes effect when Caddy starts.
+	SpoolSync caddy.Duration `json:"spool_sync,omitempty"`
 	// DryRun builds, validates and logs each event (hashed) and sends nothing.
 	DryRun bool `json:"dry_run,omitempty"`
 	// NoMetrics keeps this block from registering the module's metrics
@@ -94,7 +102,24 @@ type settings struct {
 	batchSize                  int
 	dedupeWindow               time.Duration
 	spoolMaxBytes              int64
+	spoolSync                  time.Duration
 	dryRun                     bool
+}
+
+// changedUntilRestart names the options of next that differ from s and
+// that a running destination keeps until Caddy restarts.
+func (s settings) changedUntilRestart(next settings) []string {
+	var changed []string
+	if next.spoolMaxBytes != s.spoolMaxBytes {
+		changed = append(changed, "spool_max_size")
+	}
+	if next.spoolSync != s.spoolSync {
+		changed = append(changed, "spool_sync")
+	}
+	if next.dedupeWindow != s.dedupeWindow {
+		changed = append(changed, "dedupe_window")
+	}
+	return changed
 }
 
 // resolve expands {env.*} and {file.*} placeholders and checks the settings.
@@ -117,7 +142,7 @@ func (d *Destination) resolveSettings() (settings, error) {
 		refreshToken: get(d.RefreshToken), accessToken: get(d.AccessToken),
 		endpoint: get(d.Endpoint), tokenURL: get(d.TokenURL), spool: get(d.Spool),
 		maxBody: d.MaxBody, maxResponseBody: d.MaxResponseBody, flushInterval: time.Duration(d.FlushInterval), batchSize: d.BatchSize, dryRun: d.DryRun,
-		dedupeWindow: time.Duration(d.DedupeWindow), spoolMaxBytes: d.SpoolMaxSize,
+		dedupeWindow: time.Duration(d.DedupeWindow), spoolMaxBytes: d.SpoolMaxSize, spoolSync: time.Duration(d.SpoolSync),
 	}
 	region := strings.ToLower(orDefault(d.Region, "na"))
 	hosts, ok := amazon.Regions[region]

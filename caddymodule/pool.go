@@ -97,6 +97,7 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 		Logger:        live, // the forwarder names the destination in each line itself
 		DedupeWindow:  s.dedupeWindow,
 		SpoolMaxBytes: s.spoolMaxBytes,
+		SpoolSync:     s.spoolSync,
 		DeadLetter:    d.deadLetter,
 		OnEvents:      theMetrics().onEvents(s.label()),
 		AfterBatch: func(r forward.BatchReport) {
@@ -131,6 +132,10 @@ func (d *destination) update(s settings) error {
 	defer d.mu.Unlock()
 	if d.forwarder != nil {
 		d.forwarder.Configure(s.batchSize, s.flushInterval)
+		if changed := d.settings.changedUntilRestart(s); len(changed) > 0 {
+			d.logger.Warn("a reload changed options that take effect when Caddy restarts; the running destination keeps its values",
+				zap.Strings("options", changed))
+		}
 	}
 	if d.client.Load() != nil && d.credentials == s.credentials() {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -286,4 +287,49 @@ func TestAHandOverLeavesTheLiveDestinationAsItsConfigSetIt(t *testing.T) {
 func observedLogger() (*observer.ObservedLogs, *zap.Logger) {
 	core, logs := observer.New(zap.DebugLevel)
 	return logs, zap.New(core)
+}
+
+// TestAReloadNamesTheOptionsThatWaitForARestart: spool_max_size, spool_sync
+// and dedupe_window are the running destination's until Caddy restarts; a
+// reload that changes them says so, and one that does not is silent.
+func TestAReloadNamesTheOptionsThatWaitForARestart(t *testing.T) {
+	spool := t.TempDir()
+	resolve := func(spoolSync time.Duration, maxSize int64) settings {
+		s, err := (&Destination{Endpoint: "http://127.0.0.1:1", TokenURL: "http://127.0.0.1:1/t", AccountID: "RESTART",
+			ClientID: "c", AccessToken: "t", Spool: spool, SpoolSync: caddy.Duration(spoolSync), SpoolMaxSize: maxSize}).resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	_, firstLogger := observedLogger()
+	first, err := acquireDestination(resolve(0, 0), firstLogger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.release()
+
+	same, sameLogger := observedLogger()
+	again, err := acquireDestination(resolve(0, 0), sameLogger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again.release()
+	if n := same.FilterMessageSnippet("take effect when Caddy restarts").Len(); n != 0 {
+		t.Errorf("a reload that changed nothing logged %d restart warnings", n)
+	}
+
+	changed, changedLogger := observedLogger()
+	next, err := acquireDestination(resolve(time.Second, 1<<20), changedLogger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.release()
+	warnings := changed.FilterMessageSnippet("take effect when Caddy restarts").All()
+	if len(warnings) != 1 {
+		t.Fatalf("a reload that changed spool_sync and spool_max_size logged %d restart warnings, want 1", len(warnings))
+	}
+	if got := fmt.Sprint(warnings[0].ContextMap()["options"]); got != "[spool_max_size spool_sync]" {
+		t.Errorf("the warning names %s, want [spool_max_size spool_sync]", got)
+	}
 }

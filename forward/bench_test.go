@@ -73,7 +73,7 @@ func BenchmarkSpoolCycle(b *testing.B) {
 	cpu := processCPU()
 	for done := 0; done < b.N; {
 		n := min(len(records), b.N-done)
-		if err := spool.appendRecords(records[:n], names[:n], time.Now(), nil); err != nil {
+		if err := spool.appendRecords(records[:n], names[:n], time.Now(), nil, true); err != nil {
 			b.Fatal(err)
 		}
 		done += n

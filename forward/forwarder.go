@@ -1,6 +1,6 @@
 // Package forward delivers events to Amazon in the background: a bounded
 // in-memory intake that never blocks the caller, a writer that moves events
-// into a durable Spool in groups (one fsync for many events), a sender that
+// into a durable Spool in groups (fsynced at most every SpoolSync), a sender that
 // sends at most BatchSize spooled events per request, or whatever is waiting
 // once the oldest has waited FlushInterval, and the handling of Amazon's
 // answer (per-event rejections, retries with backoff, splitting a batch that
@@ -46,6 +46,13 @@ type Config struct {
 	// SpoolLinger is how long the spool writer gathers events before it
 	// writes them in one transaction; default 20ms.
 	SpoolLinger time.Duration
+	// SpoolSync is how often the writer fsyncs the events it wrote. An
+	// event written to the spool survives the process dying at once (it
+	// is in the kernel's cache); it survives the machine losing power once
+	// fsynced, at most SpoolSync later. Default 200ms; a negative value
+	// fsyncs every group before it counts as spooled, which costs an fsync
+	// per SpoolLinger whatever the rate (about 120 µs of CPU each here).
+	SpoolSync time.Duration
 	// MaxAge is the oldest event Amazon accepts; older ones are not sent.
 	// Default: 21 days.
 	MaxAge time.Duration
@@ -98,6 +105,9 @@ type BatchReport struct {
 	Took time.Duration
 }
 
+// DefaultSpoolSync is Config.SpoolSync's default.
+const DefaultSpoolSync = 200 * time.Millisecond
+
 func (c *Config) defaults() {
 	if c.BatchSize <= 0 || c.BatchSize > amazon.MaxBatch {
 		c.BatchSize = amazon.MaxBatch
@@ -110,6 +120,9 @@ func (c *Config) defaults() {
 	}
 	if c.SpoolLinger <= 0 {
 		c.SpoolLinger = 20 * time.Millisecond
+	}
+	if c.SpoolSync == 0 {
+		c.SpoolSync = DefaultSpoolSync
 	}
 	if c.MaxAge <= 0 {
 		c.MaxAge = amazon.MaxEventAge(amazon.V2)
@@ -218,6 +231,8 @@ type Forwarder struct {
 	// and their event names.
 	records [][]byte
 	names   []string
+	// pacer tells the writer when to fsync what it wrote.
+	pacer syncPacer
 
 	dedupe  *dedupe
 	ledgers ledgers
@@ -260,6 +275,7 @@ func newForwarder(cfg Config, sender Sender) *Forwarder {
 		writerDone: make(chan struct{}),
 		senderDone: make(chan struct{}),
 		dedupe:     newDedupe(cfg.DedupeWindow, cfg.DedupeLimit),
+		pacer:      newSyncPacer(cfg.SpoolSync),
 	}
 	f.batch.Store(int64(cfg.BatchSize))
 	f.flushInterval.Store(int64(cfg.FlushInterval))
@@ -537,13 +553,24 @@ func (f *Forwarder) writeLoop() {
 		select {
 		case e := <-f.intake:
 			group = f.spoolGroup(append(group[:0], e))
+		case <-f.pacer.due():
+			f.syncSpool()
 		case <-f.stop:
 			for f.entering.Load() != 0 && f.ctx.Err() == nil { // an Enqueue that saw no stop yet is about to hand its event over
 				runtime.Gosched()
 			}
-			f.drainIntake(group)
+			f.drainIntake(group) // Stop then closes the spool, which fsyncs what is unsynced
 			return
 		}
+	}
+}
+
+// syncSpool fsyncs the events written since the last fsync.
+func (f *Forwarder) syncSpool() {
+	f.pacer.synced(time.Now())
+	if err := f.spool.syncLog(); err != nil && !errors.Is(err, errSpoolClosed) {
+		f.cfg.Logger.Error("could not fsync the spool: the events written in the last moments may not survive a power loss (check the disk)",
+			zap.String("destination", f.cfg.Destination), zap.Error(err))
 	}
 }
 
@@ -569,8 +596,8 @@ func (f *Forwarder) drainIntake(group []pending) {
 }
 
 // spoolGroup adds what else arrives within SpoolLinger (or what is
-// waiting, when stopping) to group and writes it all in one transaction:
-// one fsync for many events, and no request ever waits for it. While it
+// waiting, when stopping) to group and writes it all in one transaction,
+// fsynced with it or later (syncPacer); no request ever waits for either. While it
 // lingers the writer sleeps rather than waiting on the intake, so that an
 // event handed over does not wake it: one wake-up per transaction, not one
 // per request. It is woken early when the intake fills up (hurry).
@@ -615,11 +642,13 @@ gather:
 			f.ledgers.of(p.name).written.Add(1)
 		}
 	}
-	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written); err != nil {
+	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written, f.pacer.every < 0); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",
 			zap.String("destination", f.cfg.Destination), zap.Int("events", len(kept)), zap.Error(err))
+	} else if f.pacer.wrote(time.Now()) {
+		f.syncSpool()
 	}
 	clear(f.records)
 	select {

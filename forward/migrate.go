@@ -171,12 +171,12 @@ func importInto(db *bolt.DB, s *Spool) error {
 			if len(chunk) < 1000 {
 				return nil
 			}
-			err := s.appendStored(chunk, nil, nil)
+			err := s.appendStored(chunk, nil, nil, true)
 			chunk = chunk[:0]
 			return err
 		})
 		if err == nil {
-			err = s.appendStored(chunk, nil, nil)
+			err = s.appendStored(chunk, nil, nil, true)
 		}
 		return err
 	})

@@ -111,6 +111,9 @@ func (s *Spool) writeFrame(durable bool) (*segment, uint32, error) {
 		_ = seg.file.Truncate(at)
 		return nil, 0, fmt.Errorf("writing the spool: %w", err)
 	}
+	if durable {
+		s.fsyncs.Add(1)
+	}
 	if err := syncIf(durable, seg.file); err != nil {
 		_ = seg.file.Truncate(at)
 		return nil, 0, fmt.Errorf("writing the spool: %w", err)

@@ -19,8 +19,10 @@ import (
 
 // Spool is a destination's durable queue: events in arrival order in an
 // append-only log of segment files (segment.go), which survives crashes:
-// every write is fsynced before it returns, and a write torn by a crash is
-// cut off when the spool is opened again. Events stay in it until Amazon
+// what is written survives the process dying, what is fsynced (each write
+// of Append; the forwarder's writes every SpoolSync) survives the machine
+// losing power, and a write torn by a crash is cut off when the spool is
+// opened again. Events stay in it until Amazon
 // has answered for them; removing them appends a tombstone, and a segment
 // file is deleted once nothing in it is wanted any more.
 //
@@ -50,6 +52,8 @@ type Spool struct {
 	bytes atomic.Int64
 	// cut is how many bytes of damaged log were dropped at open.
 	cut int64
+	// fsyncs counts the log's fsyncs of appended events (for tests).
+	fsyncs atomic.Uint64
 
 	// byName counts the spooled events per event name (for reconciling
 	// what the site confirmed with what Amazon took).
@@ -192,7 +196,7 @@ func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
 	for i, e := range events {
 		records[i] = storedRecord(now, e)
 	}
-	return s.appendRecords(records, nil, now, nil)
+	return s.appendRecords(records, nil, now, nil, true)
 }
 
 // newRecord returns a stored record's buffer with the event's JSON in it and
@@ -226,23 +230,24 @@ func recycleRecord(buf *[]byte) {
 }
 
 // appendRecords stores records made by storedRecord or newRecord, setting
-// their queued time to now, with one write and one fsync.
+// their queued time to now, with one write, fsynced when durable is set
+// (else by a later syncLog, or Close).
 //
-// committed, when set, runs once the records are on disk and before the
+// committed, when set, runs once the records are written and before the
 // spool's counts show them, so that a caller's own count of what it
 // spooled never lags behind the spool's.
 //
 // names, when given, are the records' event names (the writer knows them);
 // otherwise they are read from the records.
-func (s *Spool) appendRecords(records [][]byte, names []string, now time.Time, committed func()) error {
+func (s *Spool) appendRecords(records [][]byte, names []string, now time.Time, committed func(), durable bool) error {
 	for _, v := range records {
 		binary.BigEndian.PutUint64(v, uint64(now.UnixMilli()))
 	}
-	return s.appendStored(records, names, committed)
+	return s.appendStored(records, names, committed, durable)
 }
 
 // appendStored is appendRecords for records whose header is set.
-func (s *Spool) appendStored(records [][]byte, names []string, committed func()) error {
+func (s *Spool) appendStored(records [][]byte, names []string, committed func(), durable bool) error {
 	if len(records) == 0 {
 		return nil
 	}
@@ -252,7 +257,7 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func())
 	for i, v := range records {
 		s.frame.put(first+uint64(i), v)
 	}
-	seg, at, err := s.writeFrame(true)
+	seg, at, err := s.writeFrame(durable)
 	if err != nil {
 		s.writeMu.Unlock()
 		return err
@@ -361,8 +366,8 @@ func (s *Spool) readRun(run slotRun, arena []byte, out []Record) ([]byte, []Reco
 }
 
 // Remove deletes records once Amazon has answered for them: one tombstone
-// write, which is not fsynced on its own but with the next events written
-// (or at Close). A process that dies loses nothing; a machine that loses
+// write, which is not fsynced on its own but with the next fsync of the
+// log (or at Close). A process that dies loses nothing; a machine that loses
 // power in between may send those events again, with the same IDs, which
 // Amazon deduplicates. That saves an fsync per batch.
 func (s *Spool) Remove(records []Record) error {
@@ -442,6 +447,19 @@ func (s *Spool) findLocked(records []Record) []liveRecord {
 	return s.find(records)
 }
 
+// syncLog fsyncs what was written to the log without an fsync of its own
+// (older segments were fsynced when the log moved on from them).
+func (s *Spool) syncLog() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	n := len(s.segments)
+	if n == 0 {
+		return errSpoolClosed
+	}
+	s.fsyncs.Add(1)
+	return s.segments[n-1].file.Sync()
+}
+
 // errSpoolClosed is what a write to a closed spool returns.
 var errSpoolClosed = errors.New("the spool is closed")
 
@@ -453,7 +471,7 @@ func (s *Spool) Close() error {
 	defer s.mu.Unlock()
 	var first error
 	if n := len(s.segments); n > 0 {
-		first = s.segments[n-1].file.Sync() // the removals written since the last fsync
+		first = s.segments[n-1].file.Sync() // what was written since the last fsync
 	}
 	for _, seg := range s.segments {
 		if err := seg.file.Close(); err != nil && first == nil {

@@ -1,0 +1,71 @@
+package forward
+
+import (
+	"testing"
+	"time"
+)
+
+// writerUnderTest is a forwarder whose writer the test drives by hand: no
+// goroutines, Amazon never called.
+func writerUnderTest(t *testing.T, spoolSync time.Duration) *Forwarder {
+	t.Helper()
+	f := newForwarder(Config{SpoolSync: spoolSync, SpoolLinger: time.Millisecond}, newFake(nil))
+	f.spool = openSpool(t, t.TempDir())
+	t.Cleanup(func() { f.spool.Close() })
+	return f
+}
+
+// writeGroup queues one event and has the writer spool it as a group.
+func writeGroup(t *testing.T, f *Forwarder, i int) {
+	t.Helper()
+	if got := f.Enqueue(event(i)); got != Queued {
+		t.Fatalf("Enqueue: %v", got)
+	}
+	f.spoolGroup(append(make([]pending, 0, maxGroup), <-f.intake))
+}
+
+func TestTheWriterFsyncsAtMostOncePerSpoolSync(t *testing.T) {
+	f := writerUnderTest(t, time.Hour)
+	for i := range 5 {
+		writeGroup(t, f, i)
+	}
+	if got := f.spool.Len(); got != 5 {
+		t.Fatalf("%d events spooled, want 5", got)
+	}
+	if got := f.spool.fsyncs.Load(); got != 1 {
+		t.Errorf("5 groups within spool_sync made %d fsyncs, want 1 (the first group's)", got)
+	}
+}
+
+func TestSpoolSyncAlwaysFsyncsEveryGroup(t *testing.T) {
+	f := writerUnderTest(t, -1)
+	for i := range 5 {
+		writeGroup(t, f, i)
+	}
+	if got := f.spool.fsyncs.Load(); got != 5 {
+		t.Errorf("5 groups with spool_sync always made %d fsyncs, want 5", got)
+	}
+}
+
+func TestAWriteWithinSpoolSyncIsFsyncedWhenItIsDue(t *testing.T) {
+	f := writerUnderTest(t, 20*time.Millisecond)
+	writeGroup(t, f, 1)
+	writeGroup(t, f, 2) // within 20ms of the first fsync: it waits for the next
+	if got := f.spool.fsyncs.Load(); got != 1 {
+		t.Fatalf("after two quick groups: %d fsyncs, want 1", got)
+	}
+	select {
+	case <-f.pacer.due():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no fsync came due after a write")
+	}
+	f.syncSpool()
+	if got := f.spool.fsyncs.Load(); got != 2 {
+		t.Errorf("after the due fsync: %d fsyncs, want 2", got)
+	}
+	select {
+	case <-f.pacer.due():
+		t.Error("an fsync came due again with nothing written since")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
