@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -157,6 +160,7 @@ func (c *Client) Send(ctx context.Context, events []json.RawMessage) (*Result, e
 	if err != nil {
 		return nil, err
 	}
+	defer body.done()
 	res, err := c.post(ctx, path, body, len(events))
 	if err == nil && res.Status == http.StatusUnauthorized {
 		// The token may have been revoked or expired early: get a new one
@@ -169,15 +173,17 @@ func (c *Client) Send(ctx context.Context, events []json.RawMessage) (*Result, e
 	return res, err
 }
 
-func (c *Client) post(ctx context.Context, path string, body []byte, n int) (*Result, error) {
+func (c *Client) post(ctx context.Context, path string, body *sharedBody, n int) (*Result, error) {
 	tok, err := tokenWithin(ctx, c.Tokens)
 	if err != nil {
 		return nil, fmt.Errorf("getting an access token: %w", scrubTokenError(err))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+path, body.reader())
 	if err != nil {
 		return nil, fmt.Errorf("building the events request: %w", err)
 	}
+	req.ContentLength = int64(len(body.buf))
+	req.GetBody = func() (io.ReadCloser, error) { return body.reader(), nil }
 	c.setHeaders(req, tok.AccessToken)
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
@@ -202,7 +208,7 @@ func readAnswer(resp *http.Response) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-func (c *Client) encode(events []json.RawMessage) ([]byte, string, error) {
+func (c *Client) encode(events []json.RawMessage) (*sharedBody, string, error) {
 	if c.API == V1 {
 		v1 := V1Request{IngestionMethod: IngestionServerToServer, EventData: make([]V1Event, len(events))}
 		for i, raw := range events {
@@ -213,19 +219,21 @@ func (c *Client) encode(events []json.RawMessage) ([]byte, string, error) {
 			v1.EventData[i] = e.ToV1()
 		}
 		b, err := json.Marshal(v1)
-		return b, PathV1, err
+		return newSharedBody(b, false), PathV1, err
 	}
-	return JoinV2(events), PathV2, nil
+	buf := bodyBuffers.Get().(*[]byte)
+	*buf = appendV2((*buf)[:0], events)
+	return newSharedBody(*buf, true), PathV2, nil
 }
 
-// JoinV2 builds the body of a v2 request, {"events":[…]}, from the events'
-// JSON as it is.
-func JoinV2(events []json.RawMessage) []byte {
+// appendV2 appends the body of a v2 request, {"events":[…]}, to b, from
+// the events' JSON as it is.
+func appendV2(b []byte, events []json.RawMessage) []byte {
 	size := len(`{"events":[]}`) + len(events)
 	for _, e := range events {
 		size += len(e)
 	}
-	b := make([]byte, 0, size)
+	b = slices.Grow(b, size)
 	b = append(b, `{"events":[`...)
 	for i, e := range events {
 		if i > 0 {
@@ -388,4 +396,56 @@ func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, err
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// bodyBuffers recycles the bodies of v2 batches (some 250 KiB for 500
+// events): a new one per batch is a large allocation, zeroed and collected.
+var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// sharedBody is a request body that goes back to bodyBuffers once nothing
+// reads it: once Send has returned and every reader the transport was
+// given (the request's body, and any GetBody made to send it again) is
+// closed; the transport may still read a body after the response came. A
+// reader never closed keeps the buffer from the pool, nothing worse.
+type sharedBody struct {
+	buf    []byte
+	pooled bool
+	refs   atomic.Int32
+}
+
+// newSharedBody holds buf for the caller, who calls done when finished.
+func newSharedBody(buf []byte, pooled bool) *sharedBody {
+	b := &sharedBody{buf: buf, pooled: pooled}
+	b.refs.Store(1)
+	return b
+}
+
+// reader returns a new reader of the body, which holds it until closed.
+func (b *sharedBody) reader() io.ReadCloser {
+	b.refs.Add(1)
+	return &bodyReader{Reader: bytes.NewReader(b.buf), body: b}
+}
+
+// done lets go of one hold; the last returns the buffer to the pool.
+func (b *sharedBody) done() {
+	if b.refs.Add(-1) == 0 && b.pooled {
+		buf := b.buf[:0]
+		bodyBuffers.Put(&buf)
+	}
+}
+
+// bodyReader reads a sharedBody; closing it (more than once is fine) lets
+// go of its hold.
+type bodyReader struct {
+	*bytes.Reader
+	body   *sharedBody
+	closed atomic.Bool
+}
+
+// Close lets go of the reader's hold on the body.
+func (r *bodyReader) Close() error {
+	if r.closed.CompareAndSwap(false, true) {
+		r.body.done()
+	}
+	return nil
 }

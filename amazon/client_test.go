@@ -254,3 +254,65 @@ func TestARejectionIsTransientOnlyWhenEveryReasonIs(t *testing.T) {
 		}
 	}
 }
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The transport may read a request's body after the response came (an
+// early answer): the recycled body of a batch must not be given to the
+// next batch until the transport has closed it.
+func TestABatchBodyIsNotReusedWhileTheTransportStillReadsIt(t *testing.T) {
+	var held io.ReadCloser
+	answer := func() *http.Response {
+		return &http.Response{StatusCode: 207, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"success":[],"error":[]}`))}
+	}
+	c := client("http://127.0.0.1:1", V2)
+	c.HTTP = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if held == nil {
+			held = r.Body // answered before its body is read, which happens later
+			return answer(), nil
+		}
+		_, err := io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		return answer(), err
+	})}
+	first, second := Encode(testEvent("first")), Encode(testEvent("second"))
+	if _, err := c.Send(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Send(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(held)
+	held.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"events":[` + string(first[0]) + `]}`; string(raw) != want {
+		t.Errorf("the first batch's body, read after the second batch was sent, is\n%s\nwant\n%s", raw, want)
+	}
+}
+
+// Once the transport has closed it, a batch's body is recycled.
+func TestABatchBodyIsRecycledOnceClosed(t *testing.T) {
+	var bodies []*bodyReader
+	c := client("http://127.0.0.1:1", V2)
+	c.HTTP = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		bodies = append(bodies, r.Body.(*bodyReader))
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		return &http.Response{StatusCode: 207, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{"success":[],"error":[]}`))}, nil
+	})}
+	for _, id := range []string{"a", "b"} {
+		if _, err := c.Send(context.Background(), Encode(testEvent(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, b := range bodies {
+		if n := b.body.refs.Load(); n != 0 {
+			t.Errorf("body %d still has %d holds after Send returned and the transport closed it", i, n)
+		}
+	}
+}

@@ -294,6 +294,17 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func(),
 
 // Oldest returns up to n records, oldest first.
 func (s *Spool) Oldest(n int) ([]Record, error) {
+	records, _, err := s.oldestInto(n, nil)
+	return records, err
+}
+
+// oldestInto is Oldest reading the records into arena's array when it is
+// large enough (else into a new one), and returning the array it used: the
+// sender reads every batch into the same array, instead of making (and
+// zeroing, and collecting) a new one of some 250 KiB per batch. The
+// records returned before are overwritten: the caller must be done with
+// them.
+func (s *Spool) oldestInto(n int, arena []byte) ([]Record, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var runs []slotRun
@@ -307,14 +318,21 @@ func (s *Spool) Oldest(n int) ([]Record, error) {
 		}
 	}
 	out := make([]Record, 0, count)
-	var arena []byte
+	size := 0
+	for _, run := range runs {
+		size += int(run.end - run.start)
+	}
+	if cap(arena) < size {
+		arena = make([]byte, 0, size)
+	}
+	arena = arena[:0]
 	for _, run := range runs {
 		var err error
 		if arena, out, err = s.readRun(run, arena, out); err != nil {
-			return nil, err
+			return nil, arena, err
 		}
 	}
-	return out, nil
+	return out, arena, nil
 }
 
 // OldestQueued is when the oldest spooled event was spooled; zero when
