@@ -13,8 +13,8 @@ import (
 
 // The log is a directory of segment files, named by their number in hex
 // and written one after the other. A segment is a run of frames; a frame
-// is one write (one fsync): its payload's length and CRC-32C, 4 bytes each,
-// then the payload, a run of entries:
+// is one write (fsynced with it, or by a later fsync): its payload's
+// length and CRC-32C, 4 bytes each, then the payload, a run of entries:
 //
 //	'P' seq(8) length(4) record   a record stored (see storedHeader)
 //	'D' seq(8)                    the record seq removed

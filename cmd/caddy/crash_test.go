@@ -170,6 +170,20 @@ func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() boo
 // Amazon is down, kills Caddy with SIGKILL, starts it again and brings
 // Amazon back: every event arrives, with the event ID it was given.
 func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
+	killedAndRestarted(t, "")
+}
+
+// TestEventsWrittenButNotYetFsyncedSurviveSIGKILL is the same with
+// spool_sync 1h: only the spool's first write is fsynced before the kill,
+// and an event counts as accepted once written, so the kernel must keep
+// the rest.
+func TestEventsWrittenButNotYetFsyncedSurviveSIGKILL(t *testing.T) {
+	killedAndRestarted(t, "spool_sync     1h")
+}
+
+// killedAndRestarted runs the SIGKILL test with option added to the
+// amazon_capi block of siteConfig.
+func killedAndRestarted(t *testing.T, option string) {
 	if testing.Short() {
 		t.Skip("builds and runs Caddy")
 	}
@@ -178,7 +192,11 @@ func TestNothingIsLostWhenTheProcessIsKilled(t *testing.T) {
 	site, admin, amazonPort := freePort(t), freePort(t), freePort(t)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "Caddyfile")
-	err := os.WriteFile(config, []byte(siteConfig(site, admin, amazonPort, dir+"/spool")), 0o600)
+	caddyfile := strings.Replace(siteConfig(site, admin, amazonPort, dir+"/spool"), "flush_interval 50ms", "flush_interval 50ms\n\t\t"+option, 1)
+	if !strings.Contains(caddyfile, "flush_interval 50ms\n\t\t"+option) {
+		t.Fatalf("the option %q did not go into the config:\n%s", option, caddyfile)
+	}
+	err := os.WriteFile(config, []byte(caddyfile), 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
