@@ -178,11 +178,11 @@ func (c *Client) post(ctx context.Context, path string, body *sharedBody, n int)
 	if err != nil {
 		return nil, fmt.Errorf("getting an access token: %w", scrubTokenError(err))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+path, body.reader())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.Endpoint, "/")+path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("building the events request: %w", err)
 	}
-	req.ContentLength = int64(len(body.buf))
+	req.Body, req.ContentLength = body.reader(), int64(len(body.buf))
 	req.GetBody = func() (io.ReadCloser, error) { return body.reader(), nil }
 	c.setHeaders(req, tok.AccessToken)
 	resp, err := c.HTTP.Do(req)
@@ -423,7 +423,7 @@ func newSharedBody(buf []byte, pooled bool) *sharedBody {
 // reader returns a new reader of the body, which holds it until closed.
 func (b *sharedBody) reader() io.ReadCloser {
 	b.refs.Add(1)
-	return &bodyReader{Reader: bytes.NewReader(b.buf), body: b}
+	return &bodyReader{body: b, rest: b.buf}
 }
 
 // done lets go of one hold; the last returns the buffer to the pool.
@@ -434,18 +434,43 @@ func (b *sharedBody) done() {
 	}
 }
 
-// bodyReader reads a sharedBody; closing it (more than once is fine) lets
-// go of its hold.
+// bodyReader reads a sharedBody. Closing it (more than once is fine) lets
+// go of its hold, after any read in progress (HTTP/2's transport closes a
+// body from another goroutine than the one reading it); a read after that
+// fails.
 type bodyReader struct {
-	*bytes.Reader
+	mu     sync.Mutex
 	body   *sharedBody
-	closed atomic.Bool
+	rest   []byte // what is still to be read
+	closed bool
+}
+
+// Read reads the body.
+func (r *bodyReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, errBodyClosed
+	}
+	if len(r.rest) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.rest)
+	r.rest = r.rest[n:]
+	return n, nil
 }
 
 // Close lets go of the reader's hold on the body.
 func (r *bodyReader) Close() error {
-	if r.closed.CompareAndSwap(false, true) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.closed {
+		r.closed = true
+		r.rest = nil
 		r.body.done()
 	}
 	return nil
 }
+
+// errBodyClosed is what reading a closed batch body returns.
+var errBodyClosed = errors.New("the batch's request body was closed")

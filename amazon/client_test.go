@@ -316,3 +316,29 @@ func TestABatchBodyIsRecycledOnceClosed(t *testing.T) {
 		}
 	}
 }
+
+// HTTP/2's transport closes a request body from another goroutine than the
+// one reading it (an answer above 299 before the upload ended, a timeout),
+// and that reader may read once more: it must get an error, never the next
+// batch's bytes from the recycled buffer.
+func TestAClosedBatchBodyReadsNothing(t *testing.T) {
+	var stale io.ReadCloser
+	c := client("http://127.0.0.1:1", V2)
+	c.HTTP = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if stale == nil {
+			stale = r.Body // closed before it was read; the writer reads it later
+		} else {
+			io.Copy(io.Discard, r.Body)
+		}
+		r.Body.Close()
+		return &http.Response{StatusCode: 429, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(`{}`))}, nil
+	})}
+	for _, id := range []string{"first", "second"} { // the second batch may get the first one's buffer
+		if _, err := c.Send(context.Background(), Encode(testEvent(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := stale.Read(make([]byte, 1024)); n != 0 || err == nil {
+		t.Errorf("a read of a closed body gave %d bytes and %v; want none and an error", n, err)
+	}
+}

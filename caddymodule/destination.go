@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
+	"github.com/shopsignal/caddy-amazon-capi/forward"
 )
 
 // DefaultMaxBody is how much of a request body is teed when max_body is unset.
@@ -71,9 +72,10 @@ type Destination struct {
 	// logged once, and the site is never stalled. Default: 1 GiB.
 	SpoolMaxSize int64 `json:"spool_max_size,omitempty"`
 	// SpoolSync is how often the spool is fsynced. An event is written to
-	// the spool within 20ms of its request, and from then on survives
-	// Caddy dying (a crash, kill -9); it survives the machine losing power
-	// once fsynced, at most SpoolSync later. Default: 200ms. A negative
+	// the spool within 20ms of its request (more while a backlog is being
+	// written), and from then on survives Caddy dying (a crash, kill -9); it
+	// survives the machine losing power once fsynced, at most SpoolSync
+	// later. Default: 200ms. A negative
 	// value (Caddyfile: always) fsyncs every write before the event counts
 	// as spooled: the most durable, and the most CPU at low rates (an
 	// fsync every 20ms whatever the rate). Takes effect when Caddy starts.
@@ -106,20 +108,31 @@ type settings struct {
 	dryRun                     bool
 }
 
-// changedUntilRestart names the options of next that differ from s and
-// that a running destination keeps until Caddy restarts.
+// changedUntilRestart names the options of next that a running
+// destination keeps until Caddy restarts and whose effect differs from
+// s's: a default given explicitly, or another negative value for "off" or
+// "always", is no change.
 func (s settings) changedUntilRestart(next settings) []string {
+	was, is := s.restartOnly(), next.restartOnly()
 	var changed []string
-	if next.spoolMaxBytes != s.spoolMaxBytes {
+	if is.SpoolMaxBytes != was.SpoolMaxBytes {
 		changed = append(changed, "spool_max_size")
 	}
-	if next.spoolSync != s.spoolSync {
+	if is.SpoolSync != was.SpoolSync {
 		changed = append(changed, "spool_sync")
 	}
-	if next.dedupeWindow != s.dedupeWindow {
+	if is.DedupeWindow != was.DedupeWindow {
 		changed = append(changed, "dedupe_window")
 	}
 	return changed
+}
+
+// restartOnly is the forwarder's view of the options a running destination
+// keeps, defaults applied and every negative value the same.
+func (s settings) restartOnly() forward.Config {
+	c := forward.Config{SpoolMaxBytes: s.spoolMaxBytes, SpoolSync: s.spoolSync, DedupeWindow: s.dedupeWindow}.WithDefaults()
+	c.SpoolSync, c.DedupeWindow = max(c.SpoolSync, -1), max(c.DedupeWindow, -1)
+	return c
 }
 
 // resolve expands {env.*} and {file.*} placeholders and checks the settings.

@@ -27,7 +27,9 @@ import (
 )
 
 // Sender sends one batch to Amazon; *amazon.Client is one. Each event is
-// its JSON, as amazon.Encode writes it and the spool keeps it.
+// its JSON, as amazon.Encode writes it and the spool keeps it; the slices
+// are the spool's read buffer, valid only until Send returns (the next
+// batch is read into them), so a Sender copies what it keeps.
 type Sender interface {
 	Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error)
 }
@@ -107,6 +109,13 @@ type BatchReport struct {
 
 // DefaultSpoolSync is Config.SpoolSync's default.
 const DefaultSpoolSync = 200 * time.Millisecond
+
+// WithDefaults returns c with its zero values replaced by the defaults, as
+// a Forwarder uses it.
+func (c Config) WithDefaults() Config {
+	c.defaults()
+	return c
+}
 
 func (c *Config) defaults() {
 	if c.BatchSize <= 0 || c.BatchSize > amazon.MaxBatch {
