@@ -219,11 +219,11 @@ func (c *Client) encode(events []json.RawMessage) (*sharedBody, string, error) {
 			v1.EventData[i] = e.ToV1()
 		}
 		b, err := json.Marshal(v1)
-		return newSharedBody(b, false), PathV1, err
+		return newSharedBody(b), PathV1, err
 	}
 	buf := bodyBuffers.Get().(*[]byte)
 	*buf = appendV2((*buf)[:0], events)
-	return newSharedBody(*buf, true), PathV2, nil
+	return newSharedBody(*buf), PathV2, nil
 }
 
 // appendV2 appends the body of a v2 request, {"events":[…]}, to b, from
@@ -398,7 +398,7 @@ func tokenWithin(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token, err
 	}
 }
 
-// bodyBuffers recycles the bodies of v2 batches (some 250 KiB for 500
+// bodyBuffers recycles the bodies of batches (some 250 KiB for 500
 // events): a new one per batch is a large allocation, zeroed and collected.
 var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
@@ -408,14 +408,14 @@ var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
 // closed; the transport may still read a body after the response came. A
 // reader never closed keeps the buffer from the pool, nothing worse.
 type sharedBody struct {
-	buf    []byte
-	pooled bool
-	refs   atomic.Int32
+	buf  []byte
+	refs atomic.Int32
 }
 
-// newSharedBody holds buf for the caller, who calls done when finished.
-func newSharedBody(buf []byte, pooled bool) *sharedBody {
-	b := &sharedBody{buf: buf, pooled: pooled}
+// newSharedBody holds buf for the caller, who calls done when finished;
+// then buf goes to bodyBuffers (a v1 body too: any buffer serves again).
+func newSharedBody(buf []byte) *sharedBody {
+	b := &sharedBody{buf: buf}
 	b.refs.Store(1)
 	return b
 }
@@ -428,7 +428,7 @@ func (b *sharedBody) reader() io.ReadCloser {
 
 // done lets go of one hold; the last returns the buffer to the pool.
 func (b *sharedBody) done() {
-	if b.refs.Add(-1) == 0 && b.pooled {
+	if b.refs.Add(-1) == 0 {
 		buf := b.buf[:0]
 		bodyBuffers.Put(&buf)
 	}

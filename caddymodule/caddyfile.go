@@ -95,13 +95,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "spool_max_size":
 			err = parseSize(d, &h.SpoolMaxSize)
 		case "spool_sync":
-			err = parseSpoolSync(d, &h.SpoolSync)
+			err = parseSwitchableDuration(d, &h.SpoolSync, "spool_sync", "always", "200ms, or always")
 		case "batch_size":
 			err = parseBatchSize(d, &h.BatchSize)
 		case "flush_interval":
 			err = parseDuration(d, &h.FlushInterval)
 		case "dedupe_window":
-			err = parseDedupeWindow(d, &h.DedupeWindow)
+			err = parseSwitchableDuration(d, &h.DedupeWindow, "dedupe_window", "", "10m (0 turns it off)")
 		case "dry_run":
 			err = parseFlag(d, &h.DryRun)
 		case "metrics":
@@ -246,36 +246,21 @@ func parseDuration(d *caddyfile.Dispenser, target *caddy.Duration) error {
 	return nil
 }
 
-func parseDedupeWindow(d *caddyfile.Dispenser, target *caddy.Duration) error {
+// parseSwitchableDuration reads a duration whose 0 (or word, when given)
+// means off or always, which is stored as -1, as 0 in JSON means the
+// default. A negative duration is taken as such, unless there is a word.
+func parseSwitchableDuration(d *caddyfile.Dispenser, target *caddy.Duration, option, word, example string) error {
 	var arg string
 	if err := parseOne(d, &arg); err != nil {
 		return err
 	}
-	dur, err := caddy.ParseDuration(arg)
-	if err != nil {
-		return d.Errf("dedupe_window: %q is not a duration such as 10m (0 turns it off)", arg)
-	}
-	if dur == 0 {
-		dur = -1 // 0 in JSON means the default
-	}
-	*target = caddy.Duration(dur)
-	return nil
-}
-
-// parseSpoolSync reads spool_sync: a duration, or always (also 0), which
-// is stored as -1 (0 in JSON means the default).
-func parseSpoolSync(d *caddyfile.Dispenser, target *caddy.Duration) error {
-	var arg string
-	if err := parseOne(d, &arg); err != nil {
-		return err
-	}
-	if arg == "always" {
+	if word != "" && arg == word {
 		*target = -1
 		return nil
 	}
 	dur, err := caddy.ParseDuration(arg)
-	if err != nil || dur < 0 {
-		return d.Errf("spool_sync: %q is not a duration such as 200ms, or always", arg)
+	if err != nil || (word != "" && dur < 0) {
+		return d.Errf("%s: %q is not a duration such as %s", option, arg, example)
 	}
 	if dur == 0 {
 		dur = -1

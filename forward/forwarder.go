@@ -651,7 +651,7 @@ gather:
 			f.ledgers.of(p.name).written.Add(1)
 		}
 	}
-	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written, f.pacer.every < 0); err != nil {
+	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written, f.pacer.inline()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
 		f.cfg.Logger.Error("could not write events to the spool; they are lost",

@@ -111,10 +111,7 @@ func (s *Spool) writeFrame(durable bool) (*segment, uint32, error) {
 		_ = seg.file.Truncate(at)
 		return nil, 0, fmt.Errorf("writing the spool: %w", err)
 	}
-	if durable {
-		s.fsyncs.Add(1)
-	}
-	if err := syncIf(durable, seg.file); err != nil {
+	if err := s.syncIf(durable, seg); err != nil {
 		_ = seg.file.Truncate(at)
 		return nil, 0, fmt.Errorf("writing the spool: %w", err)
 	}
@@ -322,10 +319,11 @@ func (s *Spool) applyFrame(seg *segment, data []byte, start, end int, maxSeq *ui
 	}
 }
 
-// syncIf fsyncs f when durable is set.
-func syncIf(durable bool, f *os.File) error {
+// syncIf fsyncs seg, and counts it, when durable is set.
+func (s *Spool) syncIf(durable bool, seg *segment) error {
 	if !durable {
 		return nil
 	}
-	return f.Sync()
+	s.fsyncs.Add(1)
+	return seg.file.Sync()
 }

@@ -354,13 +354,11 @@ func (s *Spool) OldestQueued() (time.Time, error) {
 	return time.Time{}, nil
 }
 
-// readRun reads a run of entries with one read into the end of arena and
-// appends their records to out.
+// readRun reads a run of entries with one read into the end of arena,
+// which has room for it (oldestInto sized it), and appends their records to
+// out.
 func (s *Spool) readRun(run slotRun, arena []byte, out []Record) ([]byte, []Record, error) {
 	size := int(run.end - run.start)
-	if cap(arena)-len(arena) < size {
-		arena = make([]byte, 0, max(size, 64<<10)) // records made so far keep the old buffer
-	}
 	start := len(arena)
 	arena = arena[:start+size]
 	if _, err := run.seg.file.ReadAt(arena[start:], int64(run.start)); err != nil {
@@ -474,8 +472,7 @@ func (s *Spool) syncLog() error {
 	if n == 0 {
 		return errSpoolClosed
 	}
-	s.fsyncs.Add(1)
-	return s.segments[n-1].file.Sync()
+	return s.syncIf(true, s.segments[n-1])
 }
 
 // errSpoolClosed is what a write to a closed spool returns.

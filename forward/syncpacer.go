@@ -24,7 +24,7 @@ func newSyncPacer(every time.Duration) syncPacer {
 // wrote records a write at now and reports whether to fsync now; if not,
 // the fsync is due on the channel due returns.
 func (p *syncPacer) wrote(now time.Time) bool {
-	if p.every < 0 {
+	if p.inline() {
 		return false
 	}
 	wait := p.every - now.Sub(p.last)
@@ -37,6 +37,9 @@ func (p *syncPacer) wrote(now time.Time) bool {
 	}
 	return false
 }
+
+// inline says every write is fsynced by the write itself.
+func (p *syncPacer) inline() bool { return p.every < 0 }
 
 // due is signalled when an fsync is due.
 func (p *syncPacer) due() <-chan time.Time { return p.timer.C }
