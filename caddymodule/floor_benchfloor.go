@@ -64,6 +64,7 @@ func init() {
 		}
 		view := h.newView(r, h.Events[:1], time.Now())
 		once.Do(func() { ready, _ = h.Events[0].mapping.Evaluate(view) })
+		releaseView(view)
 		if layer == "tee" {
 			return next.ServeHTTP(w, r)
 		}

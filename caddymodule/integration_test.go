@@ -36,6 +36,26 @@ func shopConfig(t *testing.T, withModule, without, sandboxPort int, upstream str
 		String()
 }
 
+// sentEvent is what the tests read of an event as Amazon received it.
+type sentEvent struct {
+	MatchKeys []struct {
+		Type   string   `json:"type"`
+		Values []string `json:"values"`
+	} `json:"matchKeys"`
+	Value     float64 `json:"value"`
+	Currency  string  `json:"currencyCode"`
+	UnitsSold int     `json:"unitsSold"`
+}
+
+func decodeSent(t *testing.T, event json.RawMessage) sentEvent {
+	t.Helper()
+	var wire sentEvent
+	if err := json.Unmarshal(event, &wire); err != nil {
+		t.Fatal(err)
+	}
+	return wire
+}
+
 const checkoutBody = `{"order":{"id":"ORD-42","total":"129.95","currency":"usd"},"customer":{"email":" Jane.Doe@Example.com "},"items":[{"qty":2},{"qty":1}]}`
 
 func TestCheckoutBecomesAConversionInTheSandbox(t *testing.T) {
@@ -53,18 +73,7 @@ func TestCheckoutBecomesAConversionInTheSandbox(t *testing.T) {
 	if !e.Accepted || e.EventID != "ORD-42" || e.ConversionType != "OFF_AMAZON_PURCHASES" || e.Name != "purchase" {
 		t.Fatalf("sandbox got %+v", e)
 	}
-	var wire struct {
-		MatchKeys []struct {
-			Type   string   `json:"type"`
-			Values []string `json:"values"`
-		} `json:"matchKeys"`
-		Value     float64 `json:"value"`
-		Currency  string  `json:"currencyCode"`
-		UnitsSold int     `json:"unitsSold"`
-	}
-	if err := json.Unmarshal(e.Event, &wire); err != nil {
-		t.Fatal(err)
-	}
+	wire := decodeSent(t, e.Event)
 	sum := sha256.Sum256([]byte("jane.doe@example.com"))
 	if wire.MatchKeys[0].Values[0] != hex.EncodeToString(sum[:]) || wire.MatchKeys[1].Values[0] != "127.0.0.1" {
 		t.Errorf("match keys %+v", wire.MatchKeys)

@@ -209,8 +209,10 @@ func (h *Handler) serveMatched(w http.ResponseWriter, r *http.Request, next cadd
 	}
 	h.emit(now, view)
 	if len(later) == 0 {
+		releaseView(view)
 		return next.ServeHTTP(w, r)
 	}
+	defer releaseView(view)
 	tee := newResponseTee(w, h.responseBodyLimit(later))
 	err := next.ServeHTTP(tee, r)
 	view.Response = tee.response(err)

@@ -211,7 +211,7 @@ func newRecord(e *amazon.Event) *[]byte {
 // recordBufs recycles the buffers of newRecord: one per event would be a
 // good part of the garbage the module makes per request.
 var recordBufs = sync.Pool{New: func() any {
-	buf := make([]byte, 0, storedHeader+512)
+	buf := make([]byte, 0, storedHeader+1024) // an event with three keys, consent and a user agent is about 800 bytes
 	return &buf
 }}
 

@@ -6,6 +6,25 @@ import "testing"
 // match keys (two hashed), value, currency, units and custom data.
 func BenchmarkEvaluateCheckout(b *testing.B) { benchmarkCheckout(b, checkoutRule(), false) }
 
+// BenchmarkEvaluateCheckoutRecycled is BenchmarkEvaluateCheckout with the
+// request view reused as the module reuses it (Reset, Recycle): the event's
+// parts, keys and hashes are built in the view's memory.
+func BenchmarkEvaluateCheckoutRecycled(b *testing.B) {
+	m, err := Compile("purchase", checkoutRule())
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := checkoutRequest(checkoutJSON)
+	view := new(Request)
+	b.ReportAllocs()
+	for b.Loop() {
+		refill(view, req)
+		if _, err := m.Evaluate(view); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkDedupeIDThenEvaluate is what the handler does for an event with
 // a body dedupe_id: the ID is read first (to hand it out with the
 // request), then the event is built.

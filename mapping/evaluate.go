@@ -306,9 +306,10 @@ func (ev *evaluation) units() *int64 {
 // a value, or with one Amazon's rules reject, is left out (and noted); the
 // event is invalid only when none is left.
 func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
-	keys := make([]amazon.MatchKey, 0, len(ev.m.matchKeys))
+	keys, values := ev.keySlices(len(ev.m.matchKeys)) // one array behind every key's Values
 	ev.hashes.room = ev.m.hashedKeys
-	values := make([]string, len(ev.m.matchKeys)) // one array behind every key's Values
+	ev.lendHashes()
+	defer ev.keepHashes()
 	var skipped []string
 	for i := range ev.m.matchKeys {
 		k := &ev.m.matchKeys[i]

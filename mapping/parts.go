@@ -22,12 +22,65 @@ type eventParts struct {
 	processing    amazon.DataProcessingOptions
 }
 
-// parts gives the event's parts, allocating them on first use.
+// parts gives the event's parts, allocating them on first use (or taking
+// them from a recycling request's arena).
 func (ev *evaluation) parts() *eventParts {
 	if ev.allocated == nil {
-		ev.allocated = new(eventParts)
+		if ev.r.Recycle {
+			a := ev.r.lent()
+			a.parts = eventParts{}
+			ev.allocated = &a.parts
+		} else {
+			ev.allocated = new(eventParts)
+		}
 	}
 	return ev.allocated
+}
+
+// eventArena is the memory a recycling Request (see Request.Recycle) lends
+// to the event each Evaluate builds: its parts, its match keys and their
+// hashes. The next Evaluate on the same Request reuses it.
+type eventArena struct {
+	parts  eventParts
+	keys   []amazon.MatchKey
+	values []string
+	hashes []byte
+}
+
+// clear drops what the arena points to, keeping its memory.
+func (a *eventArena) clear() {
+	a.parts = eventParts{}
+	clear(a.keys[:cap(a.keys)])
+	clear(a.values[:cap(a.values)])
+	a.keys, a.values, a.hashes = a.keys[:0], a.values[:0], a.hashes[:0]
+}
+
+// keySlices gives the arrays an event's n match keys and their values are
+// built in: new ones, or a recycling request's.
+func (ev *evaluation) keySlices(n int) ([]amazon.MatchKey, []string) {
+	if !ev.r.Recycle {
+		return make([]amazon.MatchKey, 0, n), make([]string, n)
+	}
+	a := ev.r.lent()
+	if cap(a.keys) < n {
+		a.keys, a.values = make([]amazon.MatchKey, 0, n), make([]string, n)
+	}
+	clear(a.values[:n])
+	return a.keys[:0], a.values[:n]
+}
+
+// lendHashes starts the event's digests in a recycling request's hash
+// buffer; keepHashes hands the buffer back, grown if it had to be.
+func (ev *evaluation) lendHashes() {
+	if ev.r.Recycle {
+		ev.hashes.buf = ev.r.lent().hashes[:0]
+	}
+}
+
+func (ev *evaluation) keepHashes() {
+	if ev.r.Recycle {
+		ev.r.lent().hashes = ev.hashes.buf[:0]
+	}
 }
 
 // digests hands out the hex SHA-256 digests of one event's match keys

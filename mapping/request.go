@@ -33,11 +33,38 @@ type Request struct {
 	// an event maps no dedupe ID, so the ID handed to the browser is the
 	// one sent to Amazon.
 	FixedIDs []FixedID
+	// Recycle lets Evaluate build what an event points to (its match keys,
+	// their hashes, consent, device, value and units) in memory the Request
+	// keeps, instead of allocating it: an event is then valid only until
+	// the next Evaluate on this Request, or its Reset. Set it when each
+	// event is used up (encoded) before the next is built.
+	Recycle bool
 
 	form      url.Values
 	query     url.Values
 	validBody int8 // 0 unknown, 1 valid JSON, -1 not JSON
 	scan      bodyScan
+	arena     *eventArena // made at the first recycling Evaluate, kept by Reset
+}
+
+// Reset clears r for another request, as a new Request, but keeps the
+// memory Recycle lends to events and FixedIDs' array (without what they
+// pointed to).
+func (r *Request) Reset() {
+	arena, fixed := r.arena, r.FixedIDs[:0]
+	if arena != nil {
+		arena.clear()
+	}
+	clear(r.FixedIDs)
+	*r = Request{arena: arena, FixedIDs: fixed}
+}
+
+// lent is the memory a recycling request lends to its events.
+func (r *Request) lent() *eventArena {
+	if r.arena == nil {
+		r.arena = new(eventArena)
+	}
+	return r.arena
 }
 
 // Replacer expands placeholders; *caddy.Replacer is one.
