@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,6 +39,7 @@ func (d *dedupe) first(id string, now time.Time) bool {
 	if at, ok := d.seen[id]; ok && now.Sub(at) < d.window {
 		return false
 	}
+	id = strings.Clone(id) // an ID read from a body points into it: keep the ID, not the body
 	d.seen[id] = now
 	d.order = append(d.order, seenID{id, now})
 	return true

@@ -52,6 +52,7 @@ func (a *eventArena) clear() {
 	a.parts = eventParts{}
 	clear(a.keys[:cap(a.keys)])
 	clear(a.values[:cap(a.values)])
+	clear(a.hashes[:cap(a.hashes)]) // the last shopper's digests
 	a.keys, a.values, a.hashes = a.keys[:0], a.values[:0], a.hashes[:0]
 }
 
