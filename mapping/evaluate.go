@@ -43,6 +43,9 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) { return m.Evaluate
 // match keys and custom attributes it left out and why.
 func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error) {
 	ev := evaluation{m: m, r: r}
+	if r.Recycle {
+		ev.arena = r.lent()
+	}
 	if notes != nil {
 		ev.noting, ev.notes = true, *notes
 	}
@@ -141,6 +144,9 @@ type evaluation struct {
 	// allocated holds what the event points to, once something does.
 	allocated *eventParts
 	hashes    digests
+	// arena is the recycling request's memory the event is built in, nil
+	// when the request does not recycle (see Request.Recycle).
+	arena *eventArena
 }
 
 // note is where the notes go, nil when they are not wanted.

@@ -26,8 +26,7 @@ type eventParts struct {
 // them from a recycling request's arena).
 func (ev *evaluation) parts() *eventParts {
 	if ev.allocated == nil {
-		if ev.r.Recycle {
-			a := ev.r.lent()
+		if a := ev.arena; a != nil {
 			a.parts = eventParts{}
 			ev.allocated = &a.parts
 		} else {
@@ -59,10 +58,10 @@ func (a *eventArena) clear() {
 // keySlices gives the arrays an event's n match keys and their values are
 // built in: new ones, or a recycling request's.
 func (ev *evaluation) keySlices(n int) ([]amazon.MatchKey, []string) {
-	if !ev.r.Recycle {
+	a := ev.arena
+	if a == nil {
 		return make([]amazon.MatchKey, 0, n), make([]string, n)
 	}
-	a := ev.r.lent()
 	if cap(a.keys) < n {
 		a.keys, a.values = make([]amazon.MatchKey, 0, n), make([]string, n)
 	}
@@ -73,14 +72,14 @@ func (ev *evaluation) keySlices(n int) ([]amazon.MatchKey, []string) {
 // lendHashes starts the event's digests in a recycling request's hash
 // buffer; keepHashes hands the buffer back, grown if it had to be.
 func (ev *evaluation) lendHashes() {
-	if ev.r.Recycle {
-		ev.hashes.buf = ev.r.lent().hashes[:0]
+	if ev.arena != nil {
+		ev.hashes.buf = ev.arena.hashes[:0]
 	}
 }
 
 func (ev *evaluation) keepHashes() {
-	if ev.r.Recycle {
-		ev.r.lent().hashes = ev.hashes.buf[:0]
+	if ev.arena != nil {
+		ev.arena.hashes = ev.hashes.buf[:0]
 	}
 }
 
