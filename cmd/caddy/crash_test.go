@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -68,6 +69,7 @@ func buildCaddy(t *testing.T) string {
 type child struct {
 	cmd  *exec.Cmd
 	done chan struct{}
+	log  string // the file its output goes to
 }
 
 func startChild(t *testing.T, bin, config string) *child {
@@ -82,7 +84,7 @@ func startChild(t *testing.T, bin, config string) *child {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, done: make(chan struct{})}
+	c := &child{cmd: cmd, done: make(chan struct{}), log: config + ".log"}
 	go func() { cmd.Wait(); logs.Close(); close(c.done) }()
 	t.Cleanup(func() { c.kill() })
 	return c
@@ -91,6 +93,24 @@ func startChild(t *testing.T, bin, config string) *child {
 func (c *child) kill() {
 	_ = c.cmd.Process.Signal(syscall.SIGKILL)
 	<-c.done
+}
+
+// awaitServing waits until Caddy has started every app of its config
+// (its log says "serving initial configuration"). Its admin endpoint
+// answers earlier: while the apps are provisioned, before any starts, so
+// before the spool is open or the site listens.
+func (c *child) awaitServing(t *testing.T) {
+	t.Helper()
+	waitUntil(t, "Caddy to serve its config", 30*time.Second, func() bool {
+		select {
+		case <-c.done:
+			out, _ := os.ReadFile(c.log)
+			t.Fatalf("Caddy exited while starting:\n%s", out)
+		default:
+		}
+		out, _ := os.ReadFile(c.log)
+		return bytes.Contains(out, []byte("serving initial configuration"))
+	})
 }
 
 // status reads the spooled count from the child's admin API.
@@ -144,16 +164,6 @@ func reconciliation(admin int) (row struct {
 	return row, fmt.Errorf("no purchase row")
 }
 
-// siteAnswers reports whether the site answers a request no event matches.
-func siteAnswers(site int) bool {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/ready", site))
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
 // waitUntil polls a condition on another process, which cannot signal us.
 func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
@@ -202,9 +212,7 @@ func killedAndRestarted(t *testing.T, option string) {
 	}
 
 	first := startChild(t, bin, config)
-	// Caddy's admin endpoint answers before the site listens: wait for both.
-	waitUntil(t, "Caddy to start", 30*time.Second, func() bool { _, err := spooled(admin); return err == nil })
-	waitUntil(t, "the site to listen", 30*time.Second, func() bool { return siteAnswers(site) })
+	first.awaitServing(t)
 
 	// 10,000 matched requests while Amazon (the sandbox) is down.
 	var failed atomic.Int64

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestValidateHasNoSideEffectsAndWorksBesideARunningCaddy runs `caddy
@@ -22,8 +21,7 @@ func TestValidateHasNoSideEffectsAndWorksBesideARunningCaddy(t *testing.T) {
 	dir := t.TempDir()
 	spool := filepath.Join(dir, "spool")
 	config := filepath.Join(dir, "Caddyfile")
-	admin := freePort(t)
-	if err := os.WriteFile(config, []byte(siteConfig(freePort(t), admin, freePort(t), spool)), 0o600); err != nil {
+	if err := os.WriteFile(config, []byte(siteConfig(freePort(t), freePort(t), freePort(t), spool)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	validate := func() {
@@ -39,8 +37,7 @@ func TestValidateHasNoSideEffectsAndWorksBesideARunningCaddy(t *testing.T) {
 		t.Fatalf("caddy validate created the spool directory (%v)", err)
 	}
 
-	startChild(t, bin, config)
-	waitUntil(t, "Caddy to start", 30*time.Second, func() bool { _, err := spooled(admin); return err == nil })
+	startChild(t, bin, config).awaitServing(t)
 	files, _ := os.ReadDir(spool)
 	if len(files) == 0 {
 		t.Fatal("the running Caddy has not opened its spool")
