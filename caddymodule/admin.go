@@ -101,6 +101,10 @@ type ForwarderStatus struct {
 	LastError string `json:"last_error,omitempty"`
 	// LastErrorAt is when that call failed (absent: never).
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// SpoolSyncFailures counts the spool's periodic fsyncs that failed
+	// since the destination started; any means the disk needs checking
+	// (see forward.Stats.SyncFailures).
+	SpoolSyncFailures uint64 `json:"spool_sync_failures"`
 }
 
 func forwarderStatus(st forward.Stats) *ForwarderStatus {
@@ -108,7 +112,7 @@ func forwarderStatus(st forward.Stats) *ForwarderStatus {
 		Sent: st.Sent, Rejected: st.Rejected,
 		Replayed: st.Replayed, Panics: st.Panics, Batches: st.Batches, QueueDepth: st.QueueDepth,
 		Spooled: st.Spooled, SpoolBytes: st.SpoolBytes, Oldest: st.Oldest, LastSuccess: st.LastSuccess,
-		LastError: st.LastError, LastErrorAt: st.LastErrorAt,
+		LastError: st.LastError, LastErrorAt: st.LastErrorAt, SpoolSyncFailures: st.SyncFailures,
 	}
 }
 

@@ -120,7 +120,28 @@ func TestAdminRoutesSpeakOneJSONStyleAndRefuseTheWrongMethod(t *testing.T) {
 			t.Errorf("status JSON has %s: %s", bad, b)
 		}
 	}
-	if !strings.Contains(string(b), `"last_error":"HTTP 403 FORBIDDEN no access"`) || !strings.Contains(string(b), `"spooled":0`) {
+	if !strings.Contains(string(b), `"last_error":"HTTP 403 FORBIDDEN no access"`) || !strings.Contains(string(b), `"spooled":0`) ||
+		!strings.Contains(string(b), `"spool_sync_failures":0`) {
 		t.Errorf("status JSON %s", b)
+	}
+}
+
+// TestTheStatusPageShowsAFailedSpoolFsync: a failed fsync loses nothing
+// the process keeps, so nothing else on the page would move; it is shown
+// in red beside the last error.
+func TestTheStatusPageShowsAFailedSpoolFsync(t *testing.T) {
+	render := func(st forward.Stats) string {
+		var page strings.Builder
+		data := map[string]any{"Destinations": []statusDestination{{Status: DestinationStatus{Destination: "A@h", Forwarder: forwarderStatus(st)}}}}
+		if err := statusPage.Execute(&page, data); err != nil {
+			t.Fatal(err)
+		}
+		return page.String()
+	}
+	if page := render(forward.Stats{}); strings.Contains(page, "fsync") {
+		t.Errorf("a healthy spool's page mentions fsync:\n%s", page)
+	}
+	if page := render(forward.Stats{SyncFailures: 2}); !strings.Contains(page, "spool fsync failed 2×") {
+		t.Errorf("the page does not show 2 failed fsyncs:\n%s", page)
 	}
 }

@@ -131,6 +131,7 @@ var (
 	queueDepthDesc = prometheus.NewDesc("amazon_capi_queue_depth", "Events waiting to be sent, in memory and spooled.", []string{"destination"}, nil)
 	spoolBytesDesc = prometheus.NewDesc("amazon_capi_spool_bytes", "Encoded size of the spooled events.", []string{"destination"}, nil)
 	oldestAgeDesc  = prometheus.NewDesc("amazon_capi_oldest_event_age_seconds", "How long the oldest unsent event has waited.", []string{"destination"}, nil)
+	syncFailDesc   = prometheus.NewDesc("amazon_capi_spool_sync_failures_total", "The spool's periodic fsyncs that failed since the destination started: events written before one may not survive a power loss; check the disk.", []string{"destination"}, nil)
 )
 
 // Describe sends the gauges' descriptions.
@@ -138,6 +139,7 @@ func (destinationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- queueDepthDesc
 	ch <- spoolBytesDesc
 	ch <- oldestAgeDesc
+	ch <- syncFailDesc
 	ch <- qualityDesc
 	ch <- keyPresentDesc
 	ch <- reconcileDesc
@@ -162,5 +164,6 @@ func (destinationCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(st.QueueDepth), label)
 		ch <- prometheus.MustNewConstMetric(spoolBytesDesc, prometheus.GaugeValue, float64(st.SpoolBytes), label)
 		ch <- prometheus.MustNewConstMetric(oldestAgeDesc, prometheus.GaugeValue, age, label)
+		ch <- prometheus.MustNewConstMetric(syncFailDesc, prometheus.CounterValue, float64(st.SyncFailures), label)
 	}
 }

@@ -66,7 +66,7 @@ func TestMetricsSurviveReloadsAndKeepCounting(t *testing.T) {
 	if got := metricValue(t, text, "amazon_capi_events_total", dest, `event="purchase"`, `outcome="matched"`); got != 4 {
 		t.Errorf("matched = %v, want 4 across three reloads\n%s", got, text)
 	}
-	for _, name := range []string{"amazon_capi_queue_depth", "amazon_capi_spool_bytes", "amazon_capi_oldest_event_age_seconds", "amazon_capi_batch_duration_seconds_count", "amazon_capi_token_refresh_total"} {
+	for _, name := range []string{"amazon_capi_queue_depth", "amazon_capi_spool_bytes", "amazon_capi_oldest_event_age_seconds", "amazon_capi_spool_sync_failures_total", "amazon_capi_batch_duration_seconds_count", "amazon_capi_token_refresh_total"} {
 		if !regexp.MustCompile(`(?m)^` + name + `\{[^}]*` + regexp.QuoteMeta(dest)).MatchString(text) {
 			t.Errorf("%s for the destination missing", name)
 		}

@@ -35,7 +35,7 @@ small{color:#666}
 {{range .Destinations}}
 <h2>{{.Status.Destination}} <small>({{.Status.API}}{{if .Status.DryRun}}, dry run{{end}})</small></h2>
 <table><tr><th>matched</th><th>invalid</th><th>queued</th><th>deduped</th><th>dropped</th>{{with .Status.Forwarder}}<th>sent</th><th>rejected</th><th>waiting</th><th>last error</th>{{end}}</tr>
-<tr><td>{{.Status.Matched}}</td><td>{{.Status.Invalid}}</td><td>{{.Status.Queued}}</td><td>{{.Status.Deduped}}</td><td>{{.Status.Dropped}}</td>{{with .Status.Forwarder}}<td>{{.Sent}}</td><td>{{.Rejected}}</td><td>{{.QueueDepth}}</td><td>{{.LastError}}</td>{{end}}</tr></table>
+<tr><td>{{.Status.Matched}}</td><td>{{.Status.Invalid}}</td><td>{{.Status.Queued}}</td><td>{{.Status.Deduped}}</td><td>{{.Status.Dropped}}</td>{{with .Status.Forwarder}}<td>{{.Sent}}</td><td>{{.Rejected}}</td><td>{{.QueueDepth}}</td><td>{{.LastError}}{{if .SpoolSyncFailures}}<br><b style="color:#c00">spool fsync failed {{.SpoolSyncFailures}}× (check the disk)</b>{{end}}</td>{{end}}</tr></table>
 <h3>Every confirmed order accounted for</h3>
 {{if not .Reconciliation}}<p>Nothing confirmed yet.</p>{{else}}
 <table><tr><th>event</th><th>confirmed</th><th>carried over</th><th>replayed</th><th>invalid</th><th>deduped</th><th>dropped</th><th>sent</th><th>dead-lettered (by reason)</th><th>pending</th><th>unaccounted</th></tr>

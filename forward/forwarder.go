@@ -191,6 +191,11 @@ type Stats struct {
 	QueueDepth int
 	// Spooled is the number of events in the spool.
 	Spooled int
+	// SyncFailures counts the spool's periodic fsyncs that failed: the
+	// events written since the one before may not survive a power loss or
+	// a kernel crash (a process that dies keeps them). Any is worth an
+	// alert: the disk needs checking.
+	SyncFailures uint64
 }
 
 // pending is an event in the intake: its spool record, encoded by Enqueue
@@ -250,7 +255,7 @@ type Forwarder struct {
 	batch, flushInterval atomic.Int64
 	full                 atomic.Bool // the spool is full; set and cleared by the writer
 
-	queued, dropped, deduped, sent, rejected, batches, replayed, panics atomic.Uint64
+	queued, dropped, deduped, sent, rejected, batches, replayed, panics, syncFailures atomic.Uint64
 
 	lastMu                   sync.Mutex
 	lastSuccess, lastErrorAt time.Time
@@ -443,6 +448,7 @@ func (f *Forwarder) Stats() Stats {
 		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
 		QueueDepth: inMemory + spooled, Spooled: spooled,
 		Deduped: f.deduped.Load(), SpoolBytes: spoolBytes, Panics: f.panics.Load(),
+		SyncFailures: f.syncFailures.Load(),
 	}
 }
 
@@ -578,6 +584,7 @@ func (f *Forwarder) writeLoop() {
 func (f *Forwarder) syncSpool() {
 	f.pacer.synced(time.Now())
 	if err := f.spool.syncLog(); err != nil && !errors.Is(err, errSpoolClosed) {
+		f.syncFailures.Add(1)
 		f.cfg.Logger.Error("could not fsync the spool: the events written in the last moments may not survive a power loss (check the disk)",
 			zap.String("destination", f.cfg.Destination), zap.Error(err))
 	}

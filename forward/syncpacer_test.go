@@ -3,6 +3,9 @@ package forward
 import (
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // writerUnderTest is a forwarder whose writer the test drives by hand: no
@@ -67,5 +70,29 @@ func TestAWriteWithinSpoolSyncIsFsyncedWhenItIsDue(t *testing.T) {
 	case <-f.pacer.due():
 		t.Error("an fsync came due again with nothing written since")
 	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestAFailedFsyncIsCountedAndLogged: the writer cannot undo a write whose
+// fsync failed (the events were accepted with it), so the operator must
+// see it: Stats.SyncFailures and an error line naming the disk.
+func TestAFailedFsyncIsCountedAndLogged(t *testing.T) {
+	f := writerUnderTest(t, time.Hour)
+	core, logs := observer.New(zap.ErrorLevel)
+	f.cfg.Logger = zap.New(core)
+	writeGroup(t, f, 1)
+	writeGroup(t, f, 2) // written, its fsync waits for the next due one
+	f.syncSpool()
+	if got := f.Stats().SyncFailures; got != 0 {
+		t.Fatalf("a good fsync counted %d failures", got)
+	}
+	writeGroup(t, f, 3)
+	f.spool.segments[len(f.spool.segments)-1].file.Close() // its fsync now fails
+	f.syncSpool()
+	if got := f.Stats().SyncFailures; got != 1 {
+		t.Errorf("SyncFailures = %d after a failed fsync, want 1", got)
+	}
+	if n := logs.FilterMessageSnippet("could not fsync the spool").FilterMessageSnippet("check the disk").Len(); n != 1 {
+		t.Errorf("%d error lines about the failed fsync, want 1: %v", n, logs.All())
 	}
 }
