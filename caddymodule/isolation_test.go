@@ -102,7 +102,10 @@ func TestAMisbehavingAmazonNeverSlowsOrBreaksTheSite(t *testing.T) {
 			}
 		}
 		t.Logf("Amazon %s: slowest of 30 requests %v", name, worst)
-		if worst > time.Second {
+		// A request that waited for the hanging Amazon would take the
+		// client's 30 s timeout; the bound is far from both that and the
+		// tens of ms a loaded CI machine takes (speed is bench/'s job).
+		if worst > 5*time.Second {
 			t.Errorf("Amazon %s: a request took %v", name, worst)
 		}
 		if d := findDestination(t, "BAD-"+name); d.counters.panics.Load() != 0 || d.forwarder.Stats().Panics != 0 {

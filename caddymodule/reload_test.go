@@ -29,6 +29,8 @@ func reloadConfig(site, sb int, spool string, batchSize int, withModule bool) st
 	return fixture().site(site, directives...).sandboxSite(sb, account, "keep 100000").String()
 }
 
+// postConfig loads cfg (a Caddyfile) through the admin endpoint, as
+// `caddy reload` does.
 func postConfig(t *testing.T, cfg string) {
 	t.Helper()
 	resp, err := adminClient.Post(fmt.Sprintf("http://localhost:%d/load", adminPort), "text/caddyfile", strings.NewReader(cfg))
@@ -40,6 +42,10 @@ func postConfig(t *testing.T, cfg string) {
 		msg, _ := io.ReadAll(resp.Body)
 		t.Fatalf("reload: %d %s", resp.StatusCode, msg)
 	}
+	// The old config's server closes its idle connections as it shuts
+	// down; a POST sent on one just before the client sees it closed is
+	// not retried. The next request opens a connection to the new one.
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 }
 
 // settledGoroutines waits for the goroutine count to stop falling and

@@ -545,7 +545,7 @@ func TestEventsRefusedForAPassingReasonAreSentAgainAndOnlyFinalOnesDeadLettered(
 		return accepted(call, events)
 	})
 	dl := OpenDeadLetter(filepath.Join(t.TempDir(), "dead.jsonl"))
-	f := start(t, Config{BatchSize: 3, FlushInterval: time.Millisecond, DeadLetter: dl}, fake, t.TempDir())
+	f := start(t, Config{BatchSize: 3, FlushInterval: time.Hour, DeadLetter: dl}, fake, t.TempDir()) // one batch of all three, however late the third comes
 	for i := 0; i < 3; i++ {
 		f.Enqueue(event(i))
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,7 +200,16 @@ func killedAndRestarted(t *testing.T, option string) {
 	}
 	const n = 10000
 	bin := buildCaddy(t)
-	site, admin, amazonPort := freePort(t), freePort(t), freePort(t)
+	// Amazon (the sandbox) listens throughout, on a port it holds, and is
+	// down (503 to every events call) until it comes back below: a port
+	// left free for the test's minute could be taken by a test of another
+	// package running beside this one.
+	sb := sandbox.New(sandbox.Config{AccountID: "CRASH", Keep: 3 * n})
+	sb.SetFaults(sandbox.Faults{Status: http.StatusServiceUnavailable})
+	amazon := httptest.NewServer(sb)
+	defer amazon.Close()
+	amazonPort := amazon.Listener.Addr().(*net.TCPAddr).Port
+	site, admin := freePort(t), freePort(t)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "Caddyfile")
 	caddyfile := strings.Replace(siteConfig(site, admin, amazonPort, dir+"/spool"), "flush_interval 50ms", "flush_interval 50ms\n\t\t"+option, 1)
@@ -261,14 +271,7 @@ func killedAndRestarted(t *testing.T, option string) {
 	waitUntil(t, "Caddy to restart", 30*time.Second, func() bool { c, err := spooled(admin); return err == nil && c == n })
 
 	// Amazon comes back.
-	sb := sandbox.New(sandbox.Config{AccountID: "CRASH", Keep: 3 * n})
-	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", amazonPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: sb}
-	go srv.Serve(l)
-	defer srv.Close()
+	sb.SetFaults(sandbox.Faults{})
 
 	waitUntil(t, "every event to reach Amazon", 120*time.Second, func() bool {
 		c, err := spooled(admin)
