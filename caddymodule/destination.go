@@ -108,31 +108,13 @@ type settings struct {
 	dryRun                     bool
 }
 
-// changedUntilRestart names the options of next that a running
-// destination keeps until Caddy restarts and whose effect differs from
-// s's: a default given explicitly, or another negative value for "off" or
-// "always", is no change.
-func (s settings) changedUntilRestart(next settings) []string {
-	was, is := s.restartOnly(), next.restartOnly()
-	var changed []string
-	if is.SpoolMaxBytes != was.SpoolMaxBytes {
-		changed = append(changed, "spool_max_size")
+// liveOptions are the forwarder options a reload changes in place (see
+// forward.Forwarder.Configure).
+func (s settings) liveOptions() forward.Config {
+	return forward.Config{
+		BatchSize: s.batchSize, FlushInterval: s.flushInterval,
+		SpoolMaxBytes: s.spoolMaxBytes, SpoolSync: s.spoolSync, DedupeWindow: s.dedupeWindow,
 	}
-	if is.SpoolSync != was.SpoolSync {
-		changed = append(changed, "spool_sync")
-	}
-	if is.DedupeWindow != was.DedupeWindow {
-		changed = append(changed, "dedupe_window")
-	}
-	return changed
-}
-
-// restartOnly is the forwarder's view of the options a running destination
-// keeps, defaults applied and every negative value the same.
-func (s settings) restartOnly() forward.Config {
-	c := forward.Config{SpoolMaxBytes: s.spoolMaxBytes, SpoolSync: s.spoolSync, DedupeWindow: s.dedupeWindow}.WithDefaults()
-	c.SpoolSync, c.DedupeWindow = max(c.SpoolSync, -1), max(c.DedupeWindow, -1)
-	return c
 }
 
 // resolve expands {env.*} and {file.*} placeholders and checks the settings.

@@ -89,23 +89,18 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 	spoolFile := s.spoolFile()
 	open := func() (*forward.Spool, error) { return forward.OpenSpool(spoolFile) }
 	d.deadLetter = forward.OpenDeadLetter(strings.TrimSuffix(s.spoolFile(), ".db") + ".dead.jsonl")
-	d.forwarder = forward.NewDeferred(forward.Config{
-		Destination:   s.label(),
-		BatchSize:     s.batchSize,
-		FlushInterval: s.flushInterval,
-		MaxAge:        amazon.MaxEventAge(s.api),
-		Logger:        live, // the forwarder names the destination in each line itself
-		DedupeWindow:  s.dedupeWindow,
-		SpoolMaxBytes: s.spoolMaxBytes,
-		SpoolSync:     s.spoolSync,
-		DeadLetter:    d.deadLetter,
-		OnEvents:      theMetrics().onEvents(s.label()),
-		AfterBatch: func(r forward.BatchReport) {
-			if r.Events > 0 && (r.Status != 0 || r.Err != nil) {
-				theMetrics().onBatch(s.label(), r.Status, r.Took)
-			}
-		},
-	}, d, open)
+	cfg := s.liveOptions()
+	cfg.Destination = s.label()
+	cfg.MaxAge = amazon.MaxEventAge(s.api)
+	cfg.Logger = live // the forwarder names the destination in each line itself
+	cfg.DeadLetter = d.deadLetter
+	cfg.OnEvents = theMetrics().onEvents(s.label())
+	cfg.AfterBatch = func(r forward.BatchReport) {
+		if r.Events > 0 && (r.Status != 0 || r.Err != nil) {
+			theMetrics().onBatch(s.label(), r.Status, r.Took)
+		}
+	}
+	d.forwarder = forward.NewDeferred(cfg, d, open)
 	return d, nil
 }
 
@@ -131,11 +126,7 @@ func (d *destination) update(s settings) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.forwarder != nil {
-		d.forwarder.Configure(s.batchSize, s.flushInterval)
-		if changed := d.settings.changedUntilRestart(s); len(changed) > 0 {
-			d.logger.Warn("a reload changed options that take effect when Caddy restarts; the running destination keeps its values",
-				zap.Strings("options", changed))
-		}
+		d.forwarder.Configure(s.liveOptions())
 	}
 	if d.client.Load() != nil && d.credentials == s.credentials() {
 		return nil

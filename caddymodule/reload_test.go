@@ -295,47 +295,63 @@ func observedLogger() (*observer.ObservedLogs, *zap.Logger) {
 	return logs, zap.New(core)
 }
 
-// TestAReloadNamesTheOptionsThatWaitForARestart: spool_max_size, spool_sync
-// and dedupe_window are the running destination's until Caddy restarts; a
-// reload that changes them says so, and one that does not is silent.
-func TestAReloadNamesTheOptionsThatWaitForARestart(t *testing.T) {
+// TestAReloadAppliesTheSpoolAndDedupeOptionsInPlace: dedupe_window and
+// spool_max_size (and spool_sync, see forward's
+// TestConfigureAppliesTheSpoolAndDedupeOptionsInPlace) reach the running
+// destination at a reload, as batch_size does: no restart needed, nothing
+// spooled lost.
+func TestAReloadAppliesTheSpoolAndDedupeOptionsInPlace(t *testing.T) {
 	spool := t.TempDir()
-	resolve := func(spoolSync time.Duration, maxSize int64) settings {
-		s, err := (&Destination{Endpoint: "http://127.0.0.1:1", TokenURL: "http://127.0.0.1:1/t", AccountID: "RESTART",
-			ClientID: "c", AccessToken: "t", Spool: spool, SpoolSync: caddy.Duration(spoolSync), SpoolMaxSize: maxSize}).resolve()
+	resolve := func(dedupeWindow time.Duration, maxSize int64) settings {
+		s, err := (&Destination{Endpoint: "http://127.0.0.1:1", TokenURL: "http://127.0.0.1:1/t", AccountID: "LIVE",
+			ClientID: "c", AccessToken: "t", Spool: spool, DedupeWindow: caddy.Duration(dedupeWindow), SpoolMaxSize: maxSize}).resolve()
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	_, firstLogger := observedLogger()
-	first, err := acquireDestination(resolve(0, 0), firstLogger)
+	_, logger := observedLogger()
+	d, err := acquireDestination(resolve(0, 0), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer first.release()
-
-	same, sameLogger := observedLogger()
-	again, err := acquireDestination(resolve(forward.DefaultSpoolSync, 1<<30), sameLogger) // the defaults, given
-	if err != nil {
+	defer d.release()
+	if err := d.start(); err != nil {
 		t.Fatal(err)
 	}
-	again.release()
-	if n := same.FilterMessageSnippet("take effect when Caddy restarts").Len(); n != 0 {
-		t.Errorf("a reload that gave the defaults explicitly logged %d restart warnings", n)
+	order := amazon.Event{EventID: "ORD-1", EventTime: time.Now().UTC().Format(time.RFC3339), CountryCode: "US"}
+	if first, again := d.forwarder.Enqueue(order), d.forwarder.Enqueue(order); first != forward.Queued || again != forward.Deduped {
+		t.Fatalf("the default dedupe window: %v then %v, want queued then deduped", first, again)
 	}
 
-	changed, changedLogger := observedLogger()
-	next, err := acquireDestination(resolve(time.Second, 1<<20), changedLogger)
+	awaitStats(t, d, "the order to be spooled", func(st forward.Stats) bool { return st.Spooled == 1 })
+
+	reloaded, err := acquireDestination(resolve(-1, 1), logger) // dedupe_window off, spool_max_size 1 byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	next.release()
-	warnings := changed.FilterMessageSnippet("take effect when Caddy restarts").All()
-	if len(warnings) != 1 {
-		t.Fatalf("a reload that changed spool_sync and spool_max_size logged %d restart warnings, want 1", len(warnings))
+	reloaded.release()
+	if reloaded != d {
+		t.Fatal("the reload did not keep the running destination")
 	}
-	if got := fmt.Sprint(warnings[0].ContextMap()["options"]); got != "[spool_max_size spool_sync]" {
-		t.Errorf("the warning names %s, want [spool_max_size spool_sync]", got)
+	if got := d.forwarder.Enqueue(order); got != forward.Queued {
+		t.Errorf("after the reload turned dedupe off, the same order was %v, want queued", got)
+	}
+	awaitStats(t, d, "the spool, over its new 1-byte limit, to drop the event", func(st forward.Stats) bool { return st.Dropped > 0 })
+	if st := d.forwarder.Stats(); st.Spooled != 1 || st.Dropped != 1 {
+		t.Errorf("after lowering spool_max_size: %d spooled, %d dropped; want the first kept, the second dropped", st.Spooled, st.Dropped)
+	}
+}
+
+// awaitStats waits until the destination's forwarder stats satisfy cond;
+// the spool writer signals nothing a test can hold.
+func awaitStats(t *testing.T, d *destination, what string, cond func(forward.Stats) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond(d.forwarder.Stats()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s: %+v", what, d.forwarder.Stats())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package forward
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,7 +12,7 @@ import (
 // oldest are forgotten early.
 type dedupe struct {
 	mu     sync.Mutex
-	window time.Duration
+	window atomic.Int64 // a time.Duration; 0 or less: off
 	limit  int
 	seen   map[string]time.Time
 	order  []seenID // arrival order, for expiry
@@ -24,19 +25,38 @@ type seenID struct {
 }
 
 func newDedupe(window time.Duration, limit int) *dedupe {
-	return &dedupe{window: window, limit: limit, seen: make(map[string]time.Time)}
+	d := &dedupe{limit: limit, seen: make(map[string]time.Time)}
+	d.window.Store(int64(window))
+	return d
+}
+
+// setWindow changes the window in place. The IDs remembered stay, each
+// for the new window; turning deduplication off forgets them all.
+func (d *dedupe) setWindow(window time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.window.Store(int64(window))
+	if window <= 0 {
+		clear(d.seen)
+		clear(d.order)
+		d.order, d.head = d.order[:0], 0
+	}
 }
 
 // first reports whether id was not seen within the window, and records it.
 // An empty ID is never a duplicate.
 func (d *dedupe) first(id string, now time.Time) bool {
-	if id == "" || d.window <= 0 {
+	if id == "" || d.window.Load() <= 0 {
 		return true
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.expire(now)
-	if at, ok := d.seen[id]; ok && now.Sub(at) < d.window {
+	window := time.Duration(d.window.Load()) // under mu: setWindow may have turned it off
+	if window <= 0 {
+		return true
+	}
+	d.expire(now, window)
+	if at, ok := d.seen[id]; ok && now.Sub(at) < window {
 		return false
 	}
 	id = strings.Clone(id) // an ID read from a body points into it: keep the ID, not the body
@@ -46,10 +66,10 @@ func (d *dedupe) first(id string, now time.Time) bool {
 }
 
 // expire forgets IDs older than the window, and the oldest past the limit.
-func (d *dedupe) expire(now time.Time) {
+func (d *dedupe) expire(now time.Time, window time.Duration) {
 	for d.head < len(d.order) {
 		s := d.order[d.head]
-		if now.Sub(s.at) < d.window && len(d.seen) < d.limit {
+		if now.Sub(s.at) < window && len(d.seen) < d.limit {
 			break
 		}
 		if at, ok := d.seen[s.id]; ok && at.Equal(s.at) {

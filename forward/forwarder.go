@@ -110,13 +110,6 @@ type BatchReport struct {
 // DefaultSpoolSync is Config.SpoolSync's default.
 const DefaultSpoolSync = 200 * time.Millisecond
 
-// WithDefaults returns c with its zero values replaced by the defaults, as
-// a Forwarder uses it.
-func (c Config) WithDefaults() Config {
-	c.defaults()
-	return c
-}
-
 func (c *Config) defaults() {
 	if c.BatchSize <= 0 || c.BatchSize > amazon.MaxBatch {
 		c.BatchSize = amazon.MaxBatch
@@ -250,10 +243,10 @@ type Forwarder struct {
 
 	dedupe  *dedupe
 	ledgers ledgers
-	// batch and flushInterval are the live BatchSize and FlushInterval,
-	// which Configure changes.
-	batch, flushInterval atomic.Int64
-	full                 atomic.Bool // the spool is full; set and cleared by the writer
+	// batch, flushInterval, spoolMax and spoolSync are the live BatchSize,
+	// FlushInterval, SpoolMaxBytes and SpoolSync, which Configure changes.
+	batch, flushInterval, spoolMax, spoolSync atomic.Int64
+	full                                      atomic.Bool // the spool is full; set and cleared by the writer
 
 	queued, dropped, deduped, sent, rejected, batches, replayed, panics, syncFailures atomic.Uint64
 
@@ -293,6 +286,8 @@ func newForwarder(cfg Config, sender Sender) *Forwarder {
 	}
 	f.batch.Store(int64(cfg.BatchSize))
 	f.flushInterval.Store(int64(cfg.FlushInterval))
+	f.spoolMax.Store(cfg.SpoolMaxBytes)
+	f.spoolSync.Store(int64(cfg.SpoolSync))
 	return f
 }
 
@@ -347,15 +342,19 @@ func (f *Forwarder) openAndBegin() error {
 // Started reports whether the forwarder has its spool open.
 func (f *Forwarder) Started() bool { return f.started.Load() }
 
-// Configure changes the batch size and flush interval of a running
-// forwarder (a config reload); queued events are kept. Zero keeps a value.
-func (f *Forwarder) Configure(batchSize int, flushInterval time.Duration) {
-	if batchSize > 0 && batchSize <= amazon.MaxBatch {
-		f.batch.Store(int64(batchSize))
-	}
-	if flushInterval > 0 {
-		f.flushInterval.Store(int64(flushInterval))
-	}
+// Configure applies a config reload to a running forwarder, in place:
+// BatchSize, FlushInterval, SpoolMaxBytes, SpoolSync and DedupeWindow take
+// the values of c (its zero values their defaults); c's other fields are
+// not read. Queued and spooled events are kept: a spool holding more than
+// a lowered SpoolMaxBytes keeps its events and takes new ones once it is
+// below 90 % of it again.
+func (f *Forwarder) Configure(c Config) {
+	c.defaults()
+	f.batch.Store(int64(c.BatchSize))
+	f.flushInterval.Store(int64(c.FlushInterval))
+	f.spoolMax.Store(c.SpoolMaxBytes)
+	f.spoolSync.Store(int64(c.SpoolSync))
+	f.dedupe.setWindow(c.DedupeWindow)
 	select {
 	case f.spooled <- struct{}{}: // let a waiting sender look again
 	default:
@@ -658,6 +657,7 @@ gather:
 			f.ledgers.of(p.name).written.Add(1)
 		}
 	}
+	f.pacer.every = time.Duration(f.spoolSync.Load()) // the writer's copy of the live value
 	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written, f.pacer.inline()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
@@ -679,22 +679,22 @@ gather:
 // drop logs one warning; the spool draining below 90% logs that it takes
 // events again.
 func (f *Forwarder) fitSpool(group []pending) []pending {
-	used, n := f.spool.Bytes(), int64(f.spool.Len())
+	used, n, limit := f.spool.Bytes(), int64(f.spool.Len()), f.spoolMax.Load()
 	fit, total := 0, used
 	for ; fit < len(group); fit++ { // by each record's own size: an estimate would cut early, then "take events again"
-		if total += int64(len(*group[fit].record)); total > f.cfg.SpoolMaxBytes {
+		if total += int64(len(*group[fit].record)); total > limit {
 			break
 		}
 	}
 	if fit == len(group) {
-		if used < f.cfg.SpoolMaxBytes*9/10 && f.full.Swap(false) {
+		if used < limit*9/10 && f.full.Swap(false) {
 			f.cfg.Logger.Info("the spool takes events again", zap.String("destination", f.cfg.Destination), zap.Int64("spool_bytes", used))
 		}
 		return group
 	}
 	f.dropped.Add(uint64(len(group) - fit))
 	if !f.full.Swap(true) {
-		f.cfg.Logger.Warn("the spool is full: new events are dropped until Amazon takes some (raise spool_max_size, or check why sending fails)",
+		f.cfg.Logger.Warn("the spool is full: new events are dropped until Amazon takes some (raise spool_max_size, which a reload applies, or check why sending fails)",
 			zap.String("destination", f.cfg.Destination), zap.Int64("spool_bytes", used), zap.Int64("spooled", n))
 	}
 	return group[:fit]

@@ -144,7 +144,7 @@ func TestPartialBatchGoesOutAfterFlushInterval(t *testing.T) {
 		t.Fatalf("a partial batch went out before its flush interval: %+v", r)
 	default:
 	}
-	f.Configure(0, 10*time.Millisecond) // the interval ends: the waiting batch goes
+	f.Configure(Config{BatchSize: 500, FlushInterval: 10 * time.Millisecond}) // the interval ends: the waiting batch goes
 	f.settle(t, 2)
 	if sizes := fake.sizes(); len(sizes) != 1 || sizes[0] != 2 {
 		t.Errorf("batches %v, want the two events in one partial batch", sizes)

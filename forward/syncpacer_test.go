@@ -102,3 +102,46 @@ func TestAFailedFsyncIsCountedAndLogged(t *testing.T) {
 		t.Errorf("%d error lines about the failed fsync, want 1: %v", n, logs.All())
 	}
 }
+
+// TestConfigureAppliesTheSpoolAndDedupeOptionsInPlace: a reload's
+// spool_sync, spool_max_size and dedupe_window reach the running writer
+// and intake, and nothing already spooled is lost by lowering the limit.
+func TestConfigureAppliesTheSpoolAndDedupeOptionsInPlace(t *testing.T) {
+	f := writerUnderTest(t, time.Hour)
+	writeGroup(t, f, 1)
+	writeGroup(t, f, 2)
+	if got := f.spool.fsyncs.Load(); got != 1 {
+		t.Fatalf("spool_sync 1h: %d fsyncs for two groups, want 1", got)
+	}
+
+	f.Configure(Config{SpoolSync: -1}) // always
+	writeGroup(t, f, 3)
+	writeGroup(t, f, 4)
+	if got := f.spool.fsyncs.Load(); got != 3 {
+		t.Errorf("after spool_sync always: %d fsyncs, want 3 (one per group since)", got)
+	}
+
+	f.Configure(Config{SpoolMaxBytes: 1}) // far below what is spooled
+	writeGroup(t, f, 5)
+	if spooled, dropped := f.spool.Len(), f.Stats().Dropped; spooled != 4 || dropped != 1 {
+		t.Errorf("after lowering spool_max_size: %d spooled, %d dropped; want the 4 kept and the new one dropped", spooled, dropped)
+	}
+	f.Configure(Config{}) // the default, 1 GiB
+	writeGroup(t, f, 6)
+	if spooled := f.spool.Len(); spooled != 5 {
+		t.Errorf("after raising spool_max_size: %d spooled, want 5", spooled)
+	}
+
+	if got := f.Enqueue(event(6)); got != Deduped {
+		t.Fatalf("the default dedupe window let event 6 in twice: %v", got)
+	}
+	f.Configure(Config{DedupeWindow: -1}) // off
+	if got := f.Enqueue(event(6)); got != Queued {
+		t.Errorf("with dedupe_window off, event 6 again was %v, want queued", got)
+	}
+	f.Configure(Config{}) // on again, remembering nothing from while it was off
+	first, again := f.Enqueue(event(7)), f.Enqueue(event(7))
+	if first != Queued || again != Deduped {
+		t.Errorf("dedupe back on: event 7 was %v, then %v; want queued, then deduped", first, again)
+	}
+}
