@@ -68,6 +68,12 @@ type DestinationStatus struct {
 	BatchSize int `json:"batch_size,omitempty"`
 	// FlushInterval is the live flush interval.
 	FlushInterval string `json:"flush_interval,omitempty"`
+	// SpoolMaxSize is the live spool_max_size, in bytes.
+	SpoolMaxSize int64 `json:"spool_max_size,omitempty"`
+	// SpoolSync is the live spool_sync: a duration, or "always".
+	SpoolSync string `json:"spool_sync,omitempty"`
+	// DedupeWindow is the live dedupe_window: a duration, or "off".
+	DedupeWindow string `json:"dedupe_window,omitempty"`
 	// Spool is the spool file.
 	Spool string `json:"spool,omitempty"`
 }
@@ -183,8 +189,10 @@ func (d *destination) status() DestinationStatus {
 	if !fs.Oldest.IsZero() {
 		st.OldestEventAgeSeconds = time.Since(fs.Oldest).Seconds()
 	}
-	bs, fi := d.forwarder.Settings()
-	st.BatchSize, st.FlushInterval, st.Spool = bs, fi.String(), d.settings.spoolFile()
+	live := d.forwarder.Settings()
+	st.BatchSize, st.FlushInterval, st.Spool = live.BatchSize, live.FlushInterval.String(), d.settings.spoolFile()
+	st.SpoolMaxSize = live.SpoolMaxBytes
+	st.SpoolSync, st.DedupeWindow = durationOr(live.SpoolSync, "always"), durationOr(live.DedupeWindow, "off")
 	if c := d.client.Load(); c != nil {
 		if e, ok := c.Tokens.(interface{ Expiry() time.Time }); ok {
 			st.TokenExpiry = e.Expiry()
@@ -278,3 +286,12 @@ func writeAdminJSON(w http.ResponseWriter, v any) error {
 
 // Interface guard
 var _ caddy.AdminRouter = AdminAPI{}
+
+// durationOr writes a positive duration, or word for a negative one (an
+// option's "always" or "off").
+func durationOr(d time.Duration, word string) string {
+	if d < 0 {
+		return word
+	}
+	return d.String()
+}

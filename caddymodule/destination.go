@@ -78,7 +78,7 @@ type Destination struct {
 	// later. Default: 200ms. A negative
 	// value (Caddyfile: always) fsyncs every write before the event counts
 	// as spooled: the most durable, and the most CPU at low rates (an
-	// fsync every 20ms whatever the rate). Takes effect when Caddy starts.
+	// fsync every 20ms whatever the rate).
 	SpoolSync caddy.Duration `json:"spool_sync,omitempty"`
 	// DryRun builds, validates and logs each event (hashed) and sends nothing.
 	DryRun bool `json:"dry_run,omitempty"`

@@ -39,6 +39,11 @@ type destination struct {
 	quality       qualities
 	confirmations confirmations
 
+	// options are the forwarder options of the newest config that uses the
+	// destination, kept until that config starts (start): a reload that
+	// fails after its handlers are provisioned changes nothing.
+	options atomic.Pointer[forward.Config]
+
 	mu          sync.Mutex
 	credentials [6]string
 }
@@ -112,10 +117,14 @@ func (d *destination) start() error {
 	if d.forwarder == nil {
 		return nil // dry run: nothing to open
 	}
+	if opts := d.options.Swap(nil); opts != nil {
+		d.forwarder.Configure(*opts)
+	}
 	return d.forwarder.Start()
 }
 
-// update builds a new Amazon client when the credentials changed.
+// update builds a new Amazon client when the credentials changed, and
+// keeps the forwarder options for start.
 func (d *destination) update(s settings) error {
 	if s.dryRun != d.settings.dryRun {
 		return fmt.Errorf("dry_run changed for a destination that is in use; it takes effect after a restart")
@@ -126,7 +135,8 @@ func (d *destination) update(s settings) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.forwarder != nil {
-		d.forwarder.Configure(s.liveOptions())
+		opts := s.liveOptions()
+		d.options.Store(&opts)
 	}
 	if d.client.Load() != nil && d.credentials == s.credentials() {
 		return nil

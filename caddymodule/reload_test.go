@@ -149,7 +149,7 @@ func TestReloadsKeepTheDestinationAndLoseNothing(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	if bs, _ := first.forwarder.Settings(); bs != 500 {
+	if bs := first.forwarder.Settings().BatchSize; bs != 500 {
 		t.Errorf("batch size %d after the last reload set 500", bs)
 	}
 	// Every answered request's event arrives. A request the client saw
@@ -274,7 +274,7 @@ func TestAHandOverLeavesTheLiveDestinationAsItsConfigSetIt(t *testing.T) {
 	}
 	old.enqueue(amazon.Event{EventID: "late-2", EventTime: time.Now().UTC().Format(time.RFC3339), CountryCode: "US"}, false)
 
-	if batch, _ := live.forwarder.Settings(); batch != 20 {
+	if batch := live.forwarder.Settings().BatchSize; batch != 20 {
 		t.Errorf("the live destination's batch size is %d after the hand-over, want 20", batch)
 	}
 	if got := live.credentials[3]; got != "new-token" {
@@ -295,23 +295,23 @@ func observedLogger() (*observer.ObservedLogs, *zap.Logger) {
 	return logs, zap.New(core)
 }
 
-// TestAReloadAppliesTheSpoolAndDedupeOptionsInPlace: dedupe_window and
-// spool_max_size (and spool_sync, see forward's
-// TestConfigureAppliesTheSpoolAndDedupeOptionsInPlace) reach the running
-// destination at a reload, as batch_size does: no restart needed, nothing
-// spooled lost.
+// TestAReloadAppliesTheSpoolAndDedupeOptionsInPlace: dedupe_window,
+// spool_max_size and spool_sync reach the running destination when the
+// reloaded config starts, as batch_size does: no restart needed, nothing
+// spooled lost, and nothing changed by a config that never starts.
 func TestAReloadAppliesTheSpoolAndDedupeOptionsInPlace(t *testing.T) {
 	spool := t.TempDir()
-	resolve := func(dedupeWindow time.Duration, maxSize int64) settings {
+	resolve := func(dedupeWindow, spoolSync time.Duration, maxSize int64) settings {
 		s, err := (&Destination{Endpoint: "http://127.0.0.1:1", TokenURL: "http://127.0.0.1:1/t", AccountID: "LIVE",
-			ClientID: "c", AccessToken: "t", Spool: spool, DedupeWindow: caddy.Duration(dedupeWindow), SpoolMaxSize: maxSize}).resolve()
+			ClientID: "c", AccessToken: "t", Spool: spool, DedupeWindow: caddy.Duration(dedupeWindow),
+			SpoolSync: caddy.Duration(spoolSync), SpoolMaxSize: maxSize}).resolve()
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
 	_, logger := observedLogger()
-	d, err := acquireDestination(resolve(0, 0), logger)
+	d, err := acquireDestination(resolve(0, 0, 0), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,16 +323,25 @@ func TestAReloadAppliesTheSpoolAndDedupeOptionsInPlace(t *testing.T) {
 	if first, again := d.forwarder.Enqueue(order), d.forwarder.Enqueue(order); first != forward.Queued || again != forward.Deduped {
 		t.Fatalf("the default dedupe window: %v then %v, want queued then deduped", first, again)
 	}
-
 	awaitStats(t, d, "the order to be spooled", func(st forward.Stats) bool { return st.Spooled == 1 })
 
-	reloaded, err := acquireDestination(resolve(-1, 1), logger) // dedupe_window off, spool_max_size 1 byte
+	// The reload: dedupe_window off, spool_sync always, spool_max_size 1 byte.
+	reloaded, err := acquireDestination(resolve(-1, -1, 1), logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reloaded.release()
 	if reloaded != d {
 		t.Fatal("the reload did not keep the running destination")
+	}
+	if got := d.forwarder.Enqueue(order); got != forward.Deduped {
+		t.Errorf("before the reloaded config started, the same order was %v, want still deduped", got)
+	}
+	if err := d.start(); err != nil { // what the amazon_capi app does when the config starts
+		t.Fatal(err)
+	}
+	if st := d.status(); st.SpoolSync != "always" || st.DedupeWindow != "off" || st.SpoolMaxSize != 1 {
+		t.Errorf("the status shows spool_sync %q, dedupe_window %q, spool_max_size %d; want always, off, 1", st.SpoolSync, st.DedupeWindow, st.SpoolMaxSize)
 	}
 	if got := d.forwarder.Enqueue(order); got != forward.Queued {
 		t.Errorf("after the reload turned dedupe off, the same order was %v, want queued", got)

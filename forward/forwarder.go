@@ -346,8 +346,9 @@ func (f *Forwarder) Started() bool { return f.started.Load() }
 // BatchSize, FlushInterval, SpoolMaxBytes, SpoolSync and DedupeWindow take
 // the values of c (its zero values their defaults); c's other fields are
 // not read. Queued and spooled events are kept: a spool holding more than
-// a lowered SpoolMaxBytes keeps its events and takes new ones once it is
-// below 90 % of it again.
+// a lowered SpoolMaxBytes keeps its events and takes new ones as soon as
+// they fit under it again. A new SpoolSync applies from the next write; a
+// DedupeWindow turned off forgets the IDs it remembered.
 func (f *Forwarder) Configure(c Config) {
 	c.defaults()
 	f.batch.Store(int64(c.BatchSize))
@@ -363,9 +364,15 @@ func (f *Forwarder) Configure(c Config) {
 
 func (f *Forwarder) batchSize() int { return int(f.batch.Load()) }
 
-// Settings returns the live batch size and flush interval.
-func (f *Forwarder) Settings() (batchSize int, flushInterval time.Duration) {
-	return f.batchSize(), time.Duration(f.flushInterval.Load())
+// Settings returns the live values of the options Configure changes
+// (BatchSize, FlushInterval, SpoolMaxBytes, SpoolSync, DedupeWindow); the
+// other fields are zero.
+func (f *Forwarder) Settings() Config {
+	return Config{
+		BatchSize: f.batchSize(), FlushInterval: time.Duration(f.flushInterval.Load()),
+		SpoolMaxBytes: f.spoolMax.Load(), SpoolSync: time.Duration(f.spoolSync.Load()),
+		DedupeWindow: time.Duration(f.dedupe.window.Load()),
+	}
 }
 
 // Outcome is what Enqueue did with an event.
@@ -657,7 +664,7 @@ gather:
 			f.ledgers.of(p.name).written.Add(1)
 		}
 	}
-	f.pacer.every = time.Duration(f.spoolSync.Load()) // the writer's copy of the live value
+	f.pacer.setEvery(time.Duration(f.spoolSync.Load())) // the writer's copy of the live value
 	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written, f.pacer.inline()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))

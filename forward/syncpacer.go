@@ -38,6 +38,20 @@ func (p *syncPacer) wrote(now time.Time) bool {
 	return false
 }
 
+// setEvery changes the pace (a reload). A timer armed for the old pace is
+// stopped: the next write arms one for the new pace, or fsyncs at once
+// when that much has passed since the last fsync.
+func (p *syncPacer) setEvery(every time.Duration) {
+	if every == p.every {
+		return
+	}
+	p.every = every
+	if p.armed {
+		p.timer.Stop()
+		p.armed = false
+	}
+}
+
 // inline says every write is fsynced by the write itself.
 func (p *syncPacer) inline() bool { return p.every < 0 }
 

@@ -139,9 +139,34 @@ func TestConfigureAppliesTheSpoolAndDedupeOptionsInPlace(t *testing.T) {
 	if got := f.Enqueue(event(6)); got != Queued {
 		t.Errorf("with dedupe_window off, event 6 again was %v, want queued", got)
 	}
-	f.Configure(Config{}) // on again, remembering nothing from while it was off
-	first, again := f.Enqueue(event(7)), f.Enqueue(event(7))
+	f.Configure(Config{}) // on again, having forgotten event 6
+	first, again := f.Enqueue(event(6)), f.Enqueue(event(6))
 	if first != Queued || again != Deduped {
-		t.Errorf("dedupe back on: event 7 was %v, then %v; want queued, then deduped", first, again)
+		t.Errorf("dedupe off, then on again: event 6 was %v, then %v; want queued (forgotten), then deduped", first, again)
 	}
+	if got := f.Settings(); got.SpoolSync != DefaultSpoolSync || got.SpoolMaxBytes != 1<<30 || got.DedupeWindow != 10*time.Minute {
+		t.Errorf("Settings after Configure(Config{}) = %+v, want the defaults", got)
+	}
+}
+
+// TestAShorterSpoolSyncDoesNotWaitForTheOldOnesTimer: a write that armed
+// the fsync for spool_sync 1h, then a reload to 20ms: the next write is
+// fsynced within 20ms, not an hour later.
+func TestAShorterSpoolSyncDoesNotWaitForTheOldOnesTimer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := writerUnderTest(t, time.Hour)
+		writeGroup(t, f, 1)
+		writeGroup(t, f, 2) // arms the fsync for an hour after the first
+		f.Configure(Config{SpoolSync: 20 * time.Millisecond})
+		writeGroup(t, f, 3)
+		select {
+		case <-f.pacer.due():
+		case <-time.After(time.Second):
+			t.Fatal("no fsync came due within a second of a write with spool_sync 20ms")
+		}
+		f.syncSpool()
+		if got := f.spool.fsyncs.Load(); got != 2 {
+			t.Errorf("%d fsyncs, want 2 (the first group's and the due one)", got)
+		}
+	})
 }
