@@ -74,8 +74,13 @@ type Client struct {
 	HTTP *http.Client
 }
 
-// maxResponseBytes caps how much of Amazon's answer is read.
-const maxResponseBytes = 4 << 20
+// maxResponseBytes caps how much of a 2xx answer of Amazon's is read (a
+// 207 echoes every accepted event); maxErrorBytes caps an error answer, of
+// which only Amazon's code and message are used.
+const (
+	maxResponseBytes = 4 << 20
+	maxErrorBytes    = 64 << 10
+)
 
 // Result is Amazon's answer to one batch.
 type Result struct {
@@ -197,14 +202,18 @@ func (c *Client) post(ctx context.Context, path string, body *sharedBody, n int)
 	return c.parse(resp, raw, n), nil
 }
 
-// readAnswer reads at most maxResponseBytes of the answer, into one buffer
-// when its length is announced (a 207 echoes every accepted event).
+// readAnswer reads at most maxResponseBytes of a 2xx answer and
+// maxErrorBytes of any other, into one buffer when its length is announced.
 func readAnswer(resp *http.Response) ([]byte, error) {
+	limit := int64(maxErrorBytes)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		limit = maxResponseBytes
+	}
 	var buf bytes.Buffer
 	if n := resp.ContentLength; n > 0 {
-		buf.Grow(int(min(n, maxResponseBytes)) + bytes.MinRead)
+		buf.Grow(int(min(n, limit)) + bytes.MinRead)
 	}
-	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
 	return buf.Bytes(), err
 }
 

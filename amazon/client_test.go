@@ -342,3 +342,47 @@ func TestAClosedBatchBodyReadsNothing(t *testing.T) {
 		t.Errorf("a read of a closed body gave %d bytes and %v; want none and an error", n, err)
 	}
 }
+
+// endless is an answer body that never ends, counting what was read of it.
+type endless struct{ read atomic.Int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	e.read.Add(int64(len(p)))
+	return len(p), nil
+}
+
+func (*endless) Close() error { return nil }
+
+type answerWith struct {
+	status int
+	body   io.ReadCloser
+}
+
+func (a answerWith) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: a.status, Header: http.Header{}, Body: a.body, Request: r, ContentLength: -1}, nil
+}
+
+// TestAnErrorAnswerIsReadOnlyAsFarAsItsMessageNeeds: an Amazon (or a proxy
+// before it) answering an error with a huge body costs 64 KiB of reading,
+// not 4 MiB per call; a 2xx answer is read up to 4 MiB (a 207 lists every
+// event).
+func TestAnErrorAnswerIsReadOnlyAsFarAsItsMessageNeeds(t *testing.T) {
+	for status, limit := range map[int]int64{503: maxErrorBytes, 207: maxResponseBytes} {
+		body := &endless{}
+		c := client("http://amazon.invalid", V2)
+		c.HTTP = &http.Client{Transport: answerWith{status, body}}
+		res, err := c.Send(context.Background(), Encode(testEvent("a")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != status {
+			t.Errorf("status %d, want %d", res.Status, status)
+		}
+		if got := body.read.Load(); got < limit || got > limit+64<<10 {
+			t.Errorf("a %d answer: %d bytes read, want %d (and at most one more read)", status, got, limit)
+		}
+	}
+}
