@@ -40,7 +40,7 @@ func loadDemo(t *testing.T) (shop, sb int) {
 	shop, sb = freePort(t), freePort(t)
 	root, _ := filepath.Abs("../demo/shop")
 	cfg := strings.NewReplacer(
-		"admin localhost:2019", fmt.Sprintf("admin localhost:%d\n\tpersist_config off", admin),
+		"admin localhost:2{$SHOP_PORT:8080}", fmt.Sprintf("admin localhost:%d\n\tpersist_config off", admin),
 		"localhost:{$SHOP_PORT:8080}", fmt.Sprintf("127.0.0.1:%d", shop),
 		"localhost:{$SANDBOX_PORT:8081}", fmt.Sprintf("127.0.0.1:%d", sb),
 		"./demo/spool", t.TempDir(),

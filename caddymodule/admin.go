@@ -111,6 +111,11 @@ type ForwarderStatus struct {
 	// since the destination started; any means the disk needs checking
 	// (see forward.Stats.SyncFailures).
 	SpoolSyncFailures uint64 `json:"spool_sync_failures"`
+	// SpoolLostEvents counts, by reason (damaged_frame, torn_tail), the
+	// events found lost in a damaged stretch of the spool when it was
+	// opened (see forward.Damage); each stretch is in the log at error
+	// level, with its segment and offset.
+	SpoolLostEvents map[string]uint64 `json:"spool_lost_events"`
 }
 
 func forwarderStatus(st forward.Stats) *ForwarderStatus {
@@ -119,6 +124,7 @@ func forwarderStatus(st forward.Stats) *ForwarderStatus {
 		Replayed: st.Replayed, Panics: st.Panics, Batches: st.Batches, QueueDepth: st.QueueDepth,
 		Spooled: st.Spooled, SpoolBytes: st.SpoolBytes, Oldest: st.Oldest, LastSuccess: st.LastSuccess,
 		LastError: st.LastError, LastErrorAt: st.LastErrorAt, SpoolSyncFailures: st.SyncFailures,
+		SpoolLostEvents: map[string]uint64{forward.LostDamagedFrame: st.LostDamagedFrame, forward.LostTornTail: st.LostTornTail},
 	}
 }
 

@@ -44,7 +44,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		spool_sync        <duration>|always
 //		dry_run
 //		metrics           on|off
-//		click_token       [<cookie>] { max_age <d>; ad_storage <value> }
+//		click_token       [<cookie>] { max_age <d>; ad_storage <value>; ignore_gpc }
 //		event <name> {
 //			match { <request matchers> }
 //			type <conversion type>

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
@@ -28,11 +29,25 @@ type ClickToken struct {
 	// AdStorage, when set, is read on the landing request (a query.,
 	// header. or cookie. path, or a placeholder): unless it grants ad
 	// storage (yes, granted, opted_in, accept, …; see the README's consent
-	// table), no cookie is set. Events whose amazon_consent_ad_storage is
-	// DENIED never send click tokens.
+	// table), no cookie is set. When not set, the landing reads the
+	// amazon_consent_ad_storage of the block's events instead, and each
+	// must grant. Events whose amazon_consent_ad_storage does not grant
+	// never send click tokens.
 	AdStorage string `json:"ad_storage,omitempty"`
+	// IgnoreGPC lets a landing with the Global Privacy Control header
+	// (Sec-GPC: 1) store the cookie. By default it does not: GPC opts out
+	// of sale and sharing, and a click token is kept to share the visit
+	// with Amazon. Set it, as an event's ignore_gpc, when your consent
+	// manager already turns GPC into the ad-storage consent read here.
+	IgnoreGPC bool `json:"ignore_gpc,omitempty"`
 
 	adStorage mapping.Value
+	// eventAdStorage, when AdStorage is not set, are the block's events'
+	// amazon_consent_ad_storage values: a landing needs a grant from each.
+	eventAdStorage []mapping.Value
+	// neverGranted is set when an event's amazon_consent_ad_storage reads
+	// the body or the answer, which a landing cannot: no cookie is set.
+	neverGranted bool
 }
 
 // Defaults of click_token.
@@ -77,7 +92,7 @@ func (c *ClickToken) remember(w http.ResponseWriter, r *http.Request) {
 	if len(arefs) == 0 {
 		return
 	}
-	if !c.adStorageGranted(r) {
+	if !c.mayStore(r) {
 		theMetrics().clickTokens.WithLabelValues("denied").Add(float64(len(arefs)))
 		return
 	}
@@ -99,21 +114,75 @@ func (c *ClickToken) remember(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// adStorageGranted reads the landing request's ad-storage consent, when
-// configured: only a grant lets the cookie be set.
-func (c *ClickToken) adStorageGranted(r *http.Request) bool {
-	if !c.adStorage.IsSet() {
+// mayStore reports whether the landing request lets the cookie be set:
+// not with Sec-GPC: 1 (unless ignore_gpc), and only with a grant of the
+// ad-storage consent, when one is configured (ad_storage, else the events'
+// amazon_consent_ad_storage).
+func (c *ClickToken) mayStore(r *http.Request) bool {
+	if !c.IgnoreGPC && r.Header.Get("Sec-GPC") == "1" {
+		return false
+	}
+	if c.neverGranted {
+		return false
+	}
+	if !c.adStorage.IsSet() && len(c.eventAdStorage) == 0 {
 		return true
 	}
 	view := &mapping.Request{HTTP: r}
 	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok {
 		view.Placeholders = repl
 	}
-	s, ok := c.adStorage.Lookup(view)
+	if c.adStorage.IsSet() {
+		return granted(c.adStorage, view)
+	}
+	for _, v := range c.eventAdStorage {
+		if !granted(v, view) {
+			return false
+		}
+	}
+	return true
+}
+
+func granted(v mapping.Value, r *mapping.Request) bool {
+	s, ok := v.Lookup(r)
 	return ok && mapping.ConsentGranted(s)
 }
 
-// unmarshalClickToken reads `click_token [<cookie>] [{ max_age <d>; ad_storage <value> }]`.
+// settleConsent runs at provision, once the events are compiled: it warns
+// about an event whose ad-storage consent cannot be sent as amazonConsent,
+// and gives a click_token without ad_storage the events' ad-storage
+// consent to read on landings.
+func (h *Handler) settleConsent() {
+	c := h.ClickToken
+	if c != nil {
+		c.eventAdStorage, c.neverGranted = nil, false
+	}
+	for _, ev := range h.Events {
+		if ev.mapping.MapsAdStorageWithoutUserData() {
+			h.logger.Warn(adStorageAloneWarning, zap.String("event", ev.Name))
+		}
+		if c == nil || c.adStorage.IsSet() {
+			continue
+		}
+		v, ok, onLanding := ev.mapping.AdStorage()
+		switch {
+		case ok && onLanding:
+			c.eventAdStorage = append(c.eventAdStorage, v)
+		case ok:
+			c.neverGranted = true
+			h.logger.Warn(adStorageNotOnLandingWarning, zap.String("event", ev.Name))
+		}
+	}
+}
+
+// Warnings about ad-storage consent, logged at provision (and so by
+// `caddy validate`).
+const (
+	adStorageAloneWarning        = "amazon_consent_ad_storage is mapped without amazon_consent_user_data: Amazon's amazonConsent requires amznUserData, so this event sends no amazonConsent (ad storage still withholds its click tokens unless it grants); map amazon_consent_user_data too, often to the same consent cookie, to send Amazon's consent flags"
+	adStorageNotOnLandingWarning = "click_token has no ad_storage, so landings read the events' amazon_consent_ad_storage, but this event's reads the request body or the response, which a landing does not have: no click cookie is stored; give click_token an ad_storage that a landing request carries (ad_storage cookie.<your consent cookie>)"
+)
+
+// unmarshalClickToken reads `click_token [<cookie>] [{ max_age <d>; ad_storage <value>; ignore_gpc }]`.
 func unmarshalClickToken(d *caddyfile.Dispenser) (*ClickToken, error) {
 	c := &ClickToken{}
 	if d.NextArg() {
@@ -134,8 +203,10 @@ func unmarshalClickToken(d *caddyfile.Dispenser) (*ClickToken, error) {
 			err = parseDuration(d, &c.MaxAge)
 		case "ad_storage":
 			err = parseOne(d, &c.AdStorage)
+		case "ignore_gpc":
+			err = parseFlag(d, &c.IgnoreGPC)
 		default:
-			err = d.Errf("unknown click_token option %q (max_age, ad_storage)", option)
+			err = d.Errf("unknown click_token option %q (max_age, ad_storage, ignore_gpc)", option)
 		}
 		if err != nil {
 			return nil, err

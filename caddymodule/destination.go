@@ -91,7 +91,7 @@ type Destination struct {
 // settings is a Destination with placeholders resolved and defaults applied.
 type settings struct {
 	api                        amazon.Version
-	name                       string // account_id@host, for logs and metrics
+	name                       string // account_id@host[/v1][/dry_run], for logs and metrics
 	region                     string
 	endpoint, tokenURL         string
 	accountID, clientID        string
@@ -170,6 +170,11 @@ func (d *Destination) resolveSettings() (settings, error) {
 		// it (a migration) must not share its metric series.
 		s.name += "/v1"
 	}
+	if s.dryRun {
+		// Nor a dry run beside the live destination (a staging site): its
+		// events are not the live one's.
+		s.name += "/dry_run"
+	}
 	return s, nil
 }
 
@@ -200,7 +205,11 @@ func (s *settings) check() error {
 // that changes them updates the destination in place.
 func (s *settings) key() string {
 	h := sha256.New()
-	for _, v := range []string{string(s.api), s.endpoint, s.accountID, s.spool} {
+	parts := []string{string(s.api), s.endpoint, s.accountID, s.spool}
+	if s.dryRun { // a dry run beside the live block of the same account is a destination of its own
+		parts = append(parts, "dry_run")
+	}
+	for _, v := range parts {
 		h.Write([]byte(v))
 		h.Write([]byte{0})
 	}

@@ -3,18 +3,22 @@ package caddymodule
 import (
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
+	"github.com/shopsignal/caddy-amazon-capi/forward"
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
 // metrics are built once per process and registered with each config's
 // registry, so reloads neither panic on double registration nor reset the
 // counters. Labels hold only configured names (destination account@host,
-// event block names) and fixed words, never request data.
+// with /v1 and /dry_run for those, see settings.name; event block names)
+// and fixed words, never request data.
 type metrics struct {
 	events        *prometheus.CounterVec
 	batchDuration *prometheus.HistogramVec
@@ -132,6 +136,7 @@ var (
 	spoolBytesDesc = prometheus.NewDesc("amazon_capi_spool_bytes", "Encoded size of the spooled events.", []string{"destination"}, nil)
 	oldestAgeDesc  = prometheus.NewDesc("amazon_capi_oldest_event_age_seconds", "How long the oldest unsent event has waited.", []string{"destination"}, nil)
 	syncFailDesc   = prometheus.NewDesc("amazon_capi_spool_sync_failures_total", "The spool's periodic fsyncs that failed since the destination started: events written before one may not survive a power loss; check the disk.", []string{"destination"}, nil)
+	spoolLostDesc  = prometheus.NewDesc("amazon_capi_spool_lost_events_total", "Events found lost in the spool when it was opened, by reason: damaged_frame (the disk damaged a frame; the frames after it were kept) or torn_tail (a power cut or OS crash interrupted the last write). Each is in the error log with its segment and offset.", []string{"destination", "reason"}, nil)
 )
 
 // Describe sends the gauges' descriptions.
@@ -140,6 +145,7 @@ func (destinationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- spoolBytesDesc
 	ch <- oldestAgeDesc
 	ch <- syncFailDesc
+	ch <- spoolLostDesc
 	ch <- qualityDesc
 	ch <- keyPresentDesc
 	ch <- reconcileDesc
@@ -147,8 +153,32 @@ func (destinationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- rejectedDesc
 }
 
-// Collect sends the gauges of every live destination.
+// Collect sends the gauges of every live destination. Two destinations
+// can share a label (the same account at the same host with different
+// spools or endpoint URLs, or the old and the new one for a moment while a
+// reload changes the spool): a series sent twice would make the registry's
+// Gather fail, and Caddy's whole /metrics answer 500. Such destinations are
+// reported as one, as their counters are: their figures add up, and the
+// oldest event's age is the larger one.
 func (destinationCollector) Collect(ch chan<- prometheus.Metric) {
+	var merged seriesSum
+	each := make(chan prometheus.Metric)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m := range each {
+			merged.add(m)
+		}
+	}()
+	collectDestinations(each)
+	close(each)
+	<-done
+	merged.send(ch)
+}
+
+// collectDestinations sends each live destination's series, one
+// destination after the other.
+func collectDestinations(ch chan<- prometheus.Metric) {
 	for _, d := range liveDestinations() {
 		d.quality.collect(ch, d.settings.label())
 		d.collectReconciliation(ch)
@@ -165,5 +195,82 @@ func (destinationCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(spoolBytesDesc, prometheus.GaugeValue, float64(st.SpoolBytes), label)
 		ch <- prometheus.MustNewConstMetric(oldestAgeDesc, prometheus.GaugeValue, age, label)
 		ch <- prometheus.MustNewConstMetric(syncFailDesc, prometheus.CounterValue, float64(st.SyncFailures), label)
+		ch <- prometheus.MustNewConstMetric(spoolLostDesc, prometheus.CounterValue, float64(st.LostDamagedFrame), label, forward.LostDamagedFrame)
+		ch <- prometheus.MustNewConstMetric(spoolLostDesc, prometheus.CounterValue, float64(st.LostTornTail), label, forward.LostTornTail)
 	}
+}
+
+// seriesSum merges the series of one scrape that have the same name and
+// label values into one, in the order they were first sent.
+type seriesSum struct {
+	order  []*summedSeries
+	byKey  map[seriesKey]*summedSeries
+	others []prometheus.Metric // not readable: sent as they are
+}
+
+type seriesKey struct {
+	desc   *prometheus.Desc
+	labels string
+}
+
+func (s *seriesSum) add(m prometheus.Metric) {
+	pb := new(dto.Metric)
+	if err := m.Write(pb); err != nil {
+		s.others = append(s.others, m) // the registry reports its error
+		return
+	}
+	var labels strings.Builder
+	for _, l := range pb.GetLabel() {
+		labels.WriteString(l.GetName())
+		labels.WriteByte(0xff)
+		labels.WriteString(l.GetValue())
+		labels.WriteByte(0xff)
+	}
+	key := seriesKey{m.Desc(), labels.String()}
+	seen, ok := s.byKey[key]
+	if !ok {
+		if s.byKey == nil {
+			s.byKey = map[seriesKey]*summedSeries{}
+		}
+		seen = &summedSeries{desc: key.desc, pb: pb}
+		s.byKey[key] = seen
+		s.order = append(s.order, seen)
+		return
+	}
+	switch {
+	case seen.pb.Counter != nil && pb.Counter != nil:
+		seen.pb.Counter.Value = proto64(seen.pb.Counter.GetValue() + pb.Counter.GetValue())
+	case seen.pb.Gauge != nil && pb.Gauge != nil && key.desc == oldestAgeDesc:
+		seen.pb.Gauge.Value = proto64(max(seen.pb.Gauge.GetValue(), pb.Gauge.GetValue()))
+	case seen.pb.Gauge != nil && pb.Gauge != nil:
+		seen.pb.Gauge.Value = proto64(seen.pb.Gauge.GetValue() + pb.Gauge.GetValue())
+	}
+	// A series of another kind (none is sent today) keeps its first value.
+}
+
+func (s *seriesSum) send(ch chan<- prometheus.Metric) {
+	for _, m := range s.order {
+		ch <- m
+	}
+	for _, m := range s.others {
+		ch <- m
+	}
+}
+
+func proto64(v float64) *float64 { return &v }
+
+// summedSeries is a merged series, as the registry reads it.
+type summedSeries struct {
+	desc *prometheus.Desc
+	pb   *dto.Metric
+}
+
+// Desc returns the series' description.
+func (s *summedSeries) Desc() *prometheus.Desc { return s.desc }
+
+// Write fills out with the series' labels and merged value.
+func (s *summedSeries) Write(out *dto.Metric) error {
+	out.Label, out.Counter, out.Gauge, out.Untyped = s.pb.Label, s.pb.Counter, s.pb.Gauge, s.pb.Untyped
+	out.Summary, out.Histogram, out.TimestampMs = s.pb.Summary, s.pb.Histogram, s.pb.TimestampMs
+	return nil
 }

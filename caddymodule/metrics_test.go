@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,15 +9,10 @@ import (
 	"time"
 )
 
+// scrape reads Caddy's /metrics (see scrapeOK).
 func scrape(t *testing.T) string {
 	t.Helper()
-	resp, err := adminClient.Get(fmt.Sprintf("http://localhost:%d/metrics", adminPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	return string(raw)
+	return scrapeOK(t, "scrape")
 }
 
 func metricValue(t *testing.T, text, name string, labels ...string) float64 {

@@ -100,6 +100,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 				zap.String("event", ev.Name))
 		}
 	}
+	h.settleConsent() // clicktoken.go
 	if h.ClickToken != nil && settings.api == amazon.V1 {
 		h.logger.Warn("click_token keeps click tokens, but api v1 has no arefMeasurementTokens: they are not sent; use api v2")
 	}

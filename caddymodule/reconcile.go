@@ -44,8 +44,9 @@ func (c *confirmations) of(name string) *confirmed {
 
 // Reconciliation accounts for every event the site confirmed, for one
 // event name: Confirmed + CarriedOver + Replayed = Invalid + Deduped +
-// Dropped + DryRun + Sent + DeadLettered + Pending + Unaccounted, and
-// Unaccounted must be 0 (it is a metric and an alert of its own).
+// Dropped + DryRun + Sent + DeadLettered + LostInSpool + Pending +
+// Unaccounted, and Unaccounted must be 0 (it is a metric and an alert of
+// its own).
 type Reconciliation struct {
 	// Event is the event's name in Amazon.
 	Event string `json:"event"`
@@ -76,6 +77,11 @@ type Reconciliation struct {
 	// Rejected counts the dead-lettered events by reason (Amazon's error
 	// code, HTTP_<status> for a batch refused whole, TOO_OLD).
 	Rejected map[string]uint64 `json:"rejected"`
+	// LostInSpool counts events carried over from the previous run that
+	// were lost in a damaged stretch of the spool. Their names cannot be
+	// read: they are in the row named "(lost in the spool)", which counts
+	// them as carried over too.
+	LostInSpool uint64 `json:"lost_in_spool"`
 	// Pending counts the events waiting to be sent, in memory or spooled.
 	Pending int64 `json:"pending"`
 	// Unaccounted is what the rest cannot explain; 0 unless events were
@@ -84,11 +90,12 @@ type Reconciliation struct {
 }
 
 // reconcile returns the destination's reconciliation per event name.
+//
+// The confirmations are read before the forwarder's ledgers: an event is
+// confirmed only once its outcome is counted (see emit), so one that
+// moves on between the two reads is counted twice for a moment
+// (unaccounted below 0), never missed (above 0, which alerts).
 func (d *destination) reconcile() []Reconciliation {
-	ledgers := map[string]forward.Ledger{}
-	if d.forwarder != nil {
-		ledgers = d.forwarder.Ledgers()
-	}
 	rows := map[string]*Reconciliation{}
 	row := func(name string) *Reconciliation {
 		if r, ok := rows[name]; ok {
@@ -99,19 +106,25 @@ func (d *destination) reconcile() []Reconciliation {
 	}
 	d.confirmations.byName.Range(func(k, v any) bool {
 		c, r := v.(*confirmed), row(k.(string))
-		r.Confirmed, r.Invalid, r.DryRun, r.Dropped = c.confirmed.Load(), c.invalid.Load(), c.dryRun.Load(), c.lost.Load()
+		r.Confirmed = c.confirmed.Load() // first: every outcome below is counted before its confirmation
+		r.Invalid, r.DryRun, r.Dropped = c.invalid.Load(), c.dryRun.Load(), c.lost.Load()
 		return true
 	})
+	ledgers := map[string]forward.Ledger{}
+	if d.forwarder != nil {
+		ledgers = d.forwarder.Ledgers()
+	}
 	for name, l := range ledgers {
 		r := row(name)
 		r.CarriedOver, r.Replayed, r.Deduped, r.Queued = l.Carried, l.Replayed, l.Deduped, l.Queued
 		r.Dropped += l.Dropped
 		r.Sent, r.DeadLettered, r.Rejected, r.Pending = l.Sent, l.DeadLettered, l.Rejected, l.Pending()
+		r.LostInSpool = l.LostInSpool
 	}
 	out := make([]Reconciliation, 0, len(rows))
 	for _, r := range rows {
 		in := int64(r.Confirmed + r.CarriedOver + r.Replayed)
-		r.Unaccounted = in - int64(r.Invalid+r.Deduped+r.Dropped+r.DryRun+r.Sent+r.DeadLettered) - r.Pending
+		r.Unaccounted = in - int64(r.Invalid+r.Deduped+r.Dropped+r.DryRun+r.Sent+r.DeadLettered+r.LostInSpool) - r.Pending
 		out = append(out, *r)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Event < out[j].Event })
@@ -120,7 +133,7 @@ func (d *destination) reconcile() []Reconciliation {
 
 var (
 	reconcileDesc = prometheus.NewDesc("amazon_capi_reconciliation_events",
-		"Every event the site confirmed, accounted for, by event and state: confirmed, carried_over, replayed, invalid, deduped, dropped, dry_run, sent, dead_lettered, pending (since the destination started).",
+		"Every event the site confirmed, accounted for, by event and state: confirmed, carried_over, replayed, invalid, deduped, dropped, dry_run, sent, dead_lettered, lost_in_spool, pending (since the destination started).",
 		[]string{"destination", "event", "state"}, nil)
 	unaccountedDesc = prometheus.NewDesc("amazon_capi_unaccounted_events",
 		"Events the site confirmed that no other state accounts for: must be 0.", []string{"destination", "event"}, nil)
@@ -137,7 +150,7 @@ func (d *destination) collectReconciliation(ch chan<- prometheus.Metric) {
 			"confirmed": float64(r.Confirmed), "carried_over": float64(r.CarriedOver), "replayed": float64(r.Replayed),
 			"invalid": float64(r.Invalid), "deduped": float64(r.Deduped), "dropped": float64(r.Dropped),
 			"dry_run": float64(r.DryRun), "sent": float64(r.Sent), "dead_lettered": float64(r.DeadLettered),
-			"pending": float64(r.Pending),
+			"lost_in_spool": float64(r.LostInSpool), "pending": float64(r.Pending),
 		} {
 			ch <- prometheus.MustNewConstMetric(reconcileDesc, prometheus.GaugeValue, n, label, r.Event, state)
 		}

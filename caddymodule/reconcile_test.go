@@ -2,7 +2,10 @@ package caddymodule
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,4 +96,57 @@ func TestEveryConfirmedOrderIsAccountedForThroughOutageRejectsAndRestart(t *test
 	if !strings.Contains(text, `caddy_amazon_capi_unaccounted_events{destination="`+account) {
 		t.Error("the unaccounted metric is missing")
 	}
+}
+
+// TestUnaccountedNeverReadsAboveZeroUnderAFlood: while checkouts pour in
+// from many clients, every reading of the reconciliation has nothing
+// unaccounted (an event on its way may be counted twice for a moment,
+// below 0, never missed), and it settles at 0.
+func TestUnaccountedNeverReadsAboveZeroUnderAFlood(t *testing.T) {
+	site, sb := freePort(), freePort()
+	account := fmt.Sprintf("ACCT-%d", site)
+	module := amazonCAPI().sandboxAt(sb).account(account).spool(t.TempDir()).flushInterval(5 * time.Millisecond).
+		event(purchase().match("method POST", "path /checkout").dedupeID("body.order.id").key("EMAIL", "body.customer.email"))
+	loadCaddy(t, fixture().site(site, module, respondOK).sandboxSite(sb, account, "keep 100000").String(), "caddyfile")
+	const clients, each = 8, 150
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				body := strings.Replace(checkoutBody, "ORD-42", fmt.Sprintf("F-%d-%d", c, i), 1)
+				if i%10 == 0 {
+					body = `{"order":` // gives no event: invalid
+				}
+				req, _ := http.NewRequest("POST", fmt.Sprintf("http://127.0.0.1:%d/checkout", site), strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	readings := 0
+	for flooding := true; flooding; readings++ {
+		select {
+		case <-done:
+			flooding = false
+		default:
+		}
+		for _, d := range liveDestinations() {
+			for _, r := range d.reconcile() {
+				if r.Unaccounted > 0 {
+					t.Fatalf("reading %d: %d unaccounted during the flood: %+v", readings, r.Unaccounted, r)
+				}
+			}
+		}
+	}
+	settled := awaitReconciliation(t, account, "purchase", func(r Reconciliation) bool {
+		return r.Unaccounted == 0 && r.Pending == 0 && r.Confirmed == clients*each
+	})
+	t.Logf("%d readings during the flood; then %+v", readings, settled)
 }

@@ -54,11 +54,21 @@ func (h *Handler) newView(r *http.Request, matched []*Event, arrived time.Time) 
 // emit builds each matched event and queues it. It never fails the request:
 // an invalid request is counted and logged without its values, and a panic
 // is recovered.
+//
+// An event is counted as confirmed once its outcome is counted (invalid,
+// queued, deduped, dropped, dry run), never before: the reconciliation
+// reads the confirmations before the outcomes, so an event on its way
+// between the two is never shown as unaccounted.
 func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 	d := h.dest
+	var building *confirmed // the event being built, not yet counted
 	defer func() {
 		if p := recover(); p != nil {
 			d.counters.panics.Add(1)
+			if building != nil { // lost: counted as dropped
+				building.lost.Add(1)
+				building.confirmed.Add(1)
+			}
 			h.logger.Error("recovered from a panic while building an event; the request was not affected", zap.Any("panic", p))
 		}
 	}()
@@ -67,7 +77,7 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 	for _, ev := range matched {
 		ev.matchedTotal.Inc()
 		confirmed := d.confirmations.of(ev.mapping.EventName())
-		confirmed.confirmed.Add(1)
+		building = confirmed
 		var notes mapping.Notes
 		e, err := ev.mapping.EvaluateNoting(view, &notes)
 		if len(notes.DroppedKeys)+len(notes.DroppedCustom)+len(notes.UnknownConsent)+notes.MalformedClickTokens > 0 {
@@ -75,6 +85,8 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 		}
 		if err != nil {
 			confirmed.invalid.Add(1)
+			confirmed.confirmed.Add(1)
+			building = nil
 			theMetrics().event(label, ev.mapping.EventName(), "invalid")
 			var inv *mapping.InvalidError
 			if errors.As(err, &inv) {
@@ -89,6 +101,8 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 		}
 		d.quality.observe(&e, &notes, d.settings.api == amazon.V1)
 		d.enqueue(e, !ev.mapping.MapsDedupeID())
+		confirmed.confirmed.Add(1)
+		building = nil
 	}
 }
 

@@ -35,12 +35,12 @@ small{color:#666}
 {{range .Destinations}}
 <h2>{{.Status.Destination}} <small>({{.Status.API}}{{if .Status.DryRun}}, dry run{{end}})</small></h2>
 <table><tr><th>matched</th><th>invalid</th><th>queued</th><th>deduped</th><th>dropped</th>{{with .Status.Forwarder}}<th>sent</th><th>rejected</th><th>waiting</th><th>last error</th>{{end}}</tr>
-<tr><td>{{.Status.Matched}}</td><td>{{.Status.Invalid}}</td><td>{{.Status.Queued}}</td><td>{{.Status.Deduped}}</td><td>{{.Status.Dropped}}</td>{{with .Status.Forwarder}}<td>{{.Sent}}</td><td>{{.Rejected}}</td><td>{{.QueueDepth}}</td><td>{{.LastError}}{{if .SpoolSyncFailures}}<br><b style="color:#c00">spool fsync failed {{.SpoolSyncFailures}}× (check the disk)</b>{{end}}</td>{{end}}</tr></table>
+<tr><td>{{.Status.Matched}}</td><td>{{.Status.Invalid}}</td><td>{{.Status.Queued}}</td><td>{{.Status.Deduped}}</td><td>{{.Status.Dropped}}</td>{{with .Status.Forwarder}}<td>{{.Sent}}</td><td>{{.Rejected}}</td><td>{{.QueueDepth}}</td><td>{{.LastError}}{{if .SpoolSyncFailures}}<br><b style="color:#c00">spool fsync failed {{.SpoolSyncFailures}}× (check the disk)</b>{{end}}{{range $reason, $n := .SpoolLostEvents}}{{if $n}}<br><b class="lost" style="color:#c00">{{$n}} events lost in the spool ({{$reason}}: see the error log)</b>{{end}}{{end}}</td>{{end}}</tr></table>
 <h3>Every confirmed order accounted for</h3>
 {{if not .Reconciliation}}<p>Nothing confirmed yet.</p>{{else}}
-<table><tr><th>event</th><th>confirmed</th><th>carried over</th><th>replayed</th><th>invalid</th><th>deduped</th><th>dropped</th><th>sent</th><th>dead-lettered (by reason)</th><th>pending</th><th>unaccounted</th></tr>
+<table><tr><th>event</th><th>confirmed</th><th>carried over</th><th>replayed</th><th>invalid</th><th>deduped</th><th>dropped</th><th>sent</th><th>dead-lettered (by reason)</th><th>lost in the spool</th><th>pending</th><th>unaccounted</th></tr>
 {{range .Reconciliation}}<tr class="reconciliation"><td>{{.Event}}</td><td>{{.Confirmed}}</td><td>{{.CarriedOver}}</td><td>{{.Replayed}}</td><td>{{.Invalid}}</td><td>{{.Deduped}}</td><td>{{.Dropped}}</td><td>{{.Sent}}</td>
-<td>{{.DeadLettered}}{{range $reason, $n := .Rejected}}<br><small>{{$reason}} {{$n}}</small>{{end}}</td><td>{{.Pending}}</td><td{{if ne .Unaccounted 0}} style="color:#c00;font-weight:bold"{{end}}>{{.Unaccounted}}</td></tr>
+<td>{{.DeadLettered}}{{range $reason, $n := .Rejected}}<br><small>{{$reason}} {{$n}}</small>{{end}}</td><td{{if .LostInSpool}} style="color:#c00;font-weight:bold"{{end}}>{{.LostInSpool}}</td><td>{{.Pending}}</td><td{{if ne .Unaccounted 0}} style="color:#c00;font-weight:bold"{{end}}>{{.Unaccounted}}</td></tr>
 {{end}}</table>{{end}}
 <h3>Match quality</h3>
 {{if not .Quality}}<p>No event built yet.</p>{{else}}

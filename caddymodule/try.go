@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -34,8 +35,11 @@ func init() {
 Subcommand try reads a raw HTTP request from a file (and optionally the
 site's raw HTTP response), runs every amazon_capi event of the config on it
 and prints, as JSON, each event that matched: the event it would send
-(hashed) and the verdict of the sandbox's validator, or why it gives none.
-Nothing is sent and no network is used.
+(hashed, with the click_token cookie's click tokens, as the live server
+sends it) and the verdict of the sandbox's validator, or every field that
+keeps it from being sent. When no event matched, it prints [] and says why
+(no site serves the request's Host, or no event's matchers match it) and
+exits with status 1. Nothing is sent and no network is used.
 
 Subcommand accounts asks Amazon, with the LWA credentials of each
 amazon_capi destination of the config, which advertiser accounts they may
@@ -88,29 +92,96 @@ type TryResult struct {
 	Destination string `json:"destination"`
 	// Event is the event block's name.
 	Event string `json:"event"`
-	// Outcome is sent, invalid, or not_sent_response (when_response did not match).
+	// Outcome is sent, invalid, not_sent_response (when_response did not
+	// match) or needs_response.
 	Outcome string `json:"outcome"`
-	// Reason says why an event is not sent.
+	// Reason says why an event is not sent; for an invalid event, the
+	// first field that failed (InvalidFields lists them all).
 	Reason string `json:"reason,omitempty"`
+	// InvalidFields are all the fields that made the event invalid, in
+	// the order the mapping reads them.
+	InvalidFields []TryInvalidField `json:"invalid_fields,omitempty"`
 	// API is the API version the body is for.
 	API string `json:"api,omitempty"`
-	// Body is the event as it would be sent (hashed match keys).
+	// Body is the event as it would be sent (hashed match keys), in
+	// Amazon's own wire format.
 	Body json.RawMessage `json:"body,omitempty"`
 	// Valid is the sandbox validator's verdict on Body.
 	Valid *bool `json:"valid,omitempty"`
-	// Errors are the validator's Amazon-style errors.
-	Errors []sandbox.FieldError `json:"errors,omitempty"`
+	// Errors are the validator's Amazon-style errors, every one of them.
+	Errors []TryValidatorError `json:"errors,omitempty"`
 	// DroppedKeys are the match keys left out of the event, with why.
-	DroppedKeys []mapping.Dropped `json:"dropped_match_keys,omitempty"`
+	DroppedKeys []TryDropped `json:"dropped_match_keys,omitempty"`
 	// DroppedCustom are the custom attributes left out, with why.
-	DroppedCustom []mapping.Dropped `json:"dropped_custom_data,omitempty"`
+	DroppedCustom []TryDropped `json:"dropped_custom_data,omitempty"`
 	// Normalized is each hashed match key's normalized value and hash,
 	// with --show-normalized only.
 	Normalized []mapping.NormalizedKey `json:"normalized_match_keys,omitempty"`
 }
 
+// TryInvalidField is one field that made an event invalid. It never
+// quotes the request's value.
+type TryInvalidField struct {
+	// Field is the config field: country, value, match_key, …
+	Field string `json:"field"`
+	// Reason says what was wrong with it.
+	Reason string `json:"reason"`
+}
+
+// TryValidatorError is one of the sandbox validator's errors, as Amazon
+// would give it (sandbox.FieldError) with try's snake_case keys.
+type TryValidatorError struct {
+	// Code is a code from Amazon's ErrorCode enum.
+	Code string `json:"code"`
+	// FieldLocation is the field's JSON path in the body.
+	FieldLocation string `json:"field_location,omitempty"`
+	// Message explains it.
+	Message string `json:"message"`
+}
+
+// TryDropped is a match key or custom attribute left out of an event
+// (mapping.Dropped with try's snake_case keys).
+type TryDropped struct {
+	// Field is the config field: match_key[1] PHONE, custom brand.
+	Field string `json:"field"`
+	// Type is the match key type or the custom attribute's name.
+	Type string `json:"type"`
+	// Reason is a short label: missing, invalid_email, …
+	Reason string `json:"reason"`
+	// Detail says the same in words, never quoting the value.
+	Detail string `json:"detail,omitempty"`
+}
+
+// NoEventError says why try has no event to show: no site of the config
+// with an amazon_capi block serves the request's Host, or the request
+// matches none of the events of the sites that do. TryMapping returns it
+// after printing the empty result.
+type NoEventError struct {
+	// Request is the request's method and path (not its query, which may
+	// carry a customer's data).
+	Request string
+	// Host is the request's Host.
+	Host string
+	// Sites are the sites with an amazon_capi block, when none serves Host.
+	Sites []string
+	// Events are the events that did not match, each with its site, when
+	// a site serves Host.
+	Events []string
+}
+
+// Error says why no event would be sent, and what to change.
+func (e *NoEventError) Error() string {
+	if len(e.Events) == 0 {
+		return fmt.Sprintf("no event would be sent: no site with amazon_capi serves Host %q; the sites are: %s (set the request's Host header to one of them)",
+			e.Host, strings.Join(e.Sites, "; "))
+	}
+	return fmt.Sprintf("no event would be sent: %s matches none of the events of the sites serving Host %q: %s",
+		e.Request, e.Host, strings.Join(e.Events, ", "))
+}
+
 // TryMapping runs the config's events on a saved request and writes what
-// they would send as JSON. It does no network I/O.
+// they would send as JSON. When no event ran, it writes [] and returns a
+// *NoEventError that says why. It does no network I/O.
 func TryMapping(out io.Writer, in TryInput) error {
 	if in.Request == "" {
 		return errors.New("--request is required: a file with a raw HTTP/1.1 request, such as demo/checkout.http")
@@ -132,19 +203,37 @@ func TryMapping(out io.Writer, in TryInput) error {
 		}
 	}
 	results := []TryResult{}
+	none := &NoEventError{Request: req.Method + " " + req.URL.Path, Host: req.Host}
 	for _, b := range blocks {
+		none.Sites = appendNew(none.Sites, b.site())
 		if !b.servesHost(ctx, req) {
 			continue
 		}
-		r, err := b.try(ctx, req, body, resp, in)
+		r, unmatched, err := b.try(ctx, req, body, resp, in)
 		if err != nil {
 			return err
 		}
 		results = append(results, r...)
+		for _, name := range unmatched {
+			none.Events = append(none.Events, name+" (site "+b.site()+")")
+		}
 	}
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
-	return enc.Encode(results)
+	if err := enc.Encode(results); err != nil {
+		return err
+	}
+	if len(results) == 0 {
+		return none
+	}
+	return nil
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // tryBlock is an amazon_capi handler of the config with the hosts of the
@@ -152,6 +241,14 @@ func TryMapping(out io.Writer, in TryInput) error {
 type tryBlock struct {
 	*Handler
 	hosts []string
+}
+
+// site names the block's site by its hosts.
+func (b tryBlock) site() string {
+	if len(b.hosts) == 0 {
+		return "every host"
+	}
+	return strings.Join(b.hosts, ", ")
 }
 
 // servesHost reports whether the block's site answers the request's Host.
@@ -167,17 +264,23 @@ func (b tryBlock) servesHost(ctx caddy.Context, req *http.Request) bool {
 	return ok && err == nil
 }
 
-func (b tryBlock) try(ctx caddy.Context, req *http.Request, body []byte, resp *mapping.Response, in TryInput) ([]TryResult, error) {
+// try runs the block's events on the request; unmatched names the events
+// whose matchers do not match it.
+func (b tryBlock) try(ctx caddy.Context, req *http.Request, body []byte, resp *mapping.Response, in TryInput) (out []TryResult, unmatched []string, err error) {
 	s, err := b.Destination.resolveSettings()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []TryResult
+	opts, err := b.eventOptions(s)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, ev := range b.Events {
-		if err := ev.provision(ctx, mapping.Options{EU: s.region == "eu"}); err != nil {
-			return nil, err
+		if err := ev.provision(ctx, opts); err != nil {
+			return nil, nil, err
 		}
 		if !ev.matches(req) {
+			unmatched = append(unmatched, ev.Name)
 			continue
 		}
 		view := &mapping.Request{HTTP: req, Body: body, RemoteIP: in.RemoteIP, Arrived: time.Now(), Response: resp}
@@ -195,22 +298,55 @@ func (b tryBlock) try(ctx caddy.Context, req *http.Request, body []byte, resp *m
 		}
 		out = append(out, res)
 	}
-	return out, nil
+	return out, unmatched, nil
+}
+
+// eventOptions are the mapping options the block's events compile with, as
+// the live handler's Provision gives them: the region's consent rule and
+// the click_token cookie (ClickToken.provision settles its name and
+// lifetime), so that a request carrying the cookie sends its click tokens
+// as arefMeasurementTokens here too.
+func (h *Handler) eventOptions(s settings) (mapping.Options, error) {
+	opts := mapping.Options{EU: s.region == "eu"}
+	if c := h.ClickToken; c != nil {
+		if err := c.provision(); err != nil {
+			return opts, fmt.Errorf("amazon_capi: %w", err)
+		}
+		opts.ClickTokenCookie, opts.ClickTokenMaxAge = c.Cookie, time.Duration(c.MaxAge)
+	}
+	return opts, nil
 }
 
 func tryEvent(ev *Event, view *mapping.Request, api amazon.Version, showNormalized bool, res TryResult) TryResult {
-	notes := mapping.Notes{ShowNormalized: showNormalized}
+	notes := mapping.Notes{ShowNormalized: showNormalized, ListInvalid: true}
 	e, err := ev.mapping.EvaluateNoting(view, &notes)
-	res.DroppedKeys, res.DroppedCustom, res.Normalized = notes.DroppedKeys, notes.DroppedCustom, notes.Normalized
+	res.DroppedKeys, res.DroppedCustom, res.Normalized = tryDropped(notes.DroppedKeys), tryDropped(notes.DroppedCustom), notes.Normalized
 	if err != nil {
 		res.Outcome, res.Reason = "invalid", err.Error()
+		for _, inv := range notes.Invalid {
+			f := TryInvalidField{Field: inv.Field, Reason: inv.Reason}
+			if !slices.Contains(res.InvalidFields, f) {
+				res.InvalidFields = append(res.InvalidFields, f)
+			}
+		}
 		return res
 	}
 	res.Outcome = "sent"
 	var verdict sandbox.Received
 	res.Body, verdict = encodeAndCheck(e, api)
-	res.Valid, res.Errors = &verdict.Accepted, verdict.Errors
+	res.Valid = &verdict.Accepted
+	for _, fe := range verdict.Errors {
+		res.Errors = append(res.Errors, TryValidatorError{Code: fe.Code, FieldLocation: fe.FieldLocation, Message: fe.Message})
+	}
 	return res
+}
+
+func tryDropped(list []mapping.Dropped) []TryDropped {
+	var out []TryDropped
+	for _, d := range list {
+		out = append(out, TryDropped{Field: d.Field, Type: d.Type, Reason: d.Reason, Detail: d.Detail})
+	}
+	return out
 }
 
 // loadHandlers adapts the config and returns every amazon_capi handler in

@@ -189,6 +189,11 @@ type Stats struct {
 	// a kernel crash (a process that dies keeps them). Any is worth an
 	// alert: the disk needs checking.
 	SyncFailures uint64
+	// LostDamagedFrame counts the events found lost in damaged spool
+	// frames when the spool was opened (see Damage); LostTornTail those
+	// lost in a torn end of the spool: a power cut or an OS crash
+	// interrupted their write.
+	LostDamagedFrame, LostTornTail uint64
 }
 
 // pending is an event in the intake: its spool record, encoded by Enqueue
@@ -240,6 +245,9 @@ type Forwarder struct {
 	names   []string
 	// pacer tells the writer when to fsync what it wrote.
 	pacer syncPacer
+	// writeFailing is set while the spool's writes fail (a full disk), so
+	// that the writer says so once when it starts and once when it ends.
+	writeFailing bool
 
 	dedupe  *dedupe
 	ledgers ledgers
@@ -249,6 +257,7 @@ type Forwarder struct {
 	full                                      atomic.Bool // the spool is full; set and cleared by the writer
 
 	queued, dropped, deduped, sent, rejected, batches, replayed, panics, syncFailures atomic.Uint64
+	lostDamaged, lostTorn                                                             atomic.Uint64
 
 	lastMu                   sync.Mutex
 	lastSuccess, lastErrorAt time.Time
@@ -327,16 +336,34 @@ func (f *Forwarder) openAndBegin() error {
 	if err != nil {
 		return err
 	}
-	if cut := spool.Cut(); cut > 0 {
-		f.cfg.Logger.Warn("the spool ended in a damaged or unfinished write, which was cut off (a crash while writing: nothing acknowledged was in it)",
-			zap.String("destination", f.cfg.Destination), zap.Int64("bytes", cut), zap.String("spool", spool.Path()))
-	}
+	f.reportDamage(spool)
 	if n := spool.Len(); n > 0 {
 		f.cfg.Logger.Info("sending events left in the spool", zap.String("destination", f.cfg.Destination),
 			zap.Int("events", n), zap.String("spool", spool.Path()))
 	}
 	f.begin(spool)
 	return nil
+}
+
+// reportDamage logs and counts what the spool found damaged when it opened:
+// each stretch at error level, with the events it lost (counted, and in
+// the ledger of LostInSpool, so that they are accounted for).
+func (f *Forwarder) reportDamage(spool *Spool) {
+	for _, d := range spool.Damage() {
+		msg := "a damaged frame in the spool was skipped: the events in it are lost, the frames after it are kept"
+		counter := &f.lostDamaged
+		if d.Reason == LostTornTail {
+			msg = "the spool ended in a torn write (a power cut or an OS crash while writing), which was cut off: the events in it are lost"
+			counter = &f.lostTorn
+		}
+		counter.Add(d.Events)
+		n := f.ledgers.of(LostInSpool)
+		n.carried.Add(d.Events)
+		n.lost.Add(d.Events)
+		f.cfg.Logger.Error(msg, zap.String("destination", f.cfg.Destination), zap.String("reason", d.Reason),
+			zap.String("segment", d.Segment), zap.Int64("offset", d.Offset), zap.Int64("bytes", d.Bytes),
+			zap.Uint64("events_lost", d.Events), zap.Bool("exact", d.Exact))
+	}
 }
 
 // Started reports whether the forwarder has its spool open.
@@ -454,7 +481,7 @@ func (f *Forwarder) Stats() Stats {
 		Rejected: f.rejected.Load(), Batches: f.batches.Load(), Replayed: f.replayed.Load(),
 		QueueDepth: inMemory + spooled, Spooled: spooled,
 		Deduped: f.deduped.Load(), SpoolBytes: spoolBytes, Panics: f.panics.Load(),
-		SyncFailures: f.syncFailures.Load(),
+		SyncFailures: f.syncFailures.Load(), LostDamagedFrame: f.lostDamaged.Load(), LostTornTail: f.lostTorn.Load(),
 	}
 }
 
@@ -668,10 +695,20 @@ gather:
 	if err := f.spool.appendRecords(f.records, f.names, time.Now(), written, f.pacer.inline()); err != nil {
 		f.observe(kept, "dropped")
 		f.dropped.Add(uint64(len(kept)))
-		f.cfg.Logger.Error("could not write events to the spool; they are lost",
-			zap.String("destination", f.cfg.Destination), zap.Int("events", len(kept)), zap.Error(err))
-	} else if f.pacer.wrote(time.Now()) {
-		f.syncSpool()
+		if !f.writeFailing {
+			f.writeFailing = true
+			f.cfg.Logger.Warn("could not write events to the spool: new events are dropped, and counted as dropped, until a write succeeds again (check the disk: full, or read-only?)",
+				zap.String("destination", f.cfg.Destination), zap.Int("events", len(kept)), zap.String("spool", f.spool.Path()), zap.Error(err))
+		}
+	} else {
+		if f.writeFailing {
+			f.writeFailing = false
+			f.cfg.Logger.Info("the spool is written again: new events are kept", zap.String("destination", f.cfg.Destination),
+				zap.Uint64("dropped_so_far", f.dropped.Load()))
+		}
+		if f.pacer.wrote(time.Now()) {
+			f.syncSpool()
+		}
 	}
 	clear(f.records)
 	select {

@@ -8,7 +8,7 @@ import (
 // Ledger is what became of one event name's events in a forwarder since
 // it started, so that the caller can account for every event it handed
 // over: every event is, at any moment, in exactly one of Deduped, Dropped,
-// Sent, DeadLettered or Pending (InMemory + Spooled).
+// Sent, DeadLettered, LostInSpool or Pending (InMemory + Spooled).
 type Ledger struct {
 	// Carried counts the events found in the spool when the forwarder
 	// started: left by the previous run.
@@ -32,11 +32,20 @@ type Ledger struct {
 	// code for an event it refused, HTTP_<status> for a batch it refused
 	// whole, TOO_OLD for an event older than Amazon's window.
 	Rejected map[string]uint64 `json:"rejected"`
+	// LostInSpool counts events left by the previous run that were lost in
+	// a damaged or torn stretch of the spool (see Damage). Their names
+	// cannot be read, so they are all in the ledger named LostInSpool,
+	// which also counts them as carried over.
+	LostInSpool uint64 `json:"lost_in_spool"`
 	// InMemory counts queued events not yet spooled.
 	InMemory int64 `json:"in_memory"`
 	// Spooled counts the events in the spool now.
 	Spooled int `json:"spooled"`
 }
+
+// LostInSpool names the ledger of the events lost in damaged stretches of
+// the spool.
+const LostInSpool = "(lost in the spool)"
 
 // Pending is the events waiting to be sent: in memory or spooled.
 func (l Ledger) Pending() int64 { return l.InMemory + int64(l.Spooled) }
@@ -44,7 +53,7 @@ func (l Ledger) Pending() int64 { return l.InMemory + int64(l.Spooled) }
 // nameLedger is one name's live counters.
 type nameLedger struct {
 	carried, queued, replayed, deduped, droppedIntake, droppedLater atomic.Uint64
-	written, sent, deadLettered                                     atomic.Uint64
+	written, sent, deadLettered, lost                               atomic.Uint64
 	rejected                                                        sync.Map // reason → *atomic.Uint64
 }
 
@@ -67,13 +76,17 @@ func (n *nameLedger) reject(reason string, count int) {
 // Ledgers returns the ledger of every event name the forwarder has seen or
 // found in its spool.
 func (f *Forwarder) Ledgers() map[string]Ledger {
-	// Each stage is read before the stages after it: an event moving on
-	// between two reads is then counted twice for a moment (unaccounted
-	// below 0), never missed (above 0, which alerts).
+	// Each stage is read before the stages after it, and an event enters
+	// a stage before it leaves the one before (spooled before written off
+	// the memory; sent or dead-lettered before removed from the spool): an
+	// event moving on between two reads is then counted twice for a moment
+	// (unaccounted below 0), never missed (above 0, which alerts). The
+	// caller reads its own "confirmed" before these, and counts an event
+	// as confirmed only once the forwarder has counted it.
 	out := map[string]Ledger{}
 	f.ledgers.byName.Range(func(k, v any) bool {
 		n := v.(*nameLedger)
-		l := Ledger{Carried: n.carried.Load(), Replayed: n.replayed.Load(), Rejected: map[string]uint64{}}
+		l := Ledger{Carried: n.carried.Load(), Replayed: n.replayed.Load(), LostInSpool: n.lost.Load(), Rejected: map[string]uint64{}}
 		l.Queued = n.queued.Load()
 		written, droppedLater := n.written.Load(), n.droppedLater.Load()
 		l.InMemory = int64(l.Queued) - int64(written) - int64(droppedLater)

@@ -18,10 +18,11 @@ import (
 //
 //	'P' seq(8) length(4) record   a record stored (see storedHeader)
 //	'D' seq(8)                    the record seq removed
+//	'S' padding                   written over a damaged stretch (damage.go)
 //
-// A frame that is cut short or fails its checksum ends the log of its
-// segment: it was being written when the process died, so its write was
-// never acknowledged.
+// A frame that is cut short or fails its checksum costs that frame alone
+// (damage.go): the frames after it are kept, and the events lost are
+// counted.
 const (
 	frameHeader = 8
 	putHeader   = 1 + 8 + 4
@@ -97,7 +98,7 @@ func (s *Spool) writeFrame(durable bool) (*segment, uint32, error) {
 	}
 	frame := s.frame.seal()
 	seg := s.segments[len(s.segments)-1]
-	if seg.size > 0 && seg.size+int64(len(frame)) > segmentSize {
+	if seg.size > 0 && seg.size+int64(len(frame)) > s.maxSegment {
 		if err := seg.file.Sync(); err != nil { // the removals written to it since its last fsync
 			return nil, 0, fmt.Errorf("writing the spool: %w", err)
 		}
@@ -177,23 +178,25 @@ func closeAndDelete(segments []*segment) {
 	for _, seg := range segments {
 		seg.file.Close()
 		os.Remove(seg.file.Name())
+		os.Remove(seg.file.Name() + damagedExt) // the bytes a repair kept aside, if any
 	}
 }
 
-// load reads the log: the index, the counts, and where writing goes on. A
-// damaged or torn frame ends its segment's log, which is cut there.
+// load reads the log: the index, the counts, and where writing goes on.
+// Damaged frames are skipped, repaired and counted (damage.go).
 func (s *Spool) load() error {
 	nums, err := segmentNumbers(s.dir)
 	if err != nil {
 		return err
 	}
-	var maxSeq uint64
-	for _, num := range nums {
-		if err := s.loadSegment(num, &maxSeq); err != nil {
+	var st replayState
+	for i, num := range nums {
+		if err := s.loadSegment(num, &st, i == len(nums)-1); err != nil {
 			return err
 		}
 	}
-	s.nextSeq = maxSeq + 1
+	s.damage = st.finish()
+	s.nextSeq = st.maxSeq + 1
 	if len(s.segments) == 0 {
 		if _, err := s.newSegment(1, s.nextSeq); err != nil {
 			return err
@@ -233,54 +236,67 @@ func segmentNumbers(dir string) ([]uint64, error) {
 }
 
 // loadSegment opens segment num, adds it to the list (a removal may be of
-// a record in the same segment) and replays its frames.
-func (s *Spool) loadSegment(num uint64, maxSeq *uint64) error {
+// a record in the same segment), replays its frames and repairs what is
+// damaged in it. last is set for the newest segment, whose damaged end is
+// a torn write.
+func (s *Spool) loadSegment(num uint64, st *replayState, last bool) error {
 	name := filepath.Join(s.dir, fmt.Sprintf("%016x%s", num, segmentExt))
 	f, err := os.OpenFile(name, os.O_RDWR, 0o600)
 	if err != nil {
 		return err
 	}
-	seg := &segment{file: f, num: num, firstSeq: *maxSeq + 1}
+	seg := &segment{file: f, num: num, firstSeq: st.maxSeq + 1}
 	s.segments = append(s.segments, seg) // closed by Close from here on
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return err
 	}
-	good := s.replay(seg, data, maxSeq)
-	if good < len(data) {
-		s.cut += int64(len(data) - good)
-		if err := f.Truncate(int64(good)); err != nil {
-			return fmt.Errorf("cutting the damaged end of %s: %w", name, err)
+	stretches, good := s.replay(seg, data, st, last)
+	if len(stretches) > 0 || good < len(data) {
+		if err := repair(seg, data, stretches, good); err != nil {
+			return err
 		}
 	}
 	seg.size = int64(good)
 	return nil
 }
 
-// replay applies a segment's whole, intact frames to the index and returns
-// how many bytes they take.
-func (s *Spool) replay(seg *segment, data []byte, maxSeq *uint64) int {
+// replay applies a segment's intact frames to the index. It returns the
+// damaged stretches that intact frames follow, and where the intact frames
+// end: what lies after is damaged, with nothing intact after it.
+func (s *Spool) replay(seg *segment, data []byte, st *replayState, last bool) (stretches [][2]int, good int) {
 	off := 0
-	for off+frameHeader <= len(data) {
-		n := int(binary.BigEndian.Uint32(data[off:]))
-		end := off + frameHeader + n
-		if n == 0 || end > len(data) || end < off ||
-			crc32.Checksum(data[off+frameHeader:end], castagnoli) != binary.BigEndian.Uint32(data[off+4:]) ||
-			!wellFormed(data[off+frameHeader:end], seg.nextSeq(), *maxSeq) {
-			break
+	for off < len(data) {
+		if end, ok := st.frameAt(seg, data, off); ok {
+			s.applyFrame(seg, data, off+frameHeader, end, st)
+			off = end
+			continue
 		}
-		s.applyFrame(seg, data, off+frameHeader, end, maxSeq)
-		off = end
+		next := st.nextFrame(seg, data, off)
+		if next < 0 {
+			reason := LostDamagedFrame
+			if last {
+				reason = LostTornTail
+			}
+			st.damaged(seg, data, off, len(data), reason)
+			return stretches, off
+		}
+		st.damaged(seg, data, off, next, LostDamagedFrame)
+		stretches = append(stretches, [2]int{off, next})
+		off = next
 	}
-	return off
+	return stretches, off
 }
 
 // wellFormed reports whether a payload is a run of whole entries whose
 // records come after every record before them, next to each other in
 // their segment: the first must be next (or, when next is 0, above maxSeq).
+// A skip entry takes the rest of the payload.
 func wellFormed(p []byte, next, maxSeq uint64) bool {
 	for len(p) > 0 {
 		switch {
+		case p[0] == entrySkip:
+			return true
 		case p[0] == entryDel && len(p) >= delSize:
 			p = p[delSize:]
 		case p[0] == entryPut && len(p) >= putHeader:
@@ -299,22 +315,33 @@ func wellFormed(p []byte, next, maxSeq uint64) bool {
 
 // applyFrame applies the entries of the payload data[start:end] (checked by
 // wellFormed) to the index.
-func (s *Spool) applyFrame(seg *segment, data []byte, start, end int, maxSeq *uint64) {
+func (s *Spool) applyFrame(seg *segment, data []byte, start, end int, st *replayState) {
 	for at := start; at < end; {
-		seq := binary.BigEndian.Uint64(data[at+1:])
-		if data[at] == entryDel {
-			if seg, i := s.locate(seq); seg != nil {
+		switch data[at] {
+		case entrySkip: // over damage counted when it was found; records after it may skip numbers
+			st.open, st.resync = nil, true
+			return
+		case entryDel:
+			seq := binary.BigEndian.Uint64(data[at+1:])
+			if seg, i := s.locate(seq); seg != nil && !seg.slots[i].removed {
 				seg.remove(i)
+			} else { // a record of a deleted segment, or lost to damage
+				st.tombstone(seq)
 			}
-			*maxSeq = max(*maxSeq, seq) // numbers go on after it even if its record's segment is gone
+			st.maxSeq = max(st.maxSeq, seq) // numbers go on after it even if its record's segment is gone
 			at += delSize
 			continue
 		}
+		seq := binary.BigEndian.Uint64(data[at+1:])
+		if st.resync && seg.nextSeq() != 0 {
+			seg.addRemoved(seq - seg.nextSeq()) // the numbers lost to damage
+		}
+		st.put(seq)
 		size := binary.BigEndian.Uint32(data[at+9:])
 		record := data[at+putHeader : at+putHeader+int(size)]
 		name := s.names.id(recordName(record[storedHeader:]))
 		seg.addSlot(seq, slot{off: uint32(at + putHeader), size: size, name: name})
-		*maxSeq = seq
+		st.maxSeq = seq
 		at += putHeader + int(size)
 	}
 }

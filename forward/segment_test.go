@@ -79,8 +79,12 @@ func TestATornWriteIsCutAndWhatCameBeforeItIsKept(t *testing.T) {
 			if got := ids(t, s); len(got) != 10 || got[9] != "ev-9" || s.Len() != 10 {
 				t.Fatalf("after the torn write: %v (Len %d)", got, s.Len())
 			}
-			if s.Cut() != int64(len(torn)-len(before)) {
-				t.Errorf("Cut %d, want %d", s.Cut(), len(torn)-len(before))
+			d := s.Damage()
+			if len(d) != 1 || d[0].Reason != LostTornTail || d[0].Offset != int64(len(before)) || d[0].Bytes != int64(len(torn)-len(before)) {
+				t.Fatalf("damage %+v, want a torn tail of %d bytes at %d", d, len(torn)-len(before), len(before))
+			}
+			if wantExact := name == "wrong bytes"; d[0].Exact != wantExact || wantExact && d[0].Events != 10 || d[0].Events > 10 {
+				t.Errorf("events lost %d (exact %v), want 10 exactly for a frame whose entries still parse, else a lower bound", d[0].Events, d[0].Exact)
 			}
 			appendN(t, s, 20, 21)
 			if got := ids(t, s); len(got) != 11 || got[10] != "ev-20" {
@@ -249,32 +253,100 @@ func TestASpoolIsOpenedByOneHolderAtATime(t *testing.T) {
 // damaged disk), opening the spool never fails or panics, keeps every
 // event written before them, and can write after them.
 func FuzzSpoolOpensWhateverFollowsItsLog(f *testing.F) {
-	f.Add([]byte{})
-	f.Add([]byte{0, 0, 0, 20, 1, 2, 3, 4, 'P'})
-	f.Add([]byte{0, 0, 0, 9, 0x12, 0x34, 0x56, 0x78, 'D', 0, 0, 0, 0, 0, 0, 0, 1})
-	f.Fuzz(func(t *testing.T, tail []byte) {
+	f.Add(uint16(0), byte(0), []byte{})
+	f.Add(uint16(0), byte(0), []byte{0, 0, 0, 20, 1, 2, 3, 4, 'P'})
+	f.Add(uint16(0), byte(0), []byte{0, 0, 0, 9, 0x12, 0x34, 0x56, 0x78, 'D', 0, 0, 0, 0, 0, 0, 0, 1})
+	f.Add(uint16(3), byte(0x10), []byte{})
+	f.Add(uint16(5000), byte(0xff), []byte{1, 2})
+	f.Add(uint16(12000), byte(1), []byte{})
+	f.Fuzz(func(t *testing.T, at uint16, xor byte, tail []byte) {
+		const frames, per = 12, 3
 		dir := t.TempDir()
 		s := openSpool(t, dir)
-		appendN(t, s, 0, 3)
-		seg := lastSegment(t, s.Path())
+		fs := writeFrames(t, s, frames, per, 4<<10)
 		s.Close()
-		file, err := os.OpenFile(seg, os.O_APPEND|os.O_WRONLY, 0)
+		damageAnywhere(t, fs, int(at), xor)
+		file, err := os.OpenFile(fs[len(fs)-1].segment, os.O_APPEND|os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		file.Write(tail)
 		file.Close()
+
+		s = openSpool(t, dir)
+		got := ids(t, s)
+		kept := keptInOrder(t, got, frames*per)
+		var lost uint64
+		exact := true
+		for _, d := range s.Damage() {
+			lost += d.Events
+			exact = exact && d.Exact
+		}
+		// One byte damages one frame at most: every other event is kept,
+		// and what is lost is counted (exactly, or as a lower bound).
+		if kept < frames*per-per || exact && uint64(kept)+lost != frames*per || uint64(kept)+lost > frames*per {
+			t.Fatalf("kept %d of %d, lost %d (exact %v): %+v", kept, frames*per, lost, exact, s.Damage())
+		}
+		appendN(t, s, 1000, 1001)
+		s.Close()
 		s = openSpool(t, dir)
 		defer s.Close()
-		got := ids(t, s)
-		if len(got) < 3 || got[0] != "ev-0" || got[2] != "ev-2" {
-			t.Fatalf("after a tail of %d bytes: %v", len(tail), got)
+		if got2 := ids(t, s); len(got2) != len(got)+1 || got2[len(got2)-1] != "ev-1000" {
+			t.Fatalf("writing after the damage: %d then %d records", len(got), len(got2))
 		}
-		appendN(t, s, 3, 4)
-		if got2 := ids(t, s); len(got2) != len(got)+1 {
-			t.Fatalf("writing after the tail: %d then %d records", len(got), len(got2))
+		if d := s.Damage(); len(d) != 0 {
+			t.Fatalf("damage found again after its repair: %+v", d)
 		}
 	})
+}
+
+// damageAnywhere xors one byte of the log's segments, taken end to end.
+func damageAnywhere(t *testing.T, fs []writtenFrame, at int, xor byte) {
+	t.Helper()
+	if xor == 0 {
+		return
+	}
+	var segs []writtenFrame
+	total := 0
+	for i, f := range fs {
+		if i == len(fs)-1 || fs[i+1].segment != f.segment {
+			segs = append(segs, f)
+			total += f.end
+		}
+	}
+	at %= total
+	for _, f := range segs {
+		if at < f.end {
+			data, err := os.ReadFile(f.segment)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data[at] ^= xor
+			if err := os.WriteFile(f.segment, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		at -= f.end
+	}
+}
+
+// keptInOrder checks that the IDs read include the spooled events
+// ev-0..ev-(n-1) in order, each once, and returns how many of them.
+func keptInOrder(t *testing.T, got []string, n int) int {
+	t.Helper()
+	kept, last := 0, -1
+	for _, id := range got {
+		var i int
+		if _, err := fmt.Sscanf(id, "ev-%d", &i); err != nil || i >= n {
+			continue // a record the fuzzer's tail made
+		}
+		if i <= last {
+			t.Fatalf("ev-%d after ev-%d: %v", i, last, got)
+		}
+		kept, last = kept+1, i
+	}
+	return kept
 }
 
 // putBolt writes into the events bucket of a bbolt spool at path, as the

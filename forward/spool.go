@@ -41,6 +41,8 @@ type Spool struct {
 	writeMu sync.Mutex
 	nextSeq uint64
 	frame   frameBuilder
+	// maxSegment is segmentSize (smaller in tests).
+	maxSegment int64
 
 	// mu guards the index and the segment list, which readers use while a
 	// writer waits for the disk.
@@ -50,8 +52,8 @@ type Spool struct {
 
 	count atomic.Int64
 	bytes atomic.Int64
-	// cut is how many bytes of damaged log were dropped at open.
-	cut int64
+	// damage is what was found damaged when the spool was opened.
+	damage []Damage
 	// fsyncs counts the log's fsyncs of appended events (for tests).
 	fsyncs atomic.Uint64
 
@@ -133,7 +135,7 @@ func openLog(path, dir string) (*Spool, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Spool{path: path, dir: dir, lock: lock, byName: map[string]int{}, nextSeq: 1}
+	s := &Spool{path: path, dir: dir, lock: lock, byName: map[string]int{}, nextSeq: 1, maxSegment: segmentSize}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("reading spool %s: %w", dir, err)
@@ -154,10 +156,9 @@ func (s *Spool) Len() int { return int(s.count.Load()) }
 // can go.
 func (s *Spool) Bytes() int64 { return s.bytes.Load() }
 
-// Cut is how many bytes of damaged log the spool dropped when it was
-// opened: a write torn by a crash (never one that was acknowledged) or a
-// damaged disk.
-func (s *Spool) Cut() int64 { return s.cut }
+// Damage is what the spool found damaged when it was opened, and what it
+// cost (see Damage).
+func (s *Spool) Damage() []Damage { return s.damage }
 
 // CountsByName returns how many events of each name the spool holds.
 func (s *Spool) CountsByName() map[string]int {
@@ -233,9 +234,11 @@ func recycleRecord(buf *[]byte) {
 // their queued time to now, with one write, fsynced when durable is set
 // (else by a later syncLog, or Close).
 //
-// committed, when set, runs once the records are written and before the
-// spool's counts show them, so that a caller's own count of what it
-// spooled never lags behind the spool's.
+// committed, when set, runs once the records are written and the spool's
+// counts show them: a caller that counts them as leaving its memory then
+// (the forwarder's ledgers) never shows them in neither place, so a
+// reconciliation read meanwhile counts them twice at worst, never misses
+// them.
 //
 // names, when given, are the records' event names (the writer knows them);
 // otherwise they are read from the records.
@@ -281,14 +284,14 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func(),
 	s.mu.Unlock()
 	s.writeMu.Unlock()
 
-	if committed != nil {
-		committed()
-	}
 	for _, name := range counted { // before Len shows them, so a reader of Len finds them by name too
 		s.addName(name, 1)
 	}
 	s.count.Add(int64(len(records)))
 	s.bytes.Add(added)
+	if committed != nil {
+		committed()
+	}
 	return nil
 }
 

@@ -24,6 +24,15 @@ func (seg *segment) addSlot(seq uint64, sl slot) {
 	seg.live++
 }
 
+// addRemoved appends n slots of records that are not in the log (lost to
+// damage), so that the numbers of the records after them still index their
+// slots.
+func (seg *segment) addRemoved(n uint64) {
+	for ; n > 0; n-- {
+		seg.slots = append(seg.slots, slot{removed: true})
+	}
+}
+
 // nextSeq is the sequence number the segment's next record must have; 0
 // when it has none yet (then any above the log's last will do).
 func (seg *segment) nextSeq() uint64 {

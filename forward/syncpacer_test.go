@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"os"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -169,4 +170,41 @@ func TestAShorterSpoolSyncDoesNotWaitForTheOldOnesTimer(t *testing.T) {
 			t.Errorf("%d fsyncs, want 2 (the first group's and the due one)", got)
 		}
 	})
+}
+
+// TestAFullDiskIsSaidOnceAndItsEndToo: while the spool's writes fail (a
+// full disk, here a segment file that refuses writes) every event is
+// dropped and counted, with one warning when it starts and one info line
+// when writes succeed again, not a line per write.
+func TestAFullDiskIsSaidOnceAndItsEndToo(t *testing.T) {
+	f := writerUnderTest(t, time.Hour)
+	core, logs := observer.New(zap.InfoLevel)
+	f.cfg.Logger = zap.New(core)
+	writeGroup(t, f, 0)
+	active := f.spool.segments[len(f.spool.segments)-1]
+	good := active.file
+	broken, err := os.Open(good.Name()) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broken.Close()
+	active.file = broken
+	for i := 1; i <= 5; i++ {
+		writeGroup(t, f, i)
+	}
+	if got := f.Stats().Dropped; got != 5 {
+		t.Errorf("%d events dropped while writes failed, want 5", got)
+	}
+	if n := logs.FilterLevelExact(zap.WarnLevel).FilterMessageSnippet("could not write events to the spool").Len(); n != 1 || logs.Len() != 1 {
+		t.Errorf("%d warnings (%d lines) for 5 failed writes, want 1: %v", n, logs.Len(), logs.All())
+	}
+	active.file = good
+	writeGroup(t, f, 6)
+	writeGroup(t, f, 7)
+	if n := logs.FilterLevelExact(zap.InfoLevel).FilterMessageSnippet("the spool is written again").Len(); n != 1 || logs.Len() != 2 {
+		t.Errorf("%d info lines once writes succeed again (%d lines in all), want 1: %v", n, logs.Len(), logs.All())
+	}
+	if got := f.spool.Len(); got != 3 {
+		t.Errorf("%d events spooled, want 3 (before and after the failures)", got)
+	}
 }

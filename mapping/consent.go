@@ -56,3 +56,30 @@ func parseConsentStatus(s string) (string, error) {
 	}
 	return "DENIED", nil
 }
+
+// MapsAdStorageWithoutUserData reports whether the rule maps
+// amazon_consent_ad_storage but not amazon_consent_user_data. Amazon's
+// schema requires amznUserData in amazonConsent (amznAdStorage is
+// optional), so such an event never sends amazonConsent: its ad storage
+// only decides whether the click token is sent. Config loading warns
+// about it.
+func (m *Mapping) MapsAdStorageWithoutUserData() bool {
+	return m.consentAdStorage.isSet() && !m.consentUserData.isSet()
+}
+
+// AdStorage gives the rule's amazon_consent_ad_storage as a Value, so that
+// the same ad-storage consent can be read where no event is built (a
+// click_token landing). ok is false when the rule maps none. onLanding is
+// false, and v the zero Value, when it reads the request body or the
+// site's answer, which a Value does not read: a landing cannot know that
+// consent.
+func (m *Mapping) AdStorage() (v Value, ok, onLanding bool) {
+	e := m.consentAdStorage
+	switch {
+	case !e.isSet():
+		return Value{}, false, false
+	case e.readsBody() || e.readsReply():
+		return Value{}, true, false
+	}
+	return Value{e: e}, true, true
+}

@@ -1,11 +1,15 @@
 package mapping
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/tidwall/gjson"
 )
 
 func consentRequest(gpc string, cookies map[string]string) *Request {
@@ -130,5 +134,167 @@ func TestAnUnknownConsentValueFailsClosedAndIsNoted(t *testing.T) {
 		if got := e.DataProcessingOptions != nil; got != restricted {
 			t.Errorf("limited_data_use %q: restricted %v, want %v", value, got, restricted)
 		}
+	}
+}
+
+// The consent states of the README's decision table.
+const (
+	unmapped   = "unmapped"
+	granted    = "granted"
+	denied     = "denied"
+	noValue    = "no value"
+	unreadable = "unreadable"
+)
+
+// consentCase builds a rule and a request for one cell of the decision
+// table: each of user data and ad storage unmapped, or mapped to a cookie
+// holding granted, denied, nothing, or a value no spelling matches. The
+// click token comes from the click_token cookie.
+func consentCase(t *testing.T, user, storage string) (*Mapping, *Request) {
+	t.Helper()
+	r := validRule()
+	cookies := map[string]string{"amzn_aref": "AbCdEf1234.1764072000000"}
+	for _, f := range []struct {
+		state, cookie string
+		field         *string
+	}{{user, "cmp_user", &r.ConsentUserData}, {storage, "cmp_ads", &r.ConsentAdStorage}} {
+		if f.state == unmapped {
+			continue
+		}
+		*f.field = "cookie." + f.cookie
+		switch f.state {
+		case granted:
+			cookies[f.cookie] = "yes"
+		case denied:
+			cookies[f.cookie] = "opted_out"
+		case unreadable:
+			cookies[f.cookie] = "perhaps"
+		}
+	}
+	m, err := CompileWith("purchase", r, Options{ClickTokenCookie: "amzn_aref"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, consentRequest("", cookies)
+}
+
+// TestAdStorageThatDoesNotGrantWithholdsTheClickTokenWhateverElseIsMapped
+// walks the whole decision table: when amazon_consent_ad_storage is
+// mapped, only a grant sends the click token, whether or not user data is
+// mapped (issue 23: with ad storage alone, DENIED was ignored); an
+// unreadable value of either field sends no event at all (fails closed).
+func TestAdStorageThatDoesNotGrantWithholdsTheClickTokenWhateverElseIsMapped(t *testing.T) {
+	states := []string{unmapped, granted, denied, noValue, unreadable}
+	for _, user := range states {
+		for _, storage := range states {
+			m, req := consentCase(t, user, storage)
+			e, err := m.Evaluate(req)
+			name := "user data " + user + ", ad storage " + storage
+			if user == unreadable || storage == unreadable {
+				if err == nil {
+					t.Errorf("%s: an event was built", name)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				continue
+			}
+			wantToken := storage == unmapped || storage == granted
+			if got := e.ArefMeasurementTokens != ""; got != wantToken {
+				t.Errorf("%s: click token sent %v, want %v", name, got, wantToken)
+			}
+		}
+	}
+}
+
+// TestAmazonConsentIsSentOnlyWithUserDataAsTheSchemaRequires: Amazon's
+// schema requires amznUserData in amazonConsent and leaves amznAdStorage
+// optional, so ad storage alone sends no amazonConsent, and user data
+// alone sends it without amznAdStorage.
+func TestAmazonConsentIsSentOnlyWithUserDataAsTheSchemaRequires(t *testing.T) {
+	raw, err := os.ReadFile("../amazon/schema/events-openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, schema := range []string{"AmazonConsentFormat", "CreateAmazonConsentFormat"} {
+		if got := gjson.GetBytes(raw, "components.schemas."+schema+".required|@ugly").String(); got != `["amznUserData"]` {
+			t.Fatalf("Amazon's %s requires %s: the rule below no longer follows the schema", schema, got)
+		}
+	}
+	want := map[[2]string]string{ // user data, ad storage → amazonConsent as JSON, "" for none
+		{unmapped, granted}: "", {unmapped, denied}: "", {unmapped, noValue}: "",
+		{noValue, granted}: "", {noValue, denied}: "",
+		{granted, unmapped}: `{"amznUserData":"GRANTED"}`,
+		{denied, unmapped}:  `{"amznUserData":"DENIED"}`,
+		{granted, noValue}:  `{"amznUserData":"GRANTED"}`,
+		{granted, granted}:  `{"amznUserData":"GRANTED","amznAdStorage":"GRANTED"}`,
+		{granted, denied}:   `{"amznUserData":"GRANTED","amznAdStorage":"DENIED"}`,
+		{denied, denied}:    `{"amznUserData":"DENIED","amznAdStorage":"DENIED"}`,
+	}
+	for states, wantJSON := range want {
+		m, req := consentCase(t, states[0], states[1])
+		e, err := m.Evaluate(req)
+		if err != nil {
+			t.Fatalf("%v: %v", states, err)
+		}
+		got := ""
+		if e.Consent != nil && e.Consent.AmazonConsent != nil {
+			b, _ := json.Marshal(e.Consent.AmazonConsent)
+			got = string(b)
+		}
+		if got != wantJSON {
+			t.Errorf("user data %s, ad storage %s: amazonConsent %s, want %q", states[0], states[1], got, wantJSON)
+		}
+		if e.Consent == nil || e.Consent.Geo == nil {
+			t.Errorf("%v: the geo consent is gone", states)
+		}
+	}
+}
+
+// TestADeniedAdStorageWithholdsAMappedClickTokenToo: an
+// aref_measurement_tokens line is withheld like the click_token cookie.
+func TestADeniedAdStorageWithholdsAMappedClickTokenToo(t *testing.T) {
+	r := validRule()
+	r.ArefMeasurementTokens, r.ConsentAdStorage = "header.X-Aref", "header.X-Ads"
+	m := mustCompile(t, r)
+	for value, want := range map[string]string{"granted": "AbCdEf1234.1764072000000", "denied": "", "": ""} {
+		req := consentRequest("", nil)
+		req.HTTP.Header.Set("X-Aref", "AbCdEf1234.1764072000000")
+		if value != "" {
+			req.HTTP.Header.Set("X-Ads", value)
+		}
+		if e, err := m.Evaluate(req); err != nil || e.ArefMeasurementTokens != want {
+			t.Errorf("ad storage %q: click token %q (%v), want %q", value, e.ArefMeasurementTokens, err, want)
+		}
+	}
+}
+
+func TestTheRuleTellsWhatItsAdStorageConsentIs(t *testing.T) {
+	r := validRule()
+	if m := mustCompile(t, r); m.MapsAdStorageWithoutUserData() {
+		t.Error("nothing is mapped")
+	} else if _, ok, _ := m.AdStorage(); ok {
+		t.Error("AdStorage without a mapping")
+	}
+	r.ConsentAdStorage = "cookie.cmp_ads"
+	m := mustCompile(t, r)
+	if !m.MapsAdStorageWithoutUserData() {
+		t.Error("ad storage without user data is not reported")
+	}
+	v, ok, onLanding := m.AdStorage()
+	if !ok || !onLanding {
+		t.Fatalf("AdStorage: %v %v", ok, onLanding)
+	}
+	if s, _ := v.Lookup(consentRequest("", map[string]string{"cmp_ads": "deny"})); ConsentGranted(s) {
+		t.Errorf("the value read %q", s)
+	}
+	r.ConsentUserData = "cookie.cmp_ads"
+	if mustCompile(t, r).MapsAdStorageWithoutUserData() {
+		t.Error("both are mapped")
+	}
+	r.ConsentAdStorage = "body.consent.ads"
+	if v, ok, onLanding := mustCompile(t, r).AdStorage(); !ok || onLanding || v.IsSet() {
+		t.Errorf("a body path: %v %v %v, want mapped, not on a landing, no Value", v.IsSet(), ok, onLanding)
 	}
 }

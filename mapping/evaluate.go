@@ -84,10 +84,14 @@ func (ev *evaluation) event() (amazon.Event, error) {
 		p.processing.Options = amazon.LimitedDataUse
 		e.DataProcessingOptions = &p.processing
 	}
-	e.Consent = ev.consent()
+	var adStorage string
+	e.Consent, adStorage = ev.consent()
 	ev.checkConsent(e.Consent)
-	if c := e.Consent; c != nil && c.AmazonConsent != nil && c.AmazonConsent.AmznAdStorage == "DENIED" {
-		e.ArefMeasurementTokens = "" // a click token is ad storage's to keep
+	if m.consentAdStorage.isSet() && adStorage != "GRANTED" {
+		// A click token is ad storage's to keep: when ad storage is
+		// mapped, only a grant sends it, whatever else is mapped (a
+		// denial, no value, or one no spelling matches withholds it).
+		e.ArefMeasurementTokens = ""
 	}
 	if ua := ev.text("user_agent", &m.userAgent, false); ua != "" && m.userAgent.key != "-" {
 		p := ev.parts()
@@ -158,6 +162,7 @@ func (ev *evaluation) note() *Notes {
 }
 
 func (ev *evaluation) fail(field, reason string) {
+	ev.note().invalid(ev.m.name, field, reason) // every failure, when asked for (Notes.ListInvalid)
 	if ev.err == nil {
 		ev.err = &InvalidError{Event: ev.m.name, Field: field, Reason: reason}
 	}
@@ -404,7 +409,12 @@ func (ev *evaluation) arefTokens() string {
 	return kept
 }
 
-func (ev *evaluation) consent() *amazon.Consent {
+// consent builds the event's consent and gives the ad-storage status read
+// (GRANTED, DENIED, or "" for no value or an unreadable one). Amazon's
+// schema requires amznUserData in amazonConsent (amznAdStorage is
+// optional), so amazonConsent is sent only with a user-data status; ad
+// storage alone decides the click token and is not sent.
+func (ev *evaluation) consent() (*amazon.Consent, string) {
 	tcf := ev.text("consent_tcf", &ev.m.consentTCF, false)
 	gpp := ev.text("consent_gpp", &ev.m.consentGPP, false)
 	var addr string
@@ -417,7 +427,7 @@ func (ev *evaluation) consent() *amazon.Consent {
 	user := ev.consentStatus("amazon_consent_user_data", &ev.m.consentUserData)
 	storage := ev.consentStatus("amazon_consent_ad_storage", &ev.m.consentAdStorage)
 	if tcf == "" && gpp == "" && addr == "" && user == "" {
-		return nil
+		return nil, storage
 	}
 	p := ev.parts()
 	c := &p.consent
@@ -430,7 +440,7 @@ func (ev *evaluation) consent() *amazon.Consent {
 		p.amazonConsent = amazon.AmazonConsent{AmznUserData: user, AmznAdStorage: storage}
 		c.AmazonConsent = &p.amazonConsent
 	}
-	return c
+	return c, storage
 }
 
 // checkConsent applies require_consent and the EU rule.

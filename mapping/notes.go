@@ -22,6 +22,14 @@ type Notes struct {
 	// Normalized holds each hashed match key's normalized value beside its
 	// hash, when ShowNormalized is set.
 	Normalized []NormalizedKey
+	// ListInvalid asks Evaluate to fill Invalid. Evaluate's error names
+	// the first field that failed (what the live handler logs); the
+	// mapping tester (try) lists them all.
+	ListInvalid bool
+	// Invalid holds every field that made the event invalid, in the order
+	// they were read, when ListInvalid is set; the first is Evaluate's
+	// error. Like that error, it never quotes a request's value.
+	Invalid []InvalidError
 }
 
 // Dropped is one match key or custom attribute left out of an event.
@@ -57,5 +65,12 @@ func (n *Notes) dropKey(field, keyType, reason, detail string) {
 func (n *Notes) dropCustom(field, name, reason, detail string) {
 	if n != nil {
 		n.DroppedCustom = append(n.DroppedCustom, Dropped{Field: field, Type: name, Reason: reason, Detail: detail})
+	}
+}
+
+// invalid records a field that made the event invalid, when asked for.
+func (n *Notes) invalid(event, field, reason string) {
+	if n != nil && n.ListInvalid {
+		n.Invalid = append(n.Invalid, InvalidError{Event: event, Field: field, Reason: reason})
 	}
 }

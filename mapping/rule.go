@@ -60,7 +60,12 @@ type Rule struct {
 	// ConsentUserData is Amazon's amznUserData consent: GRANTED or DENIED,
 	// or a truthy/falsy value that maps to them.
 	ConsentUserData string `json:"amazon_consent_user_data,omitempty"`
-	// ConsentAdStorage is Amazon's amznAdStorage consent, like ConsentUserData.
+	// ConsentAdStorage is Amazon's amznAdStorage consent, like
+	// ConsentUserData. When it is mapped, the event sends click tokens
+	// (arefMeasurementTokens) only if it grants. It goes into amazonConsent
+	// only beside amazon_consent_user_data (Amazon requires amznUserData
+	// there); mapped alone it only decides the click token. A click_token
+	// without its own ad_storage reads it on landings.
 	ConsentAdStorage string `json:"amazon_consent_ad_storage,omitempty"`
 	// ConsentIP is the IP address for geographic consent (consent.geo).
 	// Default: request.remote_ip, the client IP Caddy sees; "-" sends none.
