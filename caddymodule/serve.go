@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
+	"github.com/shopsignal/caddy-amazon-capi/internal/bodytee"
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
@@ -44,7 +45,7 @@ func (h *Handler) newView(r *http.Request, matched []*Event, arrived time.Time) 
 	}
 	for _, ev := range matched {
 		if ev.mapping.ReadsBody() {
-			view.Body, view.BodyTooLarge = teeBody(r, h.maxBody)
+			view.Body, view.BodyTooLarge = bodytee.Read(r, h.maxBody)
 			break
 		}
 	}

@@ -1,4 +1,8 @@
-package caddymodule
+// Package bodytee reads the start of a request body for the conversion
+// mapping and puts every byte back, so that the handler after it reads the
+// body exactly as the client sent it. It is plain Go (net/http only), kept
+// apart from the Caddy glue so that it is fuzzed on its own.
+package bodytee
 
 import (
 	"bytes"
@@ -7,11 +11,11 @@ import (
 	"net/http"
 )
 
-// teeBody reads up to limit bytes of the request body for the mapping and
+// Read reads up to limit bytes of the request body for the mapping and
 // puts every byte read back in front of the rest, so the next handler reads
 // the same stream. It returns the bytes when the whole body fit within
 // limit; tooLarge says it did not. Content-Length is never changed.
-func teeBody(r *http.Request, limit int64) (body []byte, tooLarge bool) {
+func Read(r *http.Request, limit int64) (body []byte, tooLarge bool) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, false
 	}

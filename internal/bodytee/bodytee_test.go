@@ -1,4 +1,4 @@
-package caddymodule
+package bodytee
 
 import (
 	"bytes"
@@ -35,7 +35,7 @@ func checkTee(t *testing.T, body []byte, limit int64, contentLength int64) {
 	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	r.ContentLength = contentLength
-	got, tooLarge := teeBody(r, limit)
+	got, tooLarge := Read(r, limit)
 	fits := int64(len(body)) <= limit
 	if fits && (tooLarge || !bytes.Equal(got, body)) {
 		t.Fatalf("a %d-byte body within %d: got %d bytes, tooLarge=%v", len(body), limit, len(got), tooLarge)
@@ -63,7 +63,7 @@ func TestTeeRestoresEveryByte(t *testing.T) {
 func TestTeeWithoutABody(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.Body = http.NoBody
-	if got, tooLarge := teeBody(r, 10); got != nil || tooLarge || r.Body != http.NoBody {
+	if got, tooLarge := Read(r, 10); got != nil || tooLarge || r.Body != http.NoBody {
 		t.Errorf("got %q %v, body replaced: %v", got, tooLarge, r.Body != http.NoBody)
 	}
 }
@@ -72,7 +72,7 @@ func TestTeePassesTheClientsReadErrorOn(t *testing.T) {
 	fb := &failingBody{data: bytes.NewReader([]byte("partial"))}
 	r := httptest.NewRequest(http.MethodPost, "/", nil)
 	r.Body = fb
-	got, tooLarge := teeBody(r, 1024)
+	got, tooLarge := Read(r, 1024)
 	if got != nil || tooLarge {
 		t.Errorf("a failed body gave %q, tooLarge=%v; the mapping must not see it", got, tooLarge)
 	}
@@ -108,7 +108,7 @@ func TestTeeDoesNotAllocateWhatTheClientOnlyAnnounces(t *testing.T) {
 	for range 10 {
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"a":1}`))
 		r.ContentLength = 50 << 20
-		if got, tooLarge := teeBody(r, 100<<20); string(got) != `{"a":1}` || tooLarge {
+		if got, tooLarge := Read(r, 100<<20); string(got) != `{"a":1}` || tooLarge {
 			t.Fatalf("got %q, tooLarge=%v", got, tooLarge)
 		}
 	}
