@@ -43,6 +43,18 @@ func MaxEventAge(v Version) time.Duration {
 	return 21 * 24 * time.Hour
 }
 
+// MaxEventTimeAhead is how far in the future an event time may be. Amazon
+// documents no limit; an event is reported after it happened, so a time
+// ahead of the clock is a clock skew between the shop and this server, or
+// a value a visitor chose. Past 15 minutes the event is refused (and the
+// sandbox refuses it too).
+const MaxEventTimeAhead = 15 * time.Minute
+
+// MaxValue bounds an event's value: Amazon takes at most two decimals, and
+// past 10^13 a float64 no longer holds every cent exactly. A larger value
+// (1e308, say, which would be sent as something else) is refused.
+const MaxValue = 1e13
+
 // Region is an Amazon Ads region: its API host and its Login with Amazon token URL.
 type Region struct {
 	// Endpoint is the API base URL.

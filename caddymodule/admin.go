@@ -50,6 +50,8 @@ type DestinationStatus struct {
 	Matched uint64 `json:"matched"`
 	// Invalid counts matched requests that gave no event.
 	Invalid uint64 `json:"invalid"`
+	// InvalidBy counts them by event, field and reason, most first.
+	InvalidBy []InvalidCount `json:"invalid_by"`
 	// Queued counts events accepted for sending.
 	Queued uint64 `json:"queued"`
 	// Deduped counts events whose ID was seen within the dedupe window.
@@ -74,7 +76,8 @@ type DestinationStatus struct {
 	SpoolSync string `json:"spool_sync,omitempty"`
 	// DedupeWindow is the live dedupe_window: a duration, or "off".
 	DedupeWindow string `json:"dedupe_window,omitempty"`
-	// Spool is the spool file.
+	// Spool is the spool's directory: its segment files (*.log), and the
+	// original bytes of a repaired one (*.log.damaged).
 	Spool string `json:"spool,omitempty"`
 }
 
@@ -107,6 +110,9 @@ type ForwarderStatus struct {
 	LastError string `json:"last_error,omitempty"`
 	// LastErrorAt is when that call failed (absent: never).
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// LastErrorPast is set when Amazon took a batch after the last error:
+	// the error is history, not the state now.
+	LastErrorPast bool `json:"last_error_past,omitempty"`
 	// SpoolSyncFailures counts the spool's periodic fsyncs that failed
 	// since the destination started; any means the disk needs checking
 	// (see forward.Stats.SyncFailures).
@@ -124,6 +130,7 @@ func forwarderStatus(st forward.Stats) *ForwarderStatus {
 		Replayed: st.Replayed, Panics: st.Panics, Batches: st.Batches, QueueDepth: st.QueueDepth,
 		Spooled: st.Spooled, SpoolBytes: st.SpoolBytes, Oldest: st.Oldest, LastSuccess: st.LastSuccess,
 		LastError: st.LastError, LastErrorAt: st.LastErrorAt, SpoolSyncFailures: st.SyncFailures,
+		LastErrorPast:   st.LastError != "" && st.LastSuccess.After(st.LastErrorAt),
 		SpoolLostEvents: map[string]uint64{forward.LostDamagedFrame: st.LostDamagedFrame, forward.LostTornTail: st.LostTornTail},
 	}
 }
@@ -184,7 +191,7 @@ func (d *destination) status() DestinationStatus {
 	t := d.confirmations.totals()
 	st := DestinationStatus{
 		Destination: d.settings.label(), API: string(d.settings.api), DryRun: d.settings.dryRun,
-		Matched: t.matched, Invalid: t.invalid, Dropped: t.lost,
+		Matched: t.matched, Invalid: t.invalid, Dropped: t.lost, InvalidBy: d.confirmations.invalidCounts(),
 	}
 	if d.forwarder == nil {
 		return st
@@ -196,7 +203,7 @@ func (d *destination) status() DestinationStatus {
 		st.OldestEventAgeSeconds = time.Since(fs.Oldest).Seconds()
 	}
 	live := d.forwarder.Settings()
-	st.BatchSize, st.FlushInterval, st.Spool = live.BatchSize, live.FlushInterval.String(), d.settings.spoolFile()
+	st.BatchSize, st.FlushInterval, st.Spool = live.BatchSize, live.FlushInterval.String(), forward.SpoolDir(d.settings.spoolFile())
 	st.SpoolMaxSize = live.SpoolMaxBytes
 	st.SpoolSync, st.DedupeWindow = durationOr(live.SpoolSync, "always"), durationOr(live.DedupeWindow, "off")
 	if c := d.client.Load(); c != nil {

@@ -145,3 +145,39 @@ func TestTheStatusPageShowsAFailedSpoolFsync(t *testing.T) {
 		t.Errorf("the page does not show 2 failed fsyncs:\n%s", page)
 	}
 }
+
+// renderStatus renders the status page for one destination with the
+// forwarder's stats st.
+func renderStatus(t *testing.T, status DestinationStatus, st forward.Stats) string {
+	t.Helper()
+	var page strings.Builder
+	status.Forwarder = forwarderStatus(st)
+	data := map[string]any{"Destinations": []statusDestination{{Status: status}}}
+	if err := statusPage.Execute(&page, data); err != nil {
+		t.Fatal(err)
+	}
+	return page.String()
+}
+
+// TestTheStatusPageSaysWhenTheLastErrorAndSuccessWere: the last error
+// shows when it happened, and is marked past (grey, not red) once Amazon
+// has taken a batch since; the last success is shown too.
+func TestTheStatusPageSaysWhenTheLastErrorAndSuccessWere(t *testing.T) {
+	now := time.Now()
+	current := renderStatus(t, DestinationStatus{Destination: "A@h"}, forward.Stats{LastError: "HTTP 503", LastErrorAt: now.Add(-time.Minute), LastSuccess: now.Add(-time.Hour)})
+	if !strings.Contains(current, `class="current"`) || strings.Contains(current, `class="past"`) || !strings.Contains(current, now.Add(-time.Minute).UTC().Format(time.RFC3339)) ||
+		!strings.Contains(current, "last success: "+now.Add(-time.Hour).UTC().Format(time.RFC3339)) {
+		t.Errorf("an error after the last success is not shown as current, with both times:\n%s", current)
+	}
+	past := renderStatus(t, DestinationStatus{Destination: "A@h"}, forward.Stats{LastError: "HTTP 503", LastErrorAt: now.Add(-time.Hour), LastSuccess: now.Add(-time.Minute)})
+	if !strings.Contains(past, `class="past"`) || strings.Contains(past, `class="current"`) || !strings.Contains(past, "past: Amazon took a batch since") {
+		t.Errorf("an error before the last success is not marked past:\n%s", past)
+	}
+	if never := renderStatus(t, DestinationStatus{Destination: "A@h"}, forward.Stats{}); !strings.Contains(never, "last success: none yet") {
+		t.Errorf("no success yet is not said:\n%s", never)
+	}
+	b, _ := json.Marshal(forwarderStatus(forward.Stats{LastError: "HTTP 503", LastErrorAt: now.Add(-time.Hour), LastSuccess: now}))
+	if !strings.Contains(string(b), `"last_error_past":true`) {
+		t.Errorf("the admin JSON does not mark the error past: %s", b)
+	}
+}

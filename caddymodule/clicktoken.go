@@ -110,7 +110,7 @@ func (c *ClickToken) remember(w http.ResponseWriter, r *http.Request) {
 	theMetrics().clickTokens.WithLabelValues("stored").Add(float64(added))
 	http.SetCookie(w, &http.Cookie{
 		Name: c.Cookie, Value: value, Path: "/", MaxAge: int(time.Duration(c.MaxAge).Seconds()),
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
 	})
 }
 

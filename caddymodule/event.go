@@ -7,6 +7,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
@@ -34,8 +35,9 @@ type Event struct {
 	// the page, so the Amazon Ad Tag can send the same clientDedupeId.
 	EventIDHeader string `json:"event_id_header,omitempty"`
 
-	// EventIDCookie names a cookie (Path=/, SameSite=Lax, 10 minutes) that
-	// carries the event's ID to the page.
+	// EventIDCookie names a cookie (Path=/, SameSite=Lax, 10 minutes;
+	// Secure on HTTPS, and behind a trusted proxy that says
+	// X-Forwarded-Proto: https) that carries the event's ID to the page.
 	EventIDCookie string `json:"event_id_cookie,omitempty"`
 
 	mapping.Rule
@@ -58,6 +60,11 @@ func (ev *Event) provision(ctx caddy.Context, opts mapping.Options) error {
 		}
 		if err := ev.matchers.FromInterface(mods); err != nil {
 			return fmt.Errorf("event %q: %w", ev.Name, err)
+		}
+	}
+	for _, name := range []struct{ option, value string }{{"event_id_header", ev.EventIDHeader}, {"event_id_cookie", ev.EventIDCookie}} {
+		if name.value != "" && !httpguts.ValidHeaderFieldName(name.value) {
+			return fmt.Errorf("event %q: %s %q is not a valid name: use letters, digits and !#$%%&'*+-.^_`|~ only (no space, ';' or ':')", ev.Name, name.option, name.value)
 		}
 	}
 	m, err := mapping.CompileWith(ev.Name, ev.Rule, opts)

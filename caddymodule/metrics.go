@@ -27,6 +27,7 @@ type metrics struct {
 	customDropped *prometheus.CounterVec
 	consentUnread *prometheus.CounterVec
 	clickTokens   *prometheus.CounterVec
+	invalidBy     *prometheus.CounterVec
 	state         destinationCollector
 }
 
@@ -57,6 +58,10 @@ var theMetrics = sync.OnceValue(func() *metrics {
 			Name: "amazon_capi_consent_unreadable_total",
 			Help: "Consent values no spelling of the consent table matches, by event and field: the event was not sent (amazon_consent_*) or was sent with LIMITED_DATA_USE (limited_data_use).",
 		}, []string{"destination", "event", "field"}),
+		invalidBy: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amazon_capi_invalid_events_total",
+			Help: "Matched requests that gave no event, by event, the config field that failed, and reason (a fixed set: no_value, empty, not_a_valid_code, bad_time, bad_number, negative, no_match_key, unreadable_consent, no_consent, body_too_large, body_not_json, not_a_single_value).",
+		}, []string{"destination", "event", "field", "reason"}),
 		clickTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amazon_capi_click_tokens_total",
 			Help: "Amazon click tokens (aref) seen: stored in the click_token cookie, malformed (ignored), or not stored because consent denies ad storage; malformed pairs left out of events.",
@@ -74,7 +79,7 @@ func registerMetrics(reg *prometheus.Registry) error {
 	}
 	m := theMetrics()
 	for _, r := range []prometheus.Registerer{prometheus.WrapRegistererWithPrefix("caddy_", reg), reg} {
-		for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.keysDropped, m.customDropped, m.consentUnread, m.clickTokens, m.state} {
+		for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.keysDropped, m.customDropped, m.consentUnread, m.clickTokens, m.invalidBy, m.state} {
 			if err := r.Register(c); err != nil {
 				var already prometheus.AlreadyRegisteredError
 				if !errors.As(err, &already) {
@@ -88,6 +93,12 @@ func registerMetrics(reg *prometheus.Registry) error {
 
 func (m *metrics) event(destination, event, outcome string) {
 	m.events.WithLabelValues(destination, event, outcome).Inc()
+}
+
+// invalid counts a matched request that gave no event, by the field that
+// failed and its reason code.
+func (m *metrics) invalid(destination, event, field, code string) {
+	m.invalidBy.WithLabelValues(destination, event, field, code).Inc()
 }
 
 // onEvents counts what the forwarder did with events. The event label is

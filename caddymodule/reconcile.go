@@ -16,7 +16,60 @@ import (
 // and those a stopped destination could not hand over (lost).
 type confirmations struct{ byName sync.Map }
 
-type confirmed struct{ confirmed, invalid, dryRun, lost atomic.Uint64 }
+type confirmed struct {
+	confirmed, invalid, dryRun, lost atomic.Uint64
+	// invalidBy counts the invalid ones by field and reason code
+	// (invalidKey → *atomic.Uint64): bounded by the config's fields and
+	// mapping's fixed codes.
+	invalidBy sync.Map
+}
+
+// invalidKey is a field of an event and why it made the event invalid.
+type invalidKey struct{ field, code string }
+
+// invalidOne counts one invalid event, by the field and code that failed.
+func (c *confirmed) invalidOne(field, code string) {
+	v, _ := c.invalidBy.LoadOrStore(invalidKey{field, code}, new(atomic.Uint64))
+	v.(*atomic.Uint64).Add(1)
+	c.invalid.Add(1)
+}
+
+// InvalidCount is how many events of one name a field made invalid, for
+// one reason.
+type InvalidCount struct {
+	// Event is the event's name in Amazon.
+	Event string `json:"event"`
+	// Field is the config field that failed (value, currency, match_key, …).
+	Field string `json:"field"`
+	// Reason is why, one of a fixed set of words (no_value, empty,
+	// not_a_valid_code, bad_time, bad_number, negative, no_match_key,
+	// unreadable_consent, no_consent, body_too_large, body_not_json,
+	// not_a_single_value).
+	Reason string `json:"reason"`
+	// Count is how many events.
+	Count uint64 `json:"count"`
+}
+
+// invalidCounts lists the invalid events by event, field and reason, most
+// first.
+func (c *confirmations) invalidCounts() []InvalidCount {
+	var out []InvalidCount
+	c.byName.Range(func(name, v any) bool {
+		v.(*confirmed).invalidBy.Range(func(k, n any) bool {
+			key := k.(invalidKey)
+			out = append(out, InvalidCount{Event: name.(string), Field: key.field, Reason: key.code, Count: n.(*atomic.Uint64).Load()})
+			return true
+		})
+		return true
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Event+out[i].Field+out[i].Reason < out[j].Event+out[j].Field+out[j].Reason
+	})
+	return out
+}
 
 // totals are the counts of every event name together.
 type totals struct{ matched, invalid, dryRun, lost uint64 }

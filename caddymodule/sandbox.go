@@ -41,8 +41,13 @@ type Sandbox struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	// AccessTokens are static bearer tokens accepted besides issued ones.
 	AccessTokens []string `json:"access_tokens,omitempty"`
-	// Keep is how many received events the sandbox lists; default 1000.
+	// Keep is how many received events the sandbox lists; default 1000
+	// (and at most 32 MiB of them).
 	Keep int `json:"keep,omitempty"`
+	// Hosts are the host names, besides localhost and IP addresses, at
+	// which the sandbox serves its page and /sandbox/ endpoints (a request
+	// naming another host is refused, against DNS rebinding).
+	Hosts []string `json:"hosts,omitempty"`
 	// Delay makes the events endpoint answer this late (fault injection).
 	Delay caddy.Duration `json:"delay,omitempty"`
 	// FailStatus makes the events endpoint answer with this HTTP status…
@@ -78,7 +83,7 @@ func (s *Sandbox) Provision(caddy.Context) error {
 	cfg := sandbox.Config{
 		AccountID: repl.ReplaceKnown(s.AccountID, ""), ClientID: repl.ReplaceKnown(s.ClientID, ""),
 		ClientSecret: repl.ReplaceKnown(s.ClientSecret, ""), RefreshToken: repl.ReplaceKnown(s.RefreshToken, ""),
-		Keep: s.Keep,
+		Keep: s.Keep, Hosts: s.Hosts,
 	}
 	for _, t := range s.AccessTokens {
 		cfg.AccessTokens = append(cfg.AccessTokens, repl.ReplaceKnown(t, ""))
@@ -126,6 +131,7 @@ func parseSandboxCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler,
 //		refresh_token <token>
 //		access_token  <token>      # may repeat
 //		keep          <n>
+//		host          <name>...    # also serve the page at these names
 //		delay         <duration>
 //		fail_status   <status>
 //		fail_first    <n>
@@ -139,7 +145,7 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	seen := once{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		option := d.Val()
-		if err := seen.check(d, option, "access_token"); err != nil {
+		if err := seen.check(d, option, "access_token", "host"); err != nil {
 			return err
 		}
 		var err error
@@ -160,6 +166,12 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = parseDuration(d, &s.Delay)
 		case "keep":
 			err = parseCount(d, &s.Keep)
+		case "host":
+			if !d.NextArg() {
+				return d.ArgErr()
+			}
+			s.Hosts = append(s.Hosts, d.Val())
+			s.Hosts = append(s.Hosts, d.RemainingArgs()...)
 		case "fail_status":
 			err = parseCount(d, &s.FailStatus)
 		case "fail_first":
@@ -181,7 +193,7 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 // sandboxOptions are the options of an amazon_capi_sandbox block.
 var sandboxOptions = amazon.NewEnum("amazon_capi_sandbox option", "account_id", "client_id", "client_secret",
-	"refresh_token", "access_token", "delay", "keep", "fail_status", "fail_first", "retry_after")
+	"refresh_token", "access_token", "delay", "keep", "host", "fail_status", "fail_first", "retry_after")
 
 func parseCount(d *caddyfile.Dispenser, target *int) error {
 	name := d.Val()

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,14 +86,17 @@ func (h *Handler) emit(matched []*Event, view *mapping.Request) {
 			theMetrics().dropped(label, ev.mapping.EventName(), &notes)
 		}
 		if err != nil {
-			confirmed.invalid.Add(1)
+			field, code := "(unknown)", "other"
+			var inv *mapping.InvalidError
+			if errors.As(err, &inv) {
+				field, code = inv.Field, inv.Code
+				h.logger.Debug("request matched but gave no event", zap.String("event", inv.Event), zap.String("field", inv.Field), zap.String("reason", inv.Reason))
+			}
+			confirmed.invalidOne(field, code)
 			confirmed.confirmed.Add(1)
 			building = nil
 			theMetrics().event(label, ev.mapping.EventName(), "invalid")
-			var inv *mapping.InvalidError
-			if errors.As(err, &inv) {
-				h.logger.Debug("request matched but gave no event", zap.String("event", inv.Event), zap.String("field", inv.Field), zap.String("reason", inv.Reason))
-			}
+			theMetrics().invalid(label, ev.mapping.EventName(), field, code)
 			continue
 		}
 		if repl != nil {
@@ -131,7 +135,18 @@ func (h *Handler) handOutEventIDs(w http.ResponseWriter, r *http.Request, matche
 			w.Header().Set(ev.EventIDHeader, id)
 		}
 		if ev.EventIDCookie != "" {
-			http.SetCookie(w, &http.Cookie{Name: ev.EventIDCookie, Value: id, Path: "/", MaxAge: 600, SameSite: http.SameSiteLaxMode})
+			http.SetCookie(w, &http.Cookie{Name: ev.EventIDCookie, Value: id, Path: "/", MaxAge: 600, SameSite: http.SameSiteLaxMode, Secure: isHTTPS(r)})
 		}
 	}
+}
+
+// isHTTPS reports whether the client reached the site over HTTPS: Caddy
+// terminated TLS, or a proxy Caddy trusts (trusted_proxies) did and says
+// so in X-Forwarded-Proto. A cookie set on such a request is Secure.
+func isHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	trusted, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	return trusted && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }

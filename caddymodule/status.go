@@ -13,7 +13,8 @@ import (
 // event name's events are, with bars. It shows counts and shares only,
 // never a value of a request.
 var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
-	"pct": formatPercent,
+	"pct":  formatPercent,
+	"when": formatWhen,
 	"width": func(f float64) template.CSS {
 		return template.CSS("width:" + formatPercent(f))
 	},
@@ -35,7 +36,7 @@ small{color:#666}
 {{range .Destinations}}
 <h2>{{.Status.Destination}} <small>({{.Status.API}}{{if .Status.DryRun}}, dry run{{end}})</small></h2>
 <table><tr><th>matched</th><th>invalid</th><th>queued</th><th>deduped</th><th>dropped</th>{{with .Status.Forwarder}}<th>sent</th><th>rejected</th><th>waiting</th><th>last error</th>{{end}}</tr>
-<tr><td>{{.Status.Matched}}</td><td>{{.Status.Invalid}}</td><td>{{.Status.Queued}}</td><td>{{.Status.Deduped}}</td><td>{{.Status.Dropped}}</td>{{with .Status.Forwarder}}<td>{{.Sent}}</td><td>{{.Rejected}}</td><td>{{.QueueDepth}}</td><td>{{.LastError}}{{if .SpoolSyncFailures}}<br><b style="color:#c00">spool fsync failed {{.SpoolSyncFailures}}× (check the disk)</b>{{end}}{{range $reason, $n := .SpoolLostEvents}}{{if $n}}<br><b class="lost" style="color:#c00">{{$n}} events lost in the spool ({{$reason}}: see the error log)</b>{{end}}{{end}}</td>{{end}}</tr></table>
+<tr><td>{{.Status.Matched}}</td><td>{{.Status.Invalid}}{{range .Status.InvalidBy}}<br><small class="invalid-by">{{.Event}} {{.Field}}: {{.Reason}} {{.Count}}</small>{{end}}</td><td>{{.Status.Queued}}</td><td>{{.Status.Deduped}}</td><td>{{.Status.Dropped}}</td>{{with .Status.Forwarder}}<td>{{.Sent}}</td><td>{{.Rejected}}</td><td>{{.QueueDepth}}</td><td>{{if .LastError}}<span class="{{if .LastErrorPast}}past{{else}}current{{end}}" style="color:{{if .LastErrorPast}}#888{{else}}#c00{{end}}">{{.LastError}}<br><small>{{when .LastErrorAt}}{{if .LastErrorPast}} — past: Amazon took a batch since{{end}}</small></span>{{end}}<br><small>last success: {{if .LastSuccess.IsZero}}none yet{{else}}{{when .LastSuccess}}{{end}}</small>{{if .SpoolSyncFailures}}<br><b style="color:#c00">spool fsync failed {{.SpoolSyncFailures}}× (check the disk)</b>{{end}}{{range $reason, $n := .SpoolLostEvents}}{{if $n}}<br><b class="lost" style="color:#c00">{{$n}} events lost in the spool ({{$reason}}: see the error log)</b>{{end}}{{end}}</td>{{end}}</tr></table>
 <h3>Every confirmed order accounted for</h3>
 {{if not .Reconciliation}}<p>Nothing confirmed yet.</p>{{else}}
 <table><tr><th>event</th><th>confirmed</th><th>carried over</th><th>replayed</th><th>invalid</th><th>deduped</th><th>dropped</th><th>sent</th><th>dead-lettered (by reason)</th><th>lost in the spool</th><th>pending</th><th>unaccounted</th></tr>
@@ -56,6 +57,11 @@ small{color:#666}
 {{else}}<p>No amazon_capi destination is loaded.</p>{{end}}
 <p><small>{{.Now}} · JSON: <a href="/amazon_capi/">/amazon_capi/</a>, <a href="/amazon_capi/quality">/amazon_capi/quality</a></small></p>
 </body></html>`))
+
+// formatWhen writes a moment as UTC time and how long ago it was.
+func formatWhen(t time.Time) string {
+	return t.UTC().Format(time.RFC3339) + " (" + time.Since(t).Round(time.Second).String() + " ago)"
+}
 
 // formatPercent writes a share (0 to 1) as a whole percent.
 func formatPercent(f float64) string { return strconv.Itoa(int(f*100+0.5)) + "%" }

@@ -1,7 +1,7 @@
 package forward
 
 import (
-	"strings"
+	"crypto/sha256"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,23 +9,34 @@ import (
 
 // dedupe remembers the event IDs seen within a window, so a checkout
 // submitted twice is sent once. It holds at most limit IDs; past that the
-// oldest are forgotten early.
+// oldest are forgotten early. It keeps a fixed-size digest of each ID, not
+// the ID: an ID comes from the public (a visitor's order ID can be long),
+// and the window's memory must not grow with it.
 type dedupe struct {
 	mu     sync.Mutex
 	window atomic.Int64 // a time.Duration; 0 or less: off
 	limit  int
-	seen   map[string]time.Time
+	seen   map[idDigest]time.Time
 	order  []seenID // arrival order, for expiry
 	head   int
 }
 
+// idDigest is the first 16 bytes of an ID's SHA-256: two IDs share one by
+// chance with a probability far below one in 10^20 at the window's limit.
+type idDigest [16]byte
+
+func digestID(id string) idDigest {
+	sum := sha256.Sum256([]byte(id))
+	return idDigest(sum[:16])
+}
+
 type seenID struct {
-	id string
+	id idDigest
 	at time.Time
 }
 
 func newDedupe(window time.Duration, limit int) *dedupe {
-	d := &dedupe{limit: limit, seen: make(map[string]time.Time)}
+	d := &dedupe{limit: limit, seen: make(map[idDigest]time.Time)}
 	d.window.Store(int64(window))
 	return d
 }
@@ -56,12 +67,12 @@ func (d *dedupe) first(id string, now time.Time) bool {
 		return true
 	}
 	d.expire(now, window)
-	if at, ok := d.seen[id]; ok && now.Sub(at) < window {
+	key := digestID(id)
+	if at, ok := d.seen[key]; ok && now.Sub(at) < window {
 		return false
 	}
-	id = strings.Clone(id) // an ID read from a body points into it: keep the ID, not the body
-	d.seen[id] = now
-	d.order = append(d.order, seenID{id, now})
+	d.seen[key] = now
+	d.order = append(d.order, seenID{key, now})
 	return true
 }
 

@@ -3,6 +3,7 @@ package forward
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -125,6 +126,7 @@ func (f *Forwarder) report(r BatchReport) {
 	case r.Status != 0:
 		f.lastError, f.lastErrorAt = strings.TrimSpace(fmt.Sprintf("HTTP %d %s %s", r.Status, r.Code, r.Message)), time.Now()
 	}
+	f.lastError = cutBytes(f.lastError, maxLetterReason) // Amazon's message (or a proxy's page), not all of it
 	f.lastMu.Unlock()
 	f.sent.Add(uint64(r.Sent))
 	f.rejected.Add(uint64(r.Rejected))
@@ -159,18 +161,18 @@ func (f *Forwarder) handle(batch []Record, res *amazon.Result, err error) verdic
 		return verdict{retry: true, wait: res.RetryAfter}
 	case res.Status == http.StatusUnauthorized:
 		f.cfg.Logger.Warn("Amazon refused the access token (401); check access_token or the refresh trio, and "+accountIDHint+"; events are kept and retried",
-			zap.String("destination", f.cfg.Destination), zap.String("code", res.Code), zap.String("message", res.Message))
+			zap.String("destination", f.cfg.Destination), zap.String("code", cutBytes(res.Code, 64)), zap.String("message", cutBytes(res.Message, maxLetterReason)))
 		return verdict{retry: true}
 	case res.Status == http.StatusForbidden:
 		f.cfg.Logger.Error("Amazon refused the account (403): "+accountIDHint+", and that the app has the advertising::campaign_management scope",
-			zap.String("destination", f.cfg.Destination), zap.String("code", res.Code), zap.String("message", res.Message))
+			zap.String("destination", f.cfg.Destination), zap.String("code", cutBytes(res.Code, 64)), zap.String("message", cutBytes(res.Message, maxLetterReason)))
 	}
 	f.deadLetter(lettersFor(batch, res.Status, fmt.Sprintf("HTTP_%d", res.Status), fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message)))
 	f.observeRecords(batch, "rejected")
 	f.remove(batch)
 	f.cfg.Logger.Error("Amazon refused the whole batch; events moved to the dead letter",
 		zap.String("destination", f.cfg.Destination), zap.Int("status", res.Status),
-		zap.String("code", res.Code), zap.String("message", res.Message), zap.Int("events", len(batch)))
+		zap.String("code", cutBytes(res.Code, 64)), zap.String("message", cutBytes(res.Message, maxLetterReason)), zap.Int("events", len(batch)))
 	return verdict{rejected: len(batch)}
 }
 
@@ -306,23 +308,52 @@ func (f *Forwarder) deadLetter(letters []Letter) {
 	if len(letters) == 0 {
 		return
 	}
-	outcome := "dead_lettered" // refused for good, and kept (or no dead letter is configured)
+	kept := len(letters) // refused for good, and kept (or no dead letter is configured)
 	if f.cfg.DeadLetter != nil {
-		if err := f.cfg.DeadLetter.Add(letters); err != nil {
-			outcome = "dropped"
+		var err error
+		kept, err = f.cfg.DeadLetter.Add(letters)
+		switch {
+		case errors.Is(err, ErrDeadLetterFull):
+			if !f.deadLetterFull.Swap(true) {
+				f.cfg.Logger.Warn("the dead letter is full: refused events are dropped, and counted as dropped, until it is replayed or moved",
+					zap.String("destination", f.cfg.Destination), zap.String("dead_letter", f.cfg.DeadLetter.Path()), zap.Int64("max_bytes", MaxDeadLetterBytes))
+			}
+		case err != nil:
 			f.cfg.Logger.Error("could not write to the dead letter; the refused events are dropped",
-				zap.String("destination", f.cfg.Destination), zap.Int("events", len(letters)), zap.Error(err))
+				zap.String("destination", f.cfg.Destination), zap.Int("events", len(letters)-kept), zap.Error(err))
+		default:
+			f.deadLetterFull.Store(false)
 		}
 	}
-	var t tally
+	var lettered, dropped tally
+	var unknown string // the first code Amazon's schema does not list
 	for i := range letters {
 		name := recordName(letters[i].Event)
-		t.add(name)
-		if outcome == "dead_lettered" {
-			f.ledgers.of(name).reject(letters[i].Code, 1)
+		if i >= kept {
+			dropped.add(name)
+			continue
+		}
+		lettered.add(name)
+		reason := rejectReason(letters[i].Code)
+		if reason == otherReason && unknown == "" {
+			unknown = letters[i].Code
+		}
+		f.ledgers.of(name).reject(reason, 1)
+	}
+	if unknown != "" {
+		f.cfg.Logger.Warn("Amazon (or a proxy before it) answered an error code its schema does not list; counted under reason \"other\"",
+			zap.String("destination", f.cfg.Destination), zap.String("code", cutBytes(unknown, 64)))
+	}
+	f.tell(&lettered, "dead_lettered")
+	if len(letters) > kept {
+		f.dropped.Add(uint64(len(letters) - kept))
+		for i, name := range dropped.names {
+			f.ledgers.of(name).droppedSpooled.Add(uint64(dropped.counts[i]))
+		}
+		if f.cfg.OnEvents != nil {
+			dropped.report(f.cfg.OnEvents, "dropped")
 		}
 	}
-	f.tell(&t, outcome)
 }
 
 func (f *Forwarder) remove(records []Record) {
@@ -337,4 +368,24 @@ func statusField(res *amazon.Result) zap.Field {
 		return zap.Skip()
 	}
 	return zap.Int("status", res.Status)
+}
+
+// otherReason is the reason a dead-lettered event is counted under when
+// its code is none of those rejectReason keeps.
+const otherReason = "other"
+
+// rejectReason is the reason label of a dead-lettered event's code: one of
+// Amazon's error codes (the schema's ErrorCode enum), TOO_OLD, or
+// HTTP_<status> for a batch refused whole; anything else (a made-up code
+// from a proxy or a misbehaving endpoint) is "other", so that a metric's
+// labels stay a fixed set.
+func rejectReason(code string) string {
+	switch {
+	case amazon.ErrorCodes.Has(code), code == "TOO_OLD":
+		return code
+	case len(code) == len("HTTP_000") && strings.HasPrefix(code, "HTTP_") && code[5] >= '1' && code[5] <= '5' &&
+		code[6] >= '0' && code[6] <= '9' && code[7] >= '0' && code[7] <= '9':
+		return code
+	}
+	return otherReason
 }

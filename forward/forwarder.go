@@ -255,6 +255,7 @@ type Forwarder struct {
 	// FlushInterval, SpoolMaxBytes and SpoolSync, which Configure changes.
 	batch, flushInterval, spoolMax, spoolSync atomic.Int64
 	full                                      atomic.Bool // the spool is full; set and cleared by the writer
+	deadLetterFull                            atomic.Bool // the dead letter refused letters; cleared when it takes them again
 
 	queued, dropped, deduped, sent, rejected, batches, replayed, panics, syncFailures atomic.Uint64
 	lostDamaged, lostTorn                                                             atomic.Uint64

@@ -54,7 +54,10 @@ func (l Ledger) Pending() int64 { return l.InMemory + int64(l.Spooled) }
 type nameLedger struct {
 	carried, queued, replayed, deduped, droppedIntake, droppedLater atomic.Uint64
 	written, sent, deadLettered, lost                               atomic.Uint64
-	rejected                                                        sync.Map // reason → *atomic.Uint64
+	// droppedSpooled counts events dropped after they were spooled (the
+	// dead letter full or failing): counted before they leave the spool.
+	droppedSpooled atomic.Uint64
+	rejected       sync.Map // reason → *atomic.Uint64
 }
 
 // ledgers are a forwarder's ledgers by event name.
@@ -107,6 +110,7 @@ func (f *Forwarder) Ledgers() map[string]Ledger {
 	for name, l := range out {
 		n := f.ledgers.of(name)
 		l.Sent, l.DeadLettered = n.sent.Load(), n.deadLettered.Load()
+		l.Dropped += n.droppedSpooled.Load() // after the spool: they leave it once counted here
 		n.rejected.Range(func(r, c any) bool {
 			l.Rejected[r.(string)] = c.(*atomic.Uint64).Load()
 			return true

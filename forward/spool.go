@@ -121,13 +121,16 @@ func OpenSpool(path string) (*Spool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the spool directory: %w", err)
 	}
-	dir := strings.TrimSuffix(path, ".db") + ".spool"
-	s, err := openMigrating(path, dir)
+	s, err := openMigrating(path, SpoolDir(path))
 	if err != nil {
 		return nil, err
 	}
 	return s, nil
 }
+
+// SpoolDir is the directory that holds the log of the spool named path:
+// path without ".db", plus ".spool".
+func SpoolDir(path string) string { return strings.TrimSuffix(path, ".db") + ".spool" }
 
 // openLog opens the log in dir, which must exist, taking its lock.
 func openLog(path, dir string) (*Spool, error) {

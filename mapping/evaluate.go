@@ -21,9 +21,52 @@ type InvalidError struct {
 	Event string
 	// Field is the config field that failed.
 	Field string
-	// Reason says what was wrong.
+	// Reason says what was wrong, in words (it may name a path of the
+	// config, never a value of the request).
 	Reason string
+	// Code is Reason as one of a fixed set of words (the Invalid*
+	// constants), for counting by reason.
+	Code string
 }
+
+// The codes of an InvalidError: a fixed set, so that counting invalid
+// events by reason keeps a metric's labels bounded.
+const (
+	// InvalidNoValue is a required field with no value in the request.
+	InvalidNoValue = "no_value"
+	// InvalidBodyTooLarge is a body path read from a body above max_body.
+	InvalidBodyTooLarge = "body_too_large"
+	// InvalidBodyNotJSON is a body path read from a body that is not JSON.
+	InvalidBodyNotJSON = "body_not_json"
+	// InvalidNotSingle is an object or array where one value was wanted.
+	InvalidNotSingle = "not_a_single_value"
+	// InvalidEmpty is a required field whose value is empty.
+	InvalidEmpty = "empty"
+	// InvalidNotInList is a value not in its list (a currency or country
+	// code, an enum of Amazon's).
+	InvalidNotInList = "not_a_valid_code"
+	// InvalidTime is a timestamp that cannot be read.
+	InvalidTime = "bad_time"
+	// InvalidNumber is a value or a number of units that cannot be read or
+	// sent.
+	InvalidNumber = "bad_number"
+	// InvalidNegative is a negative value for OFF_AMAZON_PURCHASES.
+	InvalidNegative = "negative"
+	// InvalidNoMatchKey is an event none of whose match keys has a valid
+	// value.
+	InvalidNoMatchKey = "no_match_key"
+	// InvalidConsent is a consent value no spelling matches, or an IP
+	// address for consent that cannot be read.
+	InvalidConsent = "unreadable_consent"
+	// InvalidDuplicate is a mapped field the request carries twice (see
+	// duplicate.go).
+	InvalidDuplicate = "duplicate_field"
+	// InvalidTooLong is a dedupe ID longer than MaxEventIDBytes.
+	InvalidTooLong = "too_long"
+	// InvalidNoConsent is an event without the consent signal
+	// require_consent or the EU rule asks for.
+	InvalidNoConsent = "no_consent"
+)
 
 // Error renders the reason as one line.
 func (e *InvalidError) Error() string {
@@ -67,7 +110,7 @@ func (ev *evaluation) event() (amazon.Event, error) {
 			EventIngestionMethod: amazon.IngestionServerToServer,
 		},
 		EventTime:    ev.eventTime(),
-		EventID:      ev.text("dedupe_id", &m.dedupeID, false),
+		EventID:      ev.eventID(),
 		CountryCode:  ev.enum("country", &m.country, countryCodes, true),
 		CurrencyCode: ev.enum("currency", &m.currency, currencyCodes, m.currency.isSet()),
 	}
@@ -127,8 +170,57 @@ func (m *Mapping) DedupeID(r *Request) (id string, ok bool) {
 	// ID alone is read with gjson, which stops at it, so that this pass
 	// does not replace the one the first event's Evaluate will use.
 	ev := evaluation{m: m, r: r, onlyDedupeID: r.scan.of != 0 && r.scan.of != m.id}
-	id = ev.text("dedupe_id", &m.dedupeID, false)
+	id = ev.eventID()
 	return id, id != "" && ev.err == nil
+}
+
+// MaxEventIDBytes is the longest dedupe ID an event takes. Amazon's schema
+// sets no limit; real order IDs are a few dozen bytes, and anyone can send
+// a checkout, so a longer one is refused (the event is invalid, counted as
+// too_long) rather than kept in the dedupe window, the spool and the logs.
+const MaxEventIDBytes = 256
+
+// eventID reads the mapped dedupe ID as the event, the response header and
+// the cookie carry it alike (see SafeEventID); empty when not mapped or
+// without a value, and invalid when longer than MaxEventIDBytes.
+func (ev *evaluation) eventID() string {
+	id := ev.text("dedupe_id", &ev.m.dedupeID, false)
+	if len(id) > MaxEventIDBytes {
+		ev.fail("dedupe_id", InvalidTooLong, fmt.Sprintf("longer than %d bytes", MaxEventIDBytes))
+		return ""
+	}
+	return SafeEventID(id)
+}
+
+// SafeEventID is id as it can be sent unchanged in the event, an HTTP
+// header and a cookie: bytes a cookie value cannot hold (controls, space,
+// '"', ',', ';', '\\', non-ASCII) and '%' are percent-encoded, so the
+// browser gets exactly the eventId Amazon gets (the Ad Tag's dedupe
+// compares them). An ID of letters, digits and punctuation is unchanged.
+func SafeEventID(id string) string {
+	safe := true
+	for i := 0; i < len(id) && safe; i++ {
+		safe = cookieOctet(id[i])
+	}
+	if safe {
+		return id
+	}
+	const hex = "0123456789ABCDEF"
+	out := make([]byte, 0, len(id)+16)
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; cookieOctet(c) {
+			out = append(out, c)
+		} else {
+			out = append(out, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return string(out)
+}
+
+// cookieOctet reports whether c may stand in a cookie value as it is (RFC
+// 6265's cookie-octet), and is not '%', which SafeEventID's escapes start.
+func cookieOctet(c byte) bool {
+	return c >= 0x21 && c <= 0x7e && c != '"' && c != ',' && c != ';' && c != '\\' && c != '%'
 }
 
 // MapsDedupeID reports whether the rule maps a dedupe ID.
@@ -161,10 +253,11 @@ func (ev *evaluation) note() *Notes {
 	return &ev.notes
 }
 
-func (ev *evaluation) fail(field, reason string) {
-	ev.note().invalid(ev.m.name, field, reason) // every failure, when asked for (Notes.ListInvalid)
+func (ev *evaluation) fail(field, code, reason string) {
+	e := InvalidError{Event: ev.m.name, Field: field, Reason: reason, Code: code}
+	ev.note().invalid(e) // every failure, when asked for (Notes.ListInvalid)
 	if ev.err == nil {
-		ev.err = &InvalidError{Event: ev.m.name, Field: field, Reason: reason}
+		ev.err = &e
 	}
 }
 
@@ -174,21 +267,25 @@ func (ev *evaluation) get(field string, e *expr, required bool) (gjson.Result, b
 	}
 	v, ok := ev.lookup(e)
 	if !ok && required {
-		ev.fail(field, ev.missing(e))
+		code, reason := ev.missing(e)
+		ev.fail(field, code, reason)
+	}
+	if ok && ev.r.duplicated(e) {
+		ev.fail(field, InvalidDuplicate, e.String()+" occurs twice in the request (the shop's backend may have taken the other one)")
 	}
 	return v, ok
 }
 
 // missing says why e has no value: the body could not be read, or there
-// is no value at the path.
-func (ev *evaluation) missing(e *expr) string {
+// is no value at the path; as a code and in words.
+func (ev *evaluation) missing(e *expr) (code, reason string) {
 	switch {
 	case ev.r.BodyTooLarge && e.readsBody():
-		return "the request body is larger than max_body"
+		return InvalidBodyTooLarge, "the request body is larger than max_body"
 	case e.root == rootBody && len(ev.r.Body) > 0 && !ev.r.bodyIsJSON():
-		return "the request body is not valid JSON"
+		return InvalidBodyNotJSON, "the request body is not valid JSON"
 	}
-	return "no value at " + e.String()
+	return InvalidNoValue, "no value at " + e.String()
 }
 
 // lookup reads a body path from the mapping's pass over the body (made on
@@ -228,12 +325,12 @@ func (ev *evaluation) text(field string, e *expr, required bool) string {
 		return ""
 	}
 	if v.Type == gjson.JSON {
-		ev.fail(field, "is an object or array, not a single value")
+		ev.fail(field, InvalidNotSingle, "is an object or array, not a single value")
 		return ""
 	}
 	s := strings.TrimSpace(v.String())
 	if s == "" && required {
-		ev.fail(field, "empty value at "+e.String())
+		ev.fail(field, InvalidEmpty, "empty value at "+e.String())
 	}
 	return s
 }
@@ -246,7 +343,7 @@ func (ev *evaluation) enum(field string, e *expr, set enumIndex, required bool) 
 	}
 	v, ok := set.upper(s)
 	if !ok {
-		ev.fail(field, "not a valid value of "+enumName(field))
+		ev.fail(field, InvalidNotInList, "not a valid value of "+enumName(field))
 		return ""
 	}
 	return v
@@ -269,7 +366,11 @@ func (ev *evaluation) eventTime() string {
 	}
 	t, err := parseTime(raw(v))
 	if err != nil {
-		ev.fail("timestamp", err.Error())
+		ev.fail("timestamp", InvalidTime, err.Error())
+		return ""
+	}
+	if t.After(ev.r.arrived().Add(amazon.MaxEventTimeAhead)) {
+		ev.fail("timestamp", InvalidTime, fmt.Sprintf("more than %s in the future", amazon.MaxEventTimeAhead))
 		return ""
 	}
 	return formatEventTime(t)
@@ -282,14 +383,14 @@ func (ev *evaluation) value(conversionType string) *float64 {
 	}
 	f, err := roundValue(float(v))
 	if err != nil {
-		ev.fail("value", err.Error())
+		ev.fail("value", InvalidNumber, err.Error())
 		return nil
 	}
 	if ev.m.valueScale != 1 {
 		f, _ = parseValue(strconv.FormatFloat(f/ev.m.valueScale, 'f', -1, 64))
 	}
 	if f < 0 && conversionType == "OFF_AMAZON_PURCHASES" {
-		ev.fail("value", "negative value for OFF_AMAZON_PURCHASES")
+		ev.fail("value", InvalidNegative, "negative value for OFF_AMAZON_PURCHASES")
 		return nil
 	}
 	p := ev.parts()
@@ -304,7 +405,7 @@ func (ev *evaluation) units() *int64 {
 	}
 	n, err := wholeUnits(float(v))
 	if err != nil {
-		ev.fail("units_sold", err.Error())
+		ev.fail("units_sold", InvalidNumber, err.Error())
 		return nil
 	}
 	p := ev.parts()
@@ -327,7 +428,10 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 		v, ok := ev.get(k.field, &k.value, false)
 		if !ok {
 			skipped = append(skipped, k.keyType+" missing")
-			ev.note().dropKey(k.field, k.keyType, "missing", ev.missing(&k.value))
+			if ev.noting {
+				_, why := ev.missing(&k.value)
+				ev.notes.dropKey(k.field, k.keyType, "missing", why)
+			}
 			continue
 		}
 		keep := ev.noting && ev.notes.ShowNormalized
@@ -351,7 +455,7 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 		case len(ev.r.Body) > 0 && !ev.r.bodyIsJSON():
 			reason += "; the request body is not valid JSON"
 		}
-		ev.fail("match_key", reason)
+		ev.fail("match_key", InvalidNoMatchKey, reason)
 	}
 	return keys
 }
@@ -421,7 +525,7 @@ func (ev *evaluation) consent() (*amazon.Consent, string) {
 	if ip := ev.text("consent_ip", &ev.m.consentIP, false); ip != "" {
 		var err error
 		if addr, err = parseIP(ip); err != nil {
-			ev.fail("consent_ip", err.Error())
+			ev.fail("consent_ip", InvalidConsent, err.Error())
 		}
 	}
 	user := ev.consentStatus("amazon_consent_user_data", &ev.m.consentUserData)
@@ -448,9 +552,9 @@ func (ev *evaluation) checkConsent(c *amazon.Consent) {
 	explicit := c != nil && (c.TCF != "" || c.GPP != "" || c.AmazonConsent != nil)
 	switch {
 	case ev.m.requireConsent && !explicit:
-		ev.fail("consent", "no consent signal (consent_tcf, consent_gpp or amazon_consent_user_data) and require_consent is set")
+		ev.fail("consent", InvalidNoConsent, "no consent signal (consent_tcf, consent_gpp or amazon_consent_user_data) and require_consent is set")
 	case ev.m.opts.EU && c.Empty():
-		ev.fail("consent", "Amazon requires a consent signal (geo IP, amazonConsent, TCF or GPP) for EU advertisers and this event has none")
+		ev.fail("consent", InvalidNoConsent, "Amazon requires a consent signal (geo IP, amazonConsent, TCF or GPP) for EU advertisers and this event has none")
 	}
 }
 
@@ -461,7 +565,7 @@ func (ev *evaluation) consentStatus(field string, e *expr) string {
 	}
 	st, err := parseConsentStatus(s)
 	if err != nil {
-		ev.fail(field, err.Error()) // fails closed: no event without a readable consent
+		ev.fail(field, InvalidConsent, err.Error()) // fails closed: no event without a readable consent
 		if ev.noting {
 			ev.notes.UnknownConsent = append(ev.notes.UnknownConsent, field)
 		}
@@ -533,6 +637,9 @@ func roundValue(f float64, err error) (float64, error) {
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return 0, errNotANumber
 	}
+	if math.Abs(f) >= amazon.MaxValue {
+		return 0, errValueTooLarge
+	}
 	return math.Round(f*100) / 100, nil
 }
 
@@ -550,6 +657,7 @@ func wholeUnits(f float64, err error) (int64, error) {
 // Why a value or units_sold is refused.
 var (
 	errNotANumber    = errors.New("not a number")
+	errValueTooLarge = errors.New("too large to send with two decimals (10^13 or more)")
 	errNotWholeUnits = errors.New("not a whole number of units")
 	errNotIPAddress  = errors.New("not an IP address")
 )

@@ -297,3 +297,34 @@ func TestTheOtherFieldsAmazonTakesAreMappable(t *testing.T) {
 		}
 	}
 }
+
+// A value or an event time the shop could not have meant is refused, not
+// sent as something else: a total of 1e308 (sent as 0 before), an event
+// time years ahead. A few minutes of clock skew pass.
+func TestValuesAndTimesOutOfRangeAreInvalid(t *testing.T) {
+	for _, c := range []struct {
+		from, to, field, code string
+	}{
+		{`"total": 129.95`, `"total": 1e308`, "value", InvalidNumber},
+		{`"total": 129.95`, `"total": 10000000000000`, "value", InvalidNumber},
+		{`"total": 129.95`, `"total": -1e308`, "value", InvalidNumber},
+		{`"created_at": "2026-11-20T10:15:00+01:00"`, `"created_at": "9999-12-31T23:59:59Z"`, "timestamp", InvalidTime},
+		{`"created_at": "2026-11-20T10:15:00+01:00"`, `"created_at": "2026-11-25T12:16:00Z"`, "timestamp", InvalidTime},
+	} {
+		body := strings.Replace(checkoutJSON, c.from, c.to, 1)
+		_, err := mustCompile(t, checkoutRule()).Evaluate(checkoutRequest(body))
+		var inv *InvalidError
+		if !errors.As(err, &inv) || inv.Field != c.field || inv.Code != c.code {
+			t.Errorf("%s: %v, want invalid %s (%s)", c.to, err, c.field, c.code)
+		}
+	}
+	for _, ok := range []string{`"total": 9999999999999.99`, `"created_at": "2026-11-25T12:14:00Z"`} {
+		from := `"total": 129.95`
+		if strings.Contains(ok, "created_at") {
+			from = `"created_at": "2026-11-20T10:15:00+01:00"`
+		}
+		if _, err := mustCompile(t, checkoutRule()).Evaluate(checkoutRequest(strings.Replace(checkoutJSON, from, ok, 1))); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+}

@@ -69,8 +69,8 @@ func (n *Notes) dropCustom(field, name, reason, detail string) {
 }
 
 // invalid records a field that made the event invalid, when asked for.
-func (n *Notes) invalid(event, field, reason string) {
+func (n *Notes) invalid(e InvalidError) {
 	if n != nil && n.ListInvalid {
-		n.Invalid = append(n.Invalid, InvalidError{Event: event, Field: field, Reason: reason})
+		n.Invalid = append(n.Invalid, e)
 	}
 }

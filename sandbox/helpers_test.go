@@ -96,6 +96,7 @@ func (c call) request() *http.Request {
 		method = http.MethodPost
 	}
 	r := httptest.NewRequest(method, c.path, bytes.NewReader(raw))
+	r.Host = "localhost:8081"
 	h := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer static", "Amazon-Ads-AccountId": "ACCT"}
 	if c.path == pathV1 {
 		h["Amazon-Advertising-API-ClientId"] = "cid"
@@ -115,6 +116,9 @@ func (c call) request() *http.Request {
 
 func serve(t *testing.T, h http.Handler, r *http.Request) reply {
 	t.Helper()
+	if r.Host == "example.com" { // httptest's default: the sandbox's page answers at localhost
+		r.Host = "localhost:8081"
+	}
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	out := reply{status: w.Code, header: w.Header(), raw: w.Body.Bytes()}

@@ -69,6 +69,9 @@ type Refused struct {
 }
 
 // clone returns a deep copy, so callers cannot reach the kept one.
+// size is about how many bytes r holds.
+func (r Refused) size() int { return 256 + len(r.Message) }
+
 func (r Refused) clone() Refused {
 	if r.EventCount != nil {
 		n := *r.EventCount
@@ -89,6 +92,9 @@ type FieldError struct {
 }
 
 // clone returns a deep copy, so callers cannot reach the kept one.
+// size is about how many bytes r holds.
+func (r Received) size() int { return 256 + len(r.Event) + 64*len(r.Errors) }
+
 func (r Received) clone() Received {
 	r.MatchKeyTypes = slices.Clone(r.MatchKeyTypes)
 	r.Errors = slices.Clone(r.Errors)
@@ -100,36 +106,37 @@ func (r Received) clone() Received {
 	return r
 }
 
-// cloner is a kept record that can copy itself deeply.
-type cloner[T any] interface{ clone() T }
+// kept is a record the sandbox keeps: it can copy itself deeply and says
+// about how many bytes it holds.
+type kept[T any] interface {
+	clone() T
+	size() int
+}
 
-// ring keeps the last max records. It is not safe for concurrent use: the
-// Server's mutex guards it.
-type ring[T cloner[T]] struct {
-	max   int
-	items []T // oldest first until full, then a circle
-	next  int // where the next record goes once full
+// ring keeps the newest records: at most max, and at most maxBytes of them
+// (the newest is kept whatever its size).
+type ring[T kept[T]] struct {
+	max, maxBytes int
+	items         []T // oldest first
+	bytes         int
 }
 
 func (g *ring[T]) add(r T) {
-	if len(g.items) < g.max {
-		g.items = append(g.items, r)
-		return
+	g.items = append(g.items, r)
+	g.bytes += r.size()
+	for len(g.items) > g.max || g.bytes > g.maxBytes && len(g.items) > 1 {
+		var zero T
+		g.bytes -= g.items[0].size()
+		g.items[0] = zero
+		g.items = g.items[1:] // append moves the rest to a new array once this one is used up
 	}
-	g.items[g.next] = r
-	g.next = (g.next + 1) % g.max
 }
 
 // newestFirst returns copies of the kept records, newest first.
 func (g *ring[T]) newestFirst() []T {
-	n := len(g.items)
-	out := make([]T, 0, n)
-	newest := n - 1
-	if n == g.max {
-		newest = (g.next - 1 + n) % n
-	}
-	for i := range n {
-		out = append(out, g.items[(newest-i+n)%n].clone())
+	out := make([]T, 0, len(g.items))
+	for i := len(g.items) - 1; i >= 0; i-- {
+		out = append(out, g.items[i].clone())
 	}
 	return out
 }
@@ -146,5 +153,5 @@ func (g *ring[T]) find(match func(T) bool) (T, bool) {
 }
 
 func (g *ring[T]) clear() {
-	g.items, g.next = nil, 0
+	g.items, g.bytes = nil, 0
 }

@@ -126,7 +126,7 @@ func TestEventRulesOfMatchLikeAmazon(t *testing.T) {
 		{"no offset", "v2", Config{}, eventTime(hour.Format("2006-01-02T15:04:05")), "FIELD_VALUE_IS_INVALID eventTime"},
 		{"date only", "v2", Config{}, eventTime(hour.Format(time.DateOnly)), "FIELD_VALUE_IS_INVALID eventTime"},
 		{"month 13", "v2", Config{}, eventTime("2026-13-01T00:00:00Z"), "FIELD_VALUE_IS_INVALID eventTime"},
-		{"a day ahead", "v2", Config{}, eventTime(now.Add(24 * time.Hour).Format(time.RFC3339)), ""},
+		{"a day ahead", "v2", Config{}, eventTime(now.Add(24 * time.Hour).Format(time.RFC3339)), "FIELD_VALUE_IS_OUT_OF_RANGE eventTime"}, // past amazon.MaxEventTimeAhead
 		{"comma fraction", "v1", Config{}, func(e map[string]any) { e["timestamp"] = hour.Format("2006-01-02T15:04:05") + ",5Z" }, "FIELD_VALUE_IS_INVALID timestamp"},
 		// unitsSold: not negative; on other types accepted (the schema's
 		// "Only applicable for OFF_AMAZON_PURCHASES" is not a refusal).

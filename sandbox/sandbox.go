@@ -27,11 +27,18 @@
 //	GET  /sandbox/faults            current faults as JSON
 //	POST /sandbox/faults            replace faults, e.g. {"delay":"2s","status":503,"fail_first":3,"retry_after":1}
 //	GET  / and /sandbox/            the page listing what arrived
+//
+// The page and the /sandbox/ endpoints answer only at localhost, an IP
+// address or a name in Config.Hosts, and take no state change from another
+// site (see Server.guard): it is safe to leave running on a laptop.
 package sandbox
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,6 +73,14 @@ type Config struct {
 	// Keep is how many received events are kept, and how many calls
 	// refused whole; default 1000 of each.
 	Keep int
+	// KeepBytes bounds the kept events' size, besides their number: the
+	// oldest are forgotten past it; default 32 MiB.
+	KeepBytes int
+	// Hosts are the host names, besides localhost (and *.localhost) and IP
+	// addresses, at which the sandbox serves its page and its /sandbox/…
+	// endpoints. A request naming another host is refused: a web page the
+	// developer visits could otherwise reach them by DNS rebinding.
+	Hosts []string
 	// TokenLifetime is the expires_in of issued tokens; default 1h.
 	TokenLifetime time.Duration
 	// Now is the clock; default time.Now.
@@ -107,6 +122,9 @@ func New(cfg Config) *Server {
 	if cfg.Keep <= 0 {
 		cfg.Keep = 1000
 	}
+	if cfg.KeepBytes <= 0 {
+		cfg.KeepBytes = 32 << 20
+	}
 	if cfg.TokenLifetime <= 0 {
 		cfg.TokenLifetime = time.Hour
 	}
@@ -117,8 +135,8 @@ func New(cfg Config) *Server {
 	return &Server{
 		cfg:      cfg,
 		faults:   cfg.Faults,
-		received: ring[Received]{max: cfg.Keep},
-		refused:  ring[Refused]{max: cfg.Keep},
+		received: ring[Received]{max: cfg.Keep, maxBytes: cfg.KeepBytes},
+		refused:  ring[Refused]{max: cfg.Keep, maxBytes: cfg.KeepBytes},
 		tokens:   map[string]time.Time{},
 	}
 }
@@ -127,6 +145,9 @@ func New(cfg Config) *Server {
 // listing, one-event, refused-calls, match-quality, faults, reset or page
 // handler; any other path is answered 404 NOT_FOUND.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if own := r.URL.Path == "" || r.URL.Path == "/" || strings.HasPrefix(r.URL.Path, "/sandbox"); own && !s.guard(w, r) {
+		return
+	}
 	switch path := r.URL.Path; path {
 	case amazon.PathV2:
 		s.serveEvents(w, r, apiV2)
@@ -262,4 +283,43 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError answers with Amazon's whole-request error body {code, message}.
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]string{"code": code, "message": message})
+}
+
+// guard refuses a request to the sandbox's own page and endpoints (not the
+// Amazon API it plays) that names a host it does not answer to (see
+// Config.Hosts), or that changes its state from another site (a form or a
+// script on a page the developer visits), as Caddy's admin endpoint does.
+func (s *Server) guard(w http.ResponseWriter, r *http.Request) bool {
+	if !s.answersTo(r.Host) {
+		writeError(w, http.StatusForbidden, "FORBIDDEN", "the sandbox serves its page and /sandbox/ endpoints at localhost, an IP address, or a host named with the host option; not at "+strconv.Quote(r.Host))
+		return false
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	site := r.Header.Get("Sec-Fetch-Site")
+	origin := r.Header.Get("Origin")
+	if u, err := url.Parse(origin); site != "" && site != "same-origin" && site != "none" || origin != "" && (err != nil || u.Host != r.Host) {
+		writeError(w, http.StatusForbidden, "FORBIDDEN", "the sandbox's state is changed from its own page or a tool such as curl, not from another site")
+		return false
+	}
+	return true
+}
+
+// answersTo reports whether host (with or without a port) is localhost, an
+// IP address or one of Config.Hosts.
+func (s *Server) answersTo(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.ToLower(strings.Trim(host, "[]")), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || net.ParseIP(host) != nil {
+		return true
+	}
+	for _, h := range s.cfg.Hosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
 }

@@ -168,7 +168,8 @@ func (v *validator) dataSetName(d map[string]any, field string) {
 // "format": "date-time"; v1: SEG trackConversion/fields.ts timestamp, "ISO
 // format (YYYY-MM-DDThh:mm:ssTZD)") no older than maxAge (API.md: 21 days
 // for v2 [H], 7 days for v1 [M]). No source limits how far ahead it may
-// be, so the sandbox does not either.
+// be; the module refuses more than amazon.MaxEventTimeAhead, and so does
+// the sandbox, so that a module that let one through is caught.
 func (v *validator) eventTime(ev map[string]any, field string) {
 	s, ok := v.str(ev, field, true)
 	if !ok {
@@ -186,6 +187,8 @@ func (v *validator) eventTime(ev map[string]any, field string) {
 		v.fail("FIELD_VALUE_IS_INVALID", field, "must be an RFC 3339 date-time such as 2026-01-02T15:04:05.000Z")
 	case t.Before(v.now.Add(-v.maxAge)):
 		v.fail("DATE_CANNOT_BE_IN_PAST", field, "is older than %d days", int(v.maxAge.Hours()/24))
+	case t.After(v.now.Add(amazon.MaxEventTimeAhead)):
+		v.fail("FIELD_VALUE_IS_OUT_OF_RANGE", field, "is more than %s in the future", amazon.MaxEventTimeAhead)
 	}
 }
 

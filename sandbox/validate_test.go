@@ -62,10 +62,10 @@ func TestValidV2VariantsAreAccepted(t *testing.T) {
 			e["consent"] = map[string]any{"amazonConsent": map[string]any{"amznUserData": "DENIED", "amznAdStorage": "DENIED"}}
 		},
 		"almost 21 days old": func(e map[string]any) { e["eventTime"] = now.Add(-21*24*time.Hour + time.Minute).Format(time.RFC3339) },
-		"59 minutes ahead":   func(e map[string]any) { e["eventTime"] = now.Add(59 * time.Minute).Format(time.RFC3339) },
-		// No source limits how far ahead eventTime may be; the sandbox's
-		// old one-hour limit was removed.
-		"61 minutes ahead": func(e map[string]any) { e["eventTime"] = now.Add(61 * time.Minute).Format(time.RFC3339) },
+		// No source limits how far ahead eventTime may be; the module
+		// refuses more than amazon.MaxEventTimeAhead, and so does the
+		// sandbox.
+		"14 minutes ahead": func(e map[string]any) { e["eventTime"] = now.Add(14 * time.Minute).Format(time.RFC3339) },
 		"millis and offset": func(e map[string]any) {
 			e["eventTime"] = now.In(time.FixedZone("", 7200)).Format("2006-01-02T15:04:05.000-07:00")
 		},
@@ -198,6 +198,10 @@ func TestBadV2EventIsRejectedAtItsIndex(t *testing.T) {
 			[]string{"FIELD_VALUE_IS_NULL events[1].eventTime"}},
 		{"too old", func(e map[string]any) { e["eventTime"] = now.Add(-21*24*time.Hour - time.Minute).Format(time.RFC3339) },
 			[]string{"DATE_CANNOT_BE_IN_PAST events[1].eventTime"}},
+		{"far in the future", func(e map[string]any) { e["eventTime"] = "9999-12-31T23:59:59Z" },
+			[]string{"FIELD_VALUE_IS_OUT_OF_RANGE events[1].eventTime"}},
+		{"just past the skew", func(e map[string]any) { e["eventTime"] = now.Add(16 * time.Minute).Format(time.RFC3339) },
+			[]string{"FIELD_VALUE_IS_OUT_OF_RANGE events[1].eventTime"}},
 		{"not a date-time", func(e map[string]any) { e["eventTime"] = "2026-11-25 11:00:00" },
 			[]string{"FIELD_VALUE_IS_INVALID events[1].eventTime"}},
 		{"epoch time", func(e map[string]any) { e["eventTime"] = now.Unix() },

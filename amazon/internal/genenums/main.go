@@ -59,6 +59,7 @@ var enums = []struct{ schema, goName string }{
 	{"ConsentStatus", "ConsentStatuses"},
 	{"DataType", "CustomDataTypes"},
 	{"DataProcessingOption", "DataProcessingOptionValues"},
+	{"ErrorCode", "ErrorCodes"},
 }
 
 func main() {

@@ -1,0 +1,55 @@
+package mapping
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A mapped field the request carries twice makes the event invalid: the
+// shop's backend takes the last one where gjson reads the first, so the
+// conversion would carry an order and a total the shop never accepted. A
+// key twice elsewhere in the body does not matter.
+func TestAMappedFieldSentTwiceMakesTheEventInvalid(t *testing.T) {
+	json := func(body string) *Request { return checkoutRequest(body) }
+	form := func(body string) *Request {
+		r := checkoutRequest(body)
+		r.HTTP.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return r
+	}
+	formRule := Rule{Type: "OFF_AMAZON_PURCHASES", DedupeID: "form.order_id", Value: "form.total", Currency: "USD", Country: "US",
+		MatchKeys: []MatchKeyRule{{Type: "FIP", Value: "request.remote_ip"}}}
+	queryRule := formRule
+	queryRule.DedupeID = "query.order"
+	for _, c := range []struct {
+		name  string
+		rule  Rule
+		req   *Request
+		field string // "" for valid
+	}{
+		{"JSON: the order twice", checkoutRule(), json(strings.Replace(checkoutJSON, `"order": {`, `"order": {"total": 1, "id": "DUP-1", `, 1)), "dedupe_id"},
+		{"JSON: a whole object twice", checkoutRule(), json(strings.Replace(checkoutJSON, `"order": {`, `"order": {"id": "X"}, "order": {`, 1)), "timestamp"},
+		{"JSON: an unmapped key twice", checkoutRule(), json(strings.Replace(checkoutJSON, `"order": {`, `"note": 1, "note": 2, "order": {`, 1)), ""},
+		{"form: the total twice", formRule, form("order_id=F-1&total=1&total=99999.99"), "value"},
+		{"form: once each", formRule, form("order_id=F-1&total=1"), ""},
+		{"query: the order twice", queryRule, queryRequest("/checkout?order=Q-1&order=Q-2", "total=1"), "dedupe_id"},
+	} {
+		_, err := mustCompile(t, c.rule).Evaluate(c.req)
+		var inv *InvalidError
+		switch {
+		case c.field == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.field != "" && (!errors.As(err, &inv) || inv.Code != InvalidDuplicate || inv.Field != c.field):
+			t.Errorf("%s: %v, want %s invalid as %s", c.name, err, c.field, InvalidDuplicate)
+		}
+	}
+}
+
+func queryRequest(target, body string) *Request {
+	r := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return &Request{HTTP: r, Body: []byte(body), RemoteIP: "203.0.113.7", Arrived: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+}
