@@ -203,7 +203,7 @@ func (d *destination) status() DestinationStatus {
 		st.OldestEventAgeSeconds = time.Since(fs.Oldest).Seconds()
 	}
 	live := d.forwarder.Settings()
-	st.BatchSize, st.FlushInterval, st.Spool = live.BatchSize, live.FlushInterval.String(), forward.SpoolDir(d.settings.spoolFile())
+	st.BatchSize, st.FlushInterval, st.Spool = live.BatchSize, live.FlushInterval.String(), d.settings.spoolDir()
 	st.SpoolMaxSize = live.SpoolMaxBytes
 	st.SpoolSync, st.DedupeWindow = durationOr(live.SpoolSync, "always"), durationOr(live.DedupeWindow, "off")
 	if c := d.client.Load(); c != nil {

@@ -110,19 +110,11 @@ func appOf(ctx caddy.Context) (app *App, err error) {
 	return a.(*App), nil
 }
 
-// checkSpoolDir says whether the spool could be created and written at
-// path, without creating anything: the nearest existing folder on the way
-// must be a writable directory, and an existing spool file writable.
+// checkSpoolDir says whether the spool directory path could be created
+// and written, without creating anything: the nearest existing folder on
+// the way (path itself, if it exists) must be a writable directory.
 func checkSpoolDir(path string) error {
-	if info, err := os.Stat(path); err == nil {
-		if info.IsDir() {
-			return fmt.Errorf("spool file %s is a directory", path)
-		}
-		if !writable(path) {
-			return fmt.Errorf("spool file %s is not writable by this process", path)
-		}
-	}
-	dir := filepath.Dir(path)
+	dir := path
 	for {
 		info, err := os.Stat(dir)
 		if err == nil {

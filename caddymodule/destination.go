@@ -201,7 +201,7 @@ func (s *settings) check() error {
 
 // key identifies the destination across config reloads: the same account
 // at the same endpoint, through the same API and spool, shares one
-// forwarder and one spool file. Credentials are not part of it: a reload
+// forwarder and one spool. Credentials are not part of it: a reload
 // that changes them updates the destination in place.
 func (s *settings) key() string {
 	h := sha256.New()
@@ -221,15 +221,22 @@ func (s *settings) credentials() [6]string {
 	return [6]string{s.clientID, s.clientSecret, s.refreshToken, s.accessToken, s.tokenURL, s.accountID}
 }
 
-// spoolFile is the destination's spool file: in the spool directory (by
-// default Caddy's data directory), named after the account and the key.
-func (s *settings) spoolFile() string {
+// spoolName is the destination's files' name without extension: in the
+// spool directory (by default Caddy's data directory), named after the
+// account and the key.
+func (s *settings) spoolName() string {
 	dir := s.spool
 	if dir == "" {
 		dir = filepath.Join(caddy.AppDataDir(), "amazon_capi")
 	}
-	return filepath.Join(dir, safeName(s.accountID)+"-"+strings.TrimPrefix(s.key(), "amazon_capi:")+".db")
+	return filepath.Join(dir, safeName(s.accountID)+"-"+strings.TrimPrefix(s.key(), "amazon_capi:"))
 }
+
+// spoolDir is the directory of the destination's spool (its log).
+func (s *settings) spoolDir() string { return s.spoolName() + ".spool" }
+
+// deadLetterFile is the destination's dead letter, beside its spool.
+func (s *settings) deadLetterFile() string { return s.spoolName() + ".dead.jsonl" }
 
 func safeName(s string) string {
 	b := []byte(s)

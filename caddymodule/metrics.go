@@ -70,21 +70,18 @@ var theMetrics = sync.OnceValue(func() *metrics {
 })
 
 // registerMetrics adds the collectors to a config's registry under Caddy's
-// namespace (caddy_amazon_capi_…), and under their names of the previous
-// release (amazon_capi_…) as aliases, kept for one release so that
-// dashboards and alerts can move.
+// namespace (caddy_amazon_capi_…).
 func registerMetrics(reg *prometheus.Registry) error {
 	if reg == nil {
 		return nil
 	}
 	m := theMetrics()
-	for _, r := range []prometheus.Registerer{prometheus.WrapRegistererWithPrefix("caddy_", reg), reg} {
-		for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.keysDropped, m.customDropped, m.consentUnread, m.clickTokens, m.invalidBy, m.state} {
-			if err := r.Register(c); err != nil {
-				var already prometheus.AlreadyRegisteredError
-				if !errors.As(err, &already) {
-					return err
-				}
+	r := prometheus.WrapRegistererWithPrefix("caddy_", reg)
+	for _, c := range []prometheus.Collector{m.events, m.batchDuration, m.tokenRefresh, m.keysDropped, m.customDropped, m.consentUnread, m.clickTokens, m.invalidBy, m.state} {
+		if err := r.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return err
 			}
 		}
 	}

@@ -105,19 +105,19 @@ func TestMetricsAnswerWhateverDestinationsTheConfigHolds(t *testing.T) {
 		// The counters keep the series of destinations a reload removed
 		// (they are built once per process); the gauges read at scrape
 		// time name the live destinations only, with the counters' labels.
-		for _, metric := range []string{"amazon_capi_events_total", "caddy_amazon_capi_events_total"} {
+		for _, metric := range []string{"caddy_amazon_capi_events_total"} {
 			for _, want := range l.labels {
 				if got := destinationLabels(text, metric); !slices.Contains(got, want) {
 					t.Errorf("%s: %s has destinations %q, want %q among them", l.name, metric, got, want)
 				}
 			}
 		}
-		for _, metric := range []string{"amazon_capi_match_quality_events_total", "amazon_capi_reconciliation_events", "caddy_amazon_capi_match_quality_events_total"} {
+		for _, metric := range []string{"caddy_amazon_capi_match_quality_events_total", "caddy_amazon_capi_reconciliation_events"} {
 			if got := destinationLabels(text, metric); !slices.Equal(got, l.labels) {
 				t.Errorf("%s: %s has destinations %q, want %q", l.name, metric, got, l.labels)
 			}
 		}
-		for _, metric := range []string{"amazon_capi_queue_depth", "amazon_capi_spool_bytes", "caddy_amazon_capi_queue_depth"} {
+		for _, metric := range []string{"caddy_amazon_capi_queue_depth", "caddy_amazon_capi_spool_bytes"} {
 			if got := destinationLabels(text, metric); !slices.Equal(got, l.live) {
 				t.Errorf("%s: %s has destinations %q, want %q", l.name, metric, got, l.live)
 			}

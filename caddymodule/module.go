@@ -108,7 +108,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.logger.Warn(entityIDWarning, zap.String("destination", settings.label()))
 	}
 	if !settings.dryRun {
-		if err := checkSpoolDir(settings.spoolFile()); err != nil {
+		if err := checkSpoolDir(settings.spoolDir()); err != nil {
 			return fmt.Errorf("amazon_capi: %w", err)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,9 +90,9 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 	// The spool is opened when the config starts serving (start), not
 	// here: `caddy validate` provisions the config too, and must neither
 	// create files nor fail beside the Caddy that runs this config.
-	spoolFile := s.spoolFile()
-	open := func() (*forward.Spool, error) { return forward.OpenSpool(spoolFile) }
-	d.deadLetter = forward.OpenDeadLetter(strings.TrimSuffix(s.spoolFile(), ".db") + ".dead.jsonl")
+	spoolDir := s.spoolDir()
+	open := func() (*forward.Spool, error) { return forward.OpenSpool(spoolDir) }
+	d.deadLetter = forward.OpenDeadLetter(s.deadLetterFile())
 	cfg := s.liveOptions()
 	cfg.Destination = s.label()
 	cfg.MaxAge = amazon.MaxEventAge(s.api)

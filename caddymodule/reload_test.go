@@ -194,7 +194,7 @@ func TestReloadsKeepTheDestinationAndLoseNothing(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		get(100000 + i)
 	}
-	file := first.settings.spoolFile()
+	file := first.settings.spoolDir()
 	postConfig(t, reloadConfig(site, sb, spool, 500, false))
 	s, err := forward.OpenSpool(file)
 	if err != nil {
@@ -231,7 +231,7 @@ func TestAnEventBuiltAfterItsDestinationStoppedIsKept(t *testing.T) {
 	if d.confirmations.totals().lost != 0 {
 		t.Fatal("the event was dropped")
 	}
-	spool, err := forward.OpenSpool(s.spoolFile())
+	spool, err := forward.OpenSpool(s.spoolDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func TestSitesShareADestinationAndAnEventGoesToTwoAccounts(t *testing.T) {
 	if len(byAPI["v2"]) != 2 || len(byAPI["v1"]) != 1 || byAPI["v1"][0] != "A-1" {
 		t.Errorf("received %v: want A-1 and B-1 on the main account (v2), A-1 on the second (v1)", byAPI)
 	}
-	if findDestination(t, fmt.Sprintf("SECOND-%d", shopA)).settings.spoolFile() == shared.settings.spoolFile() {
+	if findDestination(t, fmt.Sprintf("SECOND-%d", shopA)).settings.spoolDir() == shared.settings.spoolDir() {
 		t.Error("two accounts share a spool file")
 	}
 }

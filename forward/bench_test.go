@@ -22,7 +22,7 @@ func (s senderFunc) Send(_ context.Context, events []json.RawMessage) (*amazon.R
 // accepts everything, and reports events per second end to end and the
 // process's CPU per event (Enqueue's encoding included).
 func BenchmarkForwarderThroughput(b *testing.B) {
-	spool, err := OpenSpool(filepath.Join(b.TempDir(), "spool.db"))
+	spool, err := OpenSpool(filepath.Join(b.TempDir(), "spool"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func BenchmarkForwarderThroughput(b *testing.B) {
 // them. Beside the wall time (which includes waiting for the disk) it
 // reports the process's CPU per event.
 func BenchmarkSpoolCycle(b *testing.B) {
-	spool, err := OpenSpool(filepath.Join(b.TempDir(), "spool.db"))
+	spool, err := OpenSpool(filepath.Join(b.TempDir(), "spool"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 func TestADeferredForwarderTakesEventsAtOnceAndSpoolsThemWhenItStarts(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "spool.db")
+	path := filepath.Join(dir, "spool")
 	opened := 0
 	fake := newFake(nil)
 	reports := make(chan BatchReport, 10)
@@ -42,7 +42,7 @@ func TestADeferredForwarderTakesEventsAtOnceAndSpoolsThemWhenItStarts(t *testing
 }
 
 func TestADeferredForwarderStoppedUnstartedOpensNothing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "spool.db")
+	path := filepath.Join(t.TempDir(), "spool")
 	f := NewDeferred(Config{}, newFake(nil), func() (*Spool, error) { return OpenSpool(path) })
 	f.Stop(context.Background())
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -57,7 +57,7 @@ func TestADeferredForwarderStoppedUnstartedOpensNothing(t *testing.T) {
 }
 
 func TestADeferredForwarderStoppedWithEventsWaitingSpoolsThem(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "spool.db")
+	path := filepath.Join(t.TempDir(), "spool")
 	f := NewDeferred(Config{}, newFake(func(int, []amazon.Event) (*amazon.Result, error) { return nil, errors.New("down") }),
 		func() (*Spool, error) { return OpenSpool(path) })
 	f.Enqueue(event(1))

@@ -72,7 +72,7 @@ func event(i int) amazon.Event {
 
 func openSpool(t *testing.T, dir string) *Spool {
 	t.Helper()
-	s, err := OpenSpool(filepath.Join(dir, "spool.db"))
+	s, err := OpenSpool(filepath.Join(dir, "spool"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestSpooledEventsSurviveAStopAndAreSentOnTheNextStart(t *testing.T) {
 func TestEnqueueNeverBlocksWhenTheIntakeIsFull(t *testing.T) {
 	// Not started, the forwarder's writer takes nothing from its intake
 	// of one: every Enqueue after the first finds it full.
-	f := NewDeferred(Config{QueueSize: 1}, newFake(nil), func() (*Spool, error) { return OpenSpool(filepath.Join(t.TempDir(), "s.db")) })
+	f := NewDeferred(Config{QueueSize: 1}, newFake(nil), func() (*Spool, error) { return OpenSpool(filepath.Join(t.TempDir(), "s")) })
 	defer f.Stop(context.Background())
 	outcomes := map[Outcome]int{}
 	for i := 0; i < 10000; i++ {

@@ -1,7 +1,6 @@
 package forward
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
@@ -196,51 +193,12 @@ func diskUse(t *testing.T, dir string) int64 {
 	return n
 }
 
-// A bbolt spool left by the version before the log (records of a header
-// and the event) is moved into the log, in order, and its file removed.
-func TestABboltSpoolIsMovedIntoTheLog(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "acct-dest.db")
-	queued := time.UnixMilli(1_700_000_000_000)
-	putBolt(t, path, func(b *bolt.Bucket) error {
-		for i := 1; i <= 2500; i++ {
-			key := binary.BigEndian.AppendUint64(nil, uint64(i))
-			if err := b.Put(key, storedRecord(queued, encode(event(i))[0])); err != nil {
-				return err
-			}
-		}
-		return b.Put(binary.BigEndian.AppendUint64(nil, 9999), []byte{1, 2}) // unreadable: dropped
-	})
-	s, err := OpenSpool(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := ids(t, s)
-	if len(got) != 2500 || got[0] != "ev-1" || got[2499] != "ev-2500" {
-		t.Fatalf("%d records, first %v", len(got), got[:min(3, len(got))])
-	}
-	if recs, _ := s.Oldest(1); !recs[0].Queued.Equal(queued) {
-		t.Errorf("queued %v, want %v", recs[0].Queued, queued)
-	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("the bbolt file is still there: %v", err)
-	}
-	if s.Path() != strings.TrimSuffix(path, ".db")+".spool" {
-		t.Errorf("Path %s", s.Path())
-	}
-	s.Close()
-	s, err = OpenSpool(path)
-	if err != nil || s.Len() != 2500 {
-		t.Fatalf("opened again: %v, Len %d", err, s.Len())
-	}
-	s.Close()
-}
-
 // Only one holder at a time: a second open of the same spool fails with an
 // error that says what to do.
 func TestASpoolIsOpenedByOneHolderAtATime(t *testing.T) {
 	dir := t.TempDir()
 	s := openSpool(t, dir)
-	_, err := OpenSpool(filepath.Join(dir, "spool.db"))
+	_, err := OpenSpool(filepath.Join(dir, "spool"))
 	if err == nil || !strings.Contains(err.Error(), "in use by another process") {
 		t.Fatalf("second open: %v", err)
 	}
@@ -347,71 +305,6 @@ func keptInOrder(t *testing.T, got []string, n int) int {
 		kept, last = kept+1, i
 	}
 	return kept
-}
-
-// putBolt writes into the events bucket of a bbolt spool at path, as the
-// versions before the log did.
-func putBolt(t *testing.T, path string, put func(b *bolt.Bucket) error) {
-	t.Helper()
-	db, err := bolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	err = db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(bucketEvents)
-		if err != nil {
-			return err
-		}
-		return put(b)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// writeBolt writes a bbolt spool with the events numbered from..to-1.
-func writeBolt(t *testing.T, path string, from, to int) {
-	t.Helper()
-	putBolt(t, path, func(b *bolt.Bucket) error {
-		for i := from; i < to; i++ {
-			if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(i+1)), storedRecord(time.Now(), encode(event(i))[0])); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// A crash after the log was made from a bbolt spool but before the old
-// file was removed does not import it twice; a bbolt spool written again
-// afterwards (an earlier version ran after the upgrade) has its events
-// added to the log.
-func TestABboltSpoolIsImportedOnceAndANewOneAdded(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "spool.db")
-	writeBolt(t, path, 0, 30)
-	s, err := OpenSpool(path)
-	if err != nil || s.Len() != 30 {
-		t.Fatalf("first open: %v, Len %d", err, s.Len())
-	}
-	s.Close()
-	writeBolt(t, path, 0, 30) // as if the crash came before its removal
-	if s, err = OpenSpool(path); err != nil || s.Len() != 30 {
-		t.Fatalf("after the crash: %v, Len %d, want 30", err, s.Len())
-	}
-	s.Close()
-	writeBolt(t, path, 100, 105) // the earlier version ran again
-	if s, err = OpenSpool(path); err != nil || s.Len() != 35 {
-		t.Fatalf("after a downgrade: %v, Len %d, want 35", err, s.Len())
-	}
-	defer s.Close()
-	if got := ids(t, s); got[30] != "ev-100" || got[34] != "ev-104" {
-		t.Errorf("added events: %v", got[30:])
-	}
-	if _, err := os.Stat(path); !os.IsNotExist(err) {
-		t.Errorf("the bbolt file is still there: %v", err)
-	}
 }
 
 // Sequence numbers go on after a restart, also when every record was

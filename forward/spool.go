@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,17 +19,11 @@ import (
 // append-only log of segment files (segment.go), which survives crashes:
 // what is written survives the process dying, what is fsynced (each write
 // of Append; the forwarder's writes every SpoolSync) survives the machine
-// losing power, and a write torn by a crash is cut off when the spool is
-// opened again. Events stay in it until Amazon
-// has answered for them; removing them appends a tombstone, and a segment
-// file is deleted once nothing in it is wanted any more.
-//
-// The log replaced a bbolt file, whose B+tree cost about 3.1 µs
-// of CPU per event to the log's 1.5 (BenchmarkSpoolCycle); a spool left by an earlier
-// version (the file at the spool's path) is moved into the log when it is
-// opened (migrate.go).
+// losing power, and what a disk or a power cut damages costs its frame
+// alone, counted in events (damage.go). Events stay in it until Amazon has
+// answered for them; removing them appends a tombstone, and a segment file
+// is deleted once nothing in it is wanted any more.
 type Spool struct {
-	path string // the spool's name: the directory is path without ".db", plus ".spool"
 	dir  string
 	lock *os.File
 
@@ -114,31 +106,23 @@ func storedRecord(queued time.Time, event []byte) []byte {
 	return append(v, event...)
 }
 
-// OpenSpool opens (or creates) the spool named path: a directory beside it
-// (path without ".db", plus ".spool") holds the log. Only one process may
-// have a spool open; a second one gets an error after a second.
-func OpenSpool(path string) (*Spool, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+// OpenSpool opens the spool whose log is the directory dir, creating it
+// (and its parents) when it does not exist. Only one process may have a
+// spool open; a second one gets an error after a second.
+func OpenSpool(dir string) (*Spool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the spool directory: %w", err)
 	}
-	s, err := openMigrating(path, SpoolDir(path))
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
+	return openLog(dir)
 }
 
-// SpoolDir is the directory that holds the log of the spool named path:
-// path without ".db", plus ".spool".
-func SpoolDir(path string) string { return strings.TrimSuffix(path, ".db") + ".spool" }
-
 // openLog opens the log in dir, which must exist, taking its lock.
-func openLog(path, dir string) (*Spool, error) {
+func openLog(dir string) (*Spool, error) {
 	lock, err := lockDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Spool{path: path, dir: dir, lock: lock, byName: map[string]int{}, nextSeq: 1, maxSegment: segmentSize}
+	s := &Spool{dir: dir, lock: lock, byName: map[string]int{}, nextSeq: 1, maxSegment: segmentSize}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("reading spool %s: %w", dir, err)

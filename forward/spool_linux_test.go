@@ -28,7 +28,7 @@ func TestASpoolOpensUnderAnAddressSpaceLimit(t *testing.T) {
 		if err := unix.Setrlimit(unix.RLIMIT_AS, &unix.Rlimit{Cur: limit, Max: limit}); err != nil {
 			t.Fatal(err)
 		}
-		s, err := OpenSpool(filepath.Join(dir, "spool.db"))
+		s, err := OpenSpool(filepath.Join(dir, "spool"))
 		if err != nil {
 			t.Fatalf("with %d MiB of address space left: %v", (limit-used)>>20, err)
 		}

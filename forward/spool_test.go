@@ -3,11 +3,8 @@ package forward
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
@@ -35,27 +32,6 @@ func TestTheSpoolKeepsEachEventsJSONAsEncoded(t *testing.T) {
 	_ = json.Unmarshal(raw[1], &second)
 	if recs[1].ID() != "ev-2" || recs[1].Name() != "purchase" || recs[1].Time() != second.EventTime {
 		t.Errorf("id %q name %q time %q", recs[1].ID(), recs[1].Name(), recs[1].Time())
-	}
-}
-
-// Events spooled by an earlier version ({"q":…,"e":…} records) are still
-// read and sent after an upgrade.
-func TestASpoolWrittenInTheEarlierFormatIsStillRead(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "spool.db")
-	ev, _ := json.Marshal(event(7))
-	legacy, _ := json.Marshal(legacyRecord{Queued: 1_700_000_000_000, Event: ev})
-	putBolt(t, path, func(b *bolt.Bucket) error { return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 1}, legacy) })
-	s, err := OpenSpool(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	recs, err := s.Oldest(10)
-	if err != nil || len(recs) != 1 || s.Len() != 1 {
-		t.Fatalf("%d records (Len %d), %v", len(recs), s.Len(), err)
-	}
-	if recs[0].ID() != "ev-7" || recs[0].Queued.UnixMilli() != 1_700_000_000_000 || string(recs[0].Event) != string(ev) {
-		t.Errorf("record %+v", recs[0])
 	}
 }
 
