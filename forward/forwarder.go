@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -220,12 +219,13 @@ type Forwarder struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	stop    chan struct{}
-	// stopping is set by Stop before it closes stop; entering counts the
-	// Enqueue calls past their check of it that have not yet handed their
-	// event over. The writer's last drain waits for entering to be zero, so
-	// an event Enqueue reports as Queued is never left behind in the intake.
-	stopping atomic.Bool
-	entering atomic.Int64
+	// gate orders Enqueue and Stop: Enqueue holds it for reading while it
+	// hands an event over, and Stop takes it for writing to set stopped, so
+	// that once Stop has set it no Enqueue is mid-way and none starts: an
+	// event Enqueue reports as Queued is in the intake before the writer's
+	// last drain.
+	gate    sync.RWMutex
+	stopped bool // under gate
 	// inMemory counts queued events not yet written to the spool (or
 	// dropped): in the intake or in the writer's hands. It is raised before
 	// an event enters the intake and lowered after its transaction, so
@@ -325,7 +325,7 @@ func (f *Forwarder) startLocked() error {
 	if f.started.Load() {
 		return nil
 	}
-	if f.stopping.Load() {
+	if f.isStopped() {
 		return errors.New("the forwarder has stopped")
 	}
 	return f.openAndBegin()
@@ -427,12 +427,9 @@ func (f *Forwarder) Enqueue(e amazon.Event) Outcome { return f.enqueue(e, true) 
 func (f *Forwarder) EnqueueFresh(e amazon.Event) Outcome { return f.enqueue(e, false) }
 
 func (f *Forwarder) enqueue(e amazon.Event, dedupe bool) Outcome {
-	if f.stopping.Load() { // checked before entering too, so that calls after Stop cannot hold the writer up
-		return Stopped
-	}
-	f.entering.Add(1)
-	defer f.entering.Add(-1)
-	if f.stopping.Load() {
+	f.gate.RLock()
+	defer f.gate.RUnlock()
+	if f.stopped {
 		return Stopped
 	}
 	if dedupe && !f.dedupe.first(e.EventID, time.Now()) {
@@ -497,7 +494,7 @@ func (f *Forwarder) Stop(ctx context.Context) {
 		if !f.started.Load() && !f.startForStop() {
 			return
 		}
-		f.stopping.Store(true)
+		f.closeGate()
 		close(f.stop)
 		go func() {
 			select {
@@ -515,15 +512,27 @@ func (f *Forwarder) Stop(ctx context.Context) {
 	})
 }
 
+// closeGate stops Enqueue taking events, once the calls handing one over
+// have done so.
+func (f *Forwarder) closeGate() {
+	f.gate.Lock()
+	f.stopped = true
+	f.gate.Unlock()
+}
+
+// isStopped reports whether Stop has closed the gate.
+func (f *Forwarder) isStopped() bool {
+	f.gate.RLock()
+	defer f.gate.RUnlock()
+	return f.stopped
+}
+
 // startForStop decides what Stop does with a forwarder that never started:
 // with no event waiting it opens nothing (a config that was validated, or
 // failed to load); with events waiting it starts, so that Stop spools
 // them. It reports whether the forwarder runs now.
 func (f *Forwarder) startForStop() bool {
-	f.stopping.Store(true)
-	for f.entering.Load() != 0 { // an Enqueue past its check is handing its event over
-		runtime.Gosched()
-	}
+	f.closeGate()
 	if len(f.intake) == 0 {
 		f.cancel()
 		return false
@@ -604,10 +613,7 @@ func (f *Forwarder) writeLoop() {
 			group = f.spoolGroup(append(group[:0], e))
 		case <-f.pacer.due():
 			f.syncSpool()
-		case <-f.stop:
-			for f.entering.Load() != 0 && f.ctx.Err() == nil { // an Enqueue that saw no stop yet is about to hand its event over
-				runtime.Gosched()
-			}
+		case <-f.stop: // closed after the gate: every event queued is in the intake
 			f.drainIntake(group) // Stop then closes the spool, which fsyncs what is unsynced
 			return
 		}
