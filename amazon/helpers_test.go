@@ -6,7 +6,7 @@ import "encoding/json"
 func Encode(events ...Event) []json.RawMessage {
 	out := make([]json.RawMessage, len(events))
 	for i := range events {
-		out[i] = events[i].AppendJSON(nil)
+		out[i], _ = json.Marshal(&events[i])
 	}
 	return out
 }

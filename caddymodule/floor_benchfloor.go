@@ -75,7 +75,8 @@ func init() {
 		e.EventID = mapping.NewEventID()
 		if layer == "encode" { // as Enqueue does, into a recycled buffer
 			buf := bufs.Get().(*[]byte)
-			*buf = e.AppendJSON((*buf)[:0])
+			raw, _ := json.Marshal(&e)
+			*buf = append((*buf)[:0], raw...)
 			bufs.Put(buf)
 		} else {
 			h.dest.enqueue(e, true) // a fresh ID, as the real path for a mapping without dedupe_id

@@ -65,7 +65,8 @@ func BenchmarkSpoolCycle(b *testing.B) {
 	records := make([][]byte, 200)
 	names := make([]string, 200)
 	for i := range records {
-		records[i] = e.AppendJSON(make([]byte, storedHeader, 1024))
+		raw, _ := json.Marshal(&e)
+		records[i] = append(make([]byte, storedHeader, 1024), raw...)
 		names[i] = "purchase"
 	}
 	b.ReportAllocs()

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -187,14 +188,33 @@ func (s *Spool) Append(events []json.RawMessage, now time.Time) error {
 	return s.appendRecords(records, nil, now, nil, true)
 }
 
-// newRecord returns a stored record's buffer with the event's JSON in it and
-// room for the header, which appendRecords fills: the writer stores what
-// Enqueue encoded, then hands the buffer back (recycleRecord).
+// newRecord returns a stored record's buffer with the event's JSON in it
+// (encoding/json, with the wire types' tags) and room for the header,
+// which appendRecords fills: the writer stores what Enqueue encoded, then
+// hands the buffer back (recycleRecord).
 func newRecord(e *amazon.Event) *[]byte {
+	enc := encoders.Get().(*eventEncoder)
+	enc.out.Reset()
+	_ = enc.json.Encode(e) // cannot fail: the wire types hold strings, numbers the mapping checked, and slices of them
 	buf := recordBufs.Get().(*[]byte)
-	*buf = e.AppendJSON(append((*buf)[:0], emptyHeader[:]...))
+	*buf = append(append((*buf)[:0], emptyHeader[:]...), bytes.TrimSuffix(enc.out.Bytes(), []byte("\n"))...)
+	encoders.Put(enc)
 	return buf
 }
+
+// eventEncoder is a json.Encoder with its buffer, kept in a pool: encoding
+// an event then leaves no garbage (json.Marshal's result would be about
+// 1 KiB per event). Its output is json.Marshal's plus a newline.
+type eventEncoder struct {
+	out  bytes.Buffer
+	json *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := new(eventEncoder)
+	e.json = json.NewEncoder(&e.out)
+	return e
+}}
 
 // recordBufs recycles the buffers of newRecord: one per event would be a
 // good part of the garbage the module makes per request.

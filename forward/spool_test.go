@@ -70,7 +70,7 @@ func TestALargeSpoolKeepsEveryEventInOrder(t *testing.T) {
 func encode(events ...amazon.Event) []json.RawMessage {
 	out := make([]json.RawMessage, len(events))
 	for i := range events {
-		out[i] = events[i].AppendJSON(nil)
+		out[i], _ = json.Marshal(&events[i])
 	}
 	return out
 }

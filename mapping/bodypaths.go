@@ -19,6 +19,8 @@ type bodyPaths struct {
 	root  pathNode
 	count int
 	sums  int
+	// bits counts the path nodes given a bit (see pathNode.bit).
+	bits int
 }
 
 // sumField is a sum's field, read in each element of the sum's array:
@@ -39,6 +41,10 @@ type pathNode struct {
 	children []*pathNode
 	sums     []*sumField // the sums over the array at this path
 	sumEnd   int         // 1 + the index of the sum whose field ends here; 0: none
+	// bit, for the first 64 nodes of the paths (not of sums' fields), is
+	// this node's bit in a pass's seen and duplicated sets: a node reached
+	// twice in one body is a key the body has twice (duplicate.go).
+	bit uint64
 }
 
 // add makes room for path and returns its slot (1-based), the same for
@@ -50,12 +56,40 @@ func (b *bodyPaths) add(path string) int {
 	n := &b.root
 	for part := range strings.SplitSeq(path, ".") {
 		n = n.child(part)
+		if n.bit == 0 && b.bits < 64 {
+			n.bit = 1 << b.bits
+			b.bits++
+		}
 	}
 	if n.slot == 0 && b.count < maxBodyPaths {
 		b.count++
 		n.slot = b.count
 	}
 	return n.slot
+}
+
+// along is the bits of the nodes on path's way (see pathNode.bit), for a
+// path add took.
+func (b *bodyPaths) along(path string) uint64 {
+	var mask uint64
+	n := &b.root
+	for part := range strings.SplitSeq(path, ".") {
+		if n = n.find(part); n == nil {
+			return mask
+		}
+		mask |= n.bit
+	}
+	return mask
+}
+
+// find returns the child whose step is part, or nil.
+func (n *pathNode) find(part string) *pathNode {
+	for _, c := range n.children {
+		if c.key == part {
+			return c
+		}
+	}
+	return nil
 }
 
 // addSum makes room for the sum of field over the array at path and

@@ -210,8 +210,10 @@ func (c *compiler) walked(e expr) expr {
 	case e.root != rootBody:
 	case e.sum != nil:
 		e.slot, e.sumIndex = c.m.body.addSum(e.sum.array, e.sum.field)
+		e.along = c.m.body.along(e.sum.array)
 	default:
 		e.slot = c.m.body.add(e.key)
+		e.along = c.m.body.along(e.key)
 	}
 	return e
 }

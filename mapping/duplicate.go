@@ -14,6 +14,16 @@ import (
 // built from the first would carry values the shop never accepted. An
 // event whose mapped field occurs twice is invalid (code duplicate_field).
 
+// duplicated is Request.duplicated, read from the mapping's pass over the
+// body where it made one (a key twice on a path it reads is found on the
+// way, at no extra cost).
+func (ev *evaluation) duplicated(e *expr) bool {
+	if r := ev.r; e.root == rootBody && e.slot > 0 && r.scan.of == ev.m.id && !ev.onlyDedupeID {
+		return r.scan.dup&e.along != 0
+	}
+	return ev.r.duplicated(e)
+}
+
 // duplicated reports whether the value e reads occurs twice in the request:
 // a key on the way to it (or its own) twice in its JSON object, or a form
 // or query field given twice.

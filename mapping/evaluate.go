@@ -270,7 +270,7 @@ func (ev *evaluation) get(field string, e *expr, required bool) (gjson.Result, b
 		code, reason := ev.missing(e)
 		ev.fail(field, code, reason)
 	}
-	if ok && ev.r.duplicated(e) {
+	if ok && ev.duplicated(e) {
 		ev.fail(field, InvalidDuplicate, e.String()+" occurs twice in the request (the shop's backend may have taken the other one)")
 	}
 	return v, ok

@@ -55,6 +55,9 @@ type expr struct {
 	// sumIndex, for a sum with a slot, is 1 + where the pass puts its
 	// total; 0 when the sum is added up on its own (see sumPath.sum).
 	sumIndex int
+	// along, for a body path with a slot, is the bits of the path nodes on
+	// its way: the pass finds a key twice there when its dup set has one.
+	along uint64
 	// header, for a header root, is key in canonical form, so that
 	// looking it up does not make the canonical form again each time.
 	header string

@@ -17,6 +17,9 @@ type bodyScan struct {
 	kind   byte
 	found  [maxBodyPaths]span
 	totals [maxBodyPaths]float64
+	// seen and dup are the path nodes (by bit) the pass reached, and
+	// those it reached twice: a key on a mapped path the body has twice.
+	seen, dup uint64
 }
 
 // span is where a value is in the body: b[start:end]; end is 0 when there
@@ -176,6 +179,10 @@ func stepByIndex(next, at []*pathNode, index int) []*pathNode {
 // a path's value and a sum field's value are the first found.
 func (s *scanner) arrived(at []*pathNode, start, end int) {
 	for _, n := range at {
+		if s.into.seen&n.bit != 0 {
+			s.into.dup |= n.bit
+		}
+		s.into.seen |= n.bit
 		if n.slot > 0 && s.into.found[n.slot-1].end == 0 {
 			s.into.found[n.slot-1] = span{start, end}
 		}
