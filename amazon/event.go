@@ -60,9 +60,9 @@ type EventDescription struct {
 }
 
 // hashedKeyTypes are the match key types whose value Amazon wants
-// normalised and SHA-256 hashed; the others are sent raw (API.md [H];
-// schema CreateMatchKey: "PII-based match key data needs to be normalized
-// and hashed").
+// normalised and SHA-256 hashed; the others are sent raw (docs/amazon.md
+// "Match keys" [H]; schema CreateMatchKey: "PII-based match key data needs
+// to be normalized and hashed").
 var hashedKeyTypes = map[string]bool{
 	"EMAIL": true, "PHONE": true, "FIRST_NAME": true, "LAST_NAME": true,
 	"ADDRESS": true, "CITY": true, "STATE": true, "POSTAL": true,

@@ -59,7 +59,8 @@ type V1CustomAttribute struct {
 // (segmentio/action-destinations,
 // packages/destination-actions/src/destinations/amazon-conversions-api/, at
 // commit ac4ec3b71e, the last version that called POST /events/v1, and
-// f38578654b for custom attribute data types); API.md rates it [M].
+// f38578654b for custom attribute data types); docs/amazon.md "Two
+// generations" rates it [M].
 var (
 	// v1EventActionSources: trackConversion/fields.ts eventActionSource
 	// choices, upper-cased by trackConversion/utils.ts prepareEventData.
@@ -83,8 +84,9 @@ func setOf(values ...string) map[string]bool {
 }
 
 // ToV1 converts an event to the legacy v1 shape, following the renames Amazon
-// documents between the two generations (API.md [H]) and v1's narrower
-// enums; see ToV1Notes for what it changes or leaves out.
+// documents between the two generations (docs/amazon.md "Two
+// generations" [H]) and v1's narrower enums; see ToV1Notes for what it
+// changes or leaves out.
 func (e *Event) ToV1() V1Event {
 	v, _ := e.ToV1Notes()
 	return v
@@ -114,7 +116,8 @@ func (e *Event) ToV1() V1Event {
 //     so it gives nothing better; the mapping already writes TIMESTAMP
 //     values as epoch seconds, and an RFC 3339 value is converted). No
 //     dataType stays none.
-//   - dataProcessingOptions {"options": X} → [X] (API.md [H]).
+//   - dataProcessingOptions {"options": X} → [X] (docs/amazon.md "Two
+//     generations" [H]).
 //   - deviceInfo has no v1 field and is dropped.
 func (e *Event) ToV1Notes() (V1Event, []string) {
 	var notes []string

@@ -28,8 +28,8 @@ type ClickToken struct {
 	MaxAge caddy.Duration `json:"max_age,omitempty"`
 	// AdStorage, when set, is read on the landing request (a query.,
 	// header. or cookie. path, or a placeholder): unless it grants ad
-	// storage (yes, granted, opted_in, accept, …; see the README's consent
-	// table), no cookie is set. When not set, the landing reads the
+	// storage (yes, granted, opted_in, accept, …; see the consent spellings
+	// in docs/configuration.md), no cookie is set. When not set, the landing reads the
 	// amazon_consent_ad_storage of the block's events instead, and each
 	// must grant. Events whose amazon_consent_ad_storage does not grant
 	// never send click tokens.

@@ -7,7 +7,8 @@ import (
 
 // consentSpellings are the ways consent managers and shops write yes and
 // no, each to its meaning, compared without case and with '-' and ' '
-// read as '_'. README.md ("Consent spellings") lists the same table.
+// read as '_'. docs/configuration.md ("Consent", its consent spellings)
+// lists the same table.
 var consentSpellings = map[string]bool{
 	"true": true, "false": false,
 	"yes": true, "no": false,
@@ -43,7 +44,7 @@ func consentValue(s string) (yes, known bool) {
 
 // errUnknownConsent is the reason of a consent value no spelling matches;
 // it never quotes the value.
-var errUnknownConsent = errors.New("not a consent value: use GRANTED/DENIED or a spelling of the README's consent table (yes/no, true/false, 1/0, granted/denied, enabled/disabled, opted_in/opted_out, optin/optout, accept/reject, allow/deny)")
+var errUnknownConsent = errors.New("not a consent value: use GRANTED/DENIED or a spelling of the consent table in docs/configuration.md (yes/no, true/false, 1/0, granted/denied, enabled/disabled, opted_in/opted_out, optin/optout, accept/reject, allow/deny)")
 
 // parseConsentStatus maps a consent spelling to Amazon's GRANTED or DENIED.
 func parseConsentStatus(s string) (string, error) {

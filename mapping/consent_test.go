@@ -137,7 +137,8 @@ func TestAnUnknownConsentValueFailsClosedAndIsNoted(t *testing.T) {
 	}
 }
 
-// The consent states of the README's decision table.
+// The consent states of the decision table in docs/configuration.md
+// ("Consent").
 const (
 	unmapped   = "unmapped"
 	granted    = "granted"

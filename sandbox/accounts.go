@@ -11,7 +11,7 @@ import (
 // Amazon's own Events API sample uses to find the ID that goes in
 // Amazon-Ads-AccountId (amzn/ads-advanced-tools-docs,
 // amazon-ads-events-api-introduction/scripts/get_advertiser_accounts.py;
-// API.md [H]).
+// docs/amazon.md "The account ID" [H]).
 const PathAdvertiserAccounts = "/adsApi/v1/query/advertiserAccounts"
 
 // DemoDSPAdvertiserID is the dspAdvertiserId the advertiser-accounts query

@@ -25,8 +25,8 @@ type api struct {
 	maxAge                        time.Duration
 }
 
-// API.md's table "Two API generations": v2's list field events, client
-// header Amazon-Ads-ClientId, 0-based indexes and 21 days are [H]; v1's
+// docs/amazon.md "Two generations", its table: v2's list field events,
+// client header Amazon-Ads-ClientId, 0-based indexes and 21 days are [H]; v1's
 // eventData, Amazon-Advertising-API-ClientId, 1-based indexes and 7 days
 // are [M] (v1 list field, header and 1-based indexes also in SEG
 // trackConversion/utils.ts sendEventsRequest and handleBatchResponse).
@@ -37,13 +37,13 @@ var (
 
 // maxPayload is the body size above which the sandbox answers 413
 // CONTENT_TOO_LARGE. Amazon answers 413 (schema CreateEvent responses) but
-// publishes no limit (API.md); 5 MiB is not Amazon's rule but the
-// sandbox's guard against reading an unbounded body.
+// publishes no limit (docs/amazon.md "Limits"); 5 MiB is not Amazon's
+// rule but the sandbox's guard against reading an unbounded body.
 const maxPayload = 5 << 20
 
 // ingestionServerToServer is the only ingestion method: schema
-// EventIngestionMethod (v2); v1's body ingestionMethod, API.md [M] and SEG
-// trackConversion/utils.ts sendEventsRequest.
+// EventIngestionMethod (v2); v1's body ingestionMethod, docs/amazon.md
+// "Two generations" [M] and SEG trackConversion/utils.ts sendEventsRequest.
 const ingestionServerToServer = "SERVER_TO_SERVER"
 
 // callError is a whole-request refusal.
@@ -127,8 +127,9 @@ func (s *Server) checkCall(r *http.Request, a api) *callError {
 		return refuse(http.StatusUnauthorized, "the bearer token in the Authorization header is missing, unknown or expired")
 	}
 	// schema parameters AccountIdHeader (required) and ClientIdHeader
-	// (required); v1: API.md [M]. 403 (schema ForbiddenResponseContent)
-	// for an account or client other than the configured one.
+	// (required); v1: docs/amazon.md "Two generations" [M]. 403 (schema
+	// ForbiddenResponseContent) for an account or client other than the
+	// configured one.
 	if cerr := checkHeader(r, "Amazon-Ads-AccountId", s.cfg.AccountID); cerr != nil {
 		return cerr
 	}
@@ -166,9 +167,9 @@ func checkHeader(r *http.Request, name, want string) *callError {
 
 // decodeBatch reads the list of events of a call body (schema
 // CreateEventRequest: an object whose events holds 1 to 500 events; v1:
-// eventData, with ingestionMethod SERVER_TO_SERVER, API.md [M], and the
-// same 1–500, API.md "Limits" [H]). The body is checked once as a whole;
-// the events are slices of it.
+// eventData, with ingestionMethod SERVER_TO_SERVER, docs/amazon.md "Two
+// generations" [M], and the same 1–500, docs/amazon.md "Limits" [H]). The
+// body is checked once as a whole; the events are slices of it.
 func decodeBatch(raw []byte, a api) ([]json.RawMessage, *callError) {
 	if !json.Valid(raw) || !gjson.ParseBytes(raw).IsObject() {
 		var body map[string]json.RawMessage
@@ -236,8 +237,9 @@ func judge(raw json.RawMessage, i int, a api, now time.Time, eu bool) Received {
 
 // answer builds Amazon's 207 body for the batch: v2 schema
 // EventMultiStatusResponse {success:[{index, event}], error:[{index,
-// errors}]}; v1 API.md [M] {success:[{index, message}], error:[{index,
-// httpStatusCode, subErrors}]} (SEG types.ts ImportConversionEventsResponse).
+// errors}]}; v1 docs/amazon.md "Two generations" [M] {success:[{index,
+// message}], error:[{index, httpStatusCode, subErrors}]} (SEG types.ts
+// ImportConversionEventsResponse).
 // Accepted v2 events are echoed as they came (valid JSON: the whole body
 // was checked).
 func answer(recs []Received, a api) []byte {

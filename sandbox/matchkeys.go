@@ -17,7 +17,8 @@ var (
 	// same eight.)
 	hashedTypes = map[string]bool{"EMAIL": true, "PHONE": true, "FIRST_NAME": true, "LAST_NAME": true, "ADDRESS": true, "CITY": true, "STATE": true, "POSTAL": true}
 	// sha256Hex is a SHA-256 digest as lowercase hex: schema MatchKey
-	// ("SHA-256") and API.md [H] ("SHA-256 lowercase hex").
+	// ("SHA-256") and docs/amazon.md "Match keys" [H] (64 lowercase hex
+	// digits).
 	sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
@@ -79,7 +80,7 @@ func (v *validator) matchKeyValue(typ, value, field string) {
 		// Supports IPv4 and IPv6."
 		v.fail("FIELD_VALUE_IS_INVALID", field, "a FIP match key must be a full IPv4 or IPv6 address")
 	case typ == "MATCH_ID" && utf8.RuneCountInString(value) > maxMatchID:
-		// API.md [M]: "MATCH_ID ≤100 chars".
+		// docs/amazon.md "Match keys" [M]: a MATCH_ID is at most 100 characters.
 		v.fail("FIELD_SIZE_IS_ABOVE_MAXIMUM_LIMIT", field, "a MATCH_ID is at most %d characters", maxMatchID)
 	}
 }

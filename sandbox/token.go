@@ -10,8 +10,8 @@ import (
 
 // serveToken is Login with Amazon's refresh-token grant: a form body with
 // grant_type, refresh_token, client_id and client_secret, answered with
-// access_token, token_type, expires_in and refresh_token (API.md "Hosts
-// and auth" [H]).
+// access_token, token_type, expires_in and refresh_token (docs/amazon.md
+// "Hosts and Login with Amazon" [H]).
 func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -39,7 +39,8 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 // checkGrant returns a non-zero status with LWA's error code when the grant
 // is refused. The codes and statuses are OAuth 2.0's (RFC 6749 section
 // 5.2: unsupported_grant_type and invalid_grant 400, invalid_client 401),
-// which LWA answers with; the form is API.md's [H].
+// which LWA answers with; the form is docs/amazon.md "Hosts and Login
+// with Amazon" [H].
 func (s *Server) checkGrant(grantType, clientID, secret, refresh string) (int, string, string) {
 	switch {
 	case grantType != "refresh_token":

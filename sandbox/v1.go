@@ -8,9 +8,9 @@ import (
 )
 
 // The legacy v1 API (POST /events/v1) is not in Amazon's OpenAPI. Its
-// names are the v2 ones renamed (API.md [H]: eventType, eventActionSource,
-// timestamp, clientDedupeId, customAttributes, dataProcessingOptions as an
-// array); its enums and limits are those of Segment's v1 destination
+// names are the v2 ones renamed (docs/amazon.md "Two generations" [H]:
+// eventType, eventActionSource, timestamp, clientDedupeId,
+// customAttributes, dataProcessingOptions as an array); its enums and limits are those of Segment's v1 destination
 // [M], which are narrower than v2's. Segment named them for v1
 // (MatchKeyTypeV1, CurrencyCodeV1, CustomAttributeV1) and wrote them when
 // its destination called /events/v1; its later v2 destination kept the
@@ -55,15 +55,17 @@ const (
 func (v *validator) eventV1(ev map[string]any) {
 	// SEG types.ts EventData: name, eventType, eventActionSource,
 	// countryCode and timestamp are required (trackConversion/fields.ts
-	// required: true), and matchKeys (API.md [H]: required in v2, and SEG
-	// prepareEventData refuses an event without one).
+	// required: true), and matchKeys (docs/amazon.md "The event" [H]:
+	// required in v2, and SEG prepareEventData refuses an event without
+	// one).
 	v.str(ev, "name", true)
 	v.enum(ev, "eventType", v1EventTypes, true)
 	v.enum(ev, "eventActionSource", v1EventActionSources, true)
 	v.eventTime(ev, "timestamp")
 	conversionType := conversionTypeOf(ev, apiV1)
 	// countryCode: SEG validateCountryCode wants ISO 3166-1 alpha-2; the
-	// values are schema CountryCode's (the field is the same, API.md [H]).
+	// values are schema CountryCode's (the field is the same,
+	// docs/amazon.md "Two generations" [H]).
 	v.enum(ev, "countryCode", amazon.CountryCodes, true)
 	v.enum(ev, "currencyCode", v1CurrencyCodes, false)
 	v.purchaseCurrency(ev, conversionType)
@@ -78,8 +80,9 @@ func (v *validator) eventV1(ev map[string]any) {
 	v.str(ev, "amazonImpressionId", false)
 	v.str(ev, "amazonClickId", false)
 	// dataProcessingOptions: an array of DataProcessingOption values
-	// (API.md [H] rename; SEG types.ts dataProcessingOptions?: string[],
-	// trackConversion/fields.ts choices LIMITED_DATA_USE).
+	// (docs/amazon.md "Two generations" [H] rename; SEG types.ts
+	// dataProcessingOptions?: string[], trackConversion/fields.ts choices
+	// LIMITED_DATA_USE).
 	list, ok := v.array(ev, "dataProcessingOptions", false)
 	if !ok {
 		return
@@ -91,8 +94,9 @@ func (v *validator) eventV1(ev map[string]any) {
 	}
 }
 
-// customAttributes: v1's customData (API.md [H] rename), SEG types.ts at
-// f38578654b CustomAttributeV1 {name, dataType?, value}.
+// customAttributes: v1's customData (docs/amazon.md "Two generations"
+// [H] rename), SEG types.ts at f38578654b CustomAttributeV1 {name,
+// dataType?, value}.
 func (v *validator) customAttributes(ev map[string]any) {
 	v.eachCustom(ev, "customAttributes", func(c map[string]any, f string) {
 		// SEG trackConversion/fields.ts at f38578654b: name "Only letters,

@@ -2,11 +2,14 @@ package sandbox
 
 // Every rule in this package names its source in a comment:
 //
-//   - "schema X.y" is shared/amazon/events-openapi.json, Amazon's own
+//   - "schema X.y" is amazon/schema/events-openapi.json, Amazon's own
 //     OpenAPI for CreateEvent, at components.schemas.X.properties.y (or
 //     X.required, X.description); these are Amazon's [H] facts.
-//   - "API.md [H]" / "API.md [M]" is shared/amazon/API.md with its
-//     confidence mark.
+//   - `docs/amazon.md "<section>" [H]` (or [M], [L]) is a fact of that
+//     section of docs/amazon.md, the repository's notes on Amazon, with
+//     its confidence mark: [H] Amazon's own spec or code, [M] one solid
+//     client, [L] sources disagree (that page explains the marks and
+//     names each source).
 //   - "SEG file" is Segment's open-source Amazon Conversions destination:
 //     segmentio/action-destinations,
 //     packages/destination-actions/src/destinations/amazon-conversions-api/file,
@@ -35,7 +38,7 @@ const (
 	maxMatchKeys  = amazon.MaxMatchKeys  // schema EventCreate.matchKeys maxItems
 	maxCustomData = amazon.MaxCustomData // schema EventCreate.customData maxItems
 	maxUserAgent  = amazon.MaxUserAgent  // schema CreateDeviceInfo.userAgent: "Max 512 characters."
-	maxMatchID    = 100                  // API.md [M]: "MATCH_ID ≤100 chars"
+	maxMatchID    = 100                  // docs/amazon.md "Match keys" [M]
 	// minDataSetName and maxDataSetName bound eventDescription.dataSetName:
 	// SEG index.ts at 038048ee67 (the v2 destination) checks
 	// ^[A-Za-z][A-Za-z0-9_-]{4,99}$ and says "It must be between 5 and
@@ -166,9 +169,9 @@ func (v *validator) dataSetName(d map[string]any, field string) {
 
 // eventTime checks an RFC 3339 date-time (schema EventCreate.eventTime
 // "format": "date-time"; v1: SEG trackConversion/fields.ts timestamp, "ISO
-// format (YYYY-MM-DDThh:mm:ssTZD)") no older than maxAge (API.md: 21 days
-// for v2 [H], 7 days for v1 [M]). No source limits how far ahead it may
-// be; the module refuses more than amazon.MaxEventTimeAhead, and so does
+// format (YYYY-MM-DDThh:mm:ssTZD)") no older than maxAge (docs/amazon.md
+// "Two generations": 21 days for v2 [H], 7 days for v1 [M]). No source
+// limits how far ahead it may be; the module refuses more than amazon.MaxEventTimeAhead, and so does
 // the sandbox, so that a module that let one through is caught.
 func (v *validator) eventTime(ev map[string]any, field string) {
 	s, ok := v.str(ev, field, true)
@@ -195,7 +198,8 @@ func (v *validator) eventTime(ev map[string]any, field string) {
 // value: schema EventCreate.value, "format": "double", "For
 // OFF_AMAZON_PURCHASES conversionType, represents monetary value (min 0,
 // max 2 decimals). For other conversionTypes, … (can be negative, max 2
-// decimals)." v1 value is the same field (API.md renames [H]).
+// decimals)." v1 value is the same field (docs/amazon.md "Two
+// generations", the renames [H]).
 func (v *validator) value(ev map[string]any, conversionType string) {
 	n, ok := v.number(ev, "value")
 	if !ok {
@@ -265,8 +269,9 @@ func (v *validator) customDataV2(ev map[string]any) {
 
 // eachCustom checks field is an array of at most maxCustomData objects
 // (schema EventCreate.customData maxItems 13; v1 customAttributes is the
-// same list renamed, API.md [H], and SEG trackConversion/fields.ts offers
-// 13: brand, category, productId, attr1–attr10) and calls check on each.
+// same list renamed, docs/amazon.md "Two generations" [H], and SEG
+// trackConversion/fields.ts offers 13: brand, category, productId,
+// attr1–attr10) and calls check on each.
 func (v *validator) eachCustom(ev map[string]any, field string, check func(c map[string]any, f string)) {
 	list, ok := v.array(ev, field, false)
 	if !ok {
@@ -290,8 +295,9 @@ func (v *validator) consent(ev map[string]any) {
 	if v.eu && (ok || ev["consent"] == nil) && !hasConsentSignal(c) {
 		// schema CreateConsent.description: "For EU advertisers, it is
 		// required to provide one of geo, amazonConsent, tcf, or gpp."
-		// (API.md [H]); SEG trackConversion/utils.ts validateConsent
-		// refuses the event for the EU region without one [M].
+		// (docs/amazon.md "The event" [H]); SEG trackConversion/utils.ts
+		// validateConsent refuses the event for the EU region without one
+		// [M].
 		v.fail("FIELD_VALUE_IS_NULL", "consent", "an EU advertiser's event needs one of consent.geo, consent.amazonConsent, consent.tcf or consent.gpp")
 	}
 	if !ok {
