@@ -63,10 +63,7 @@ func init() {
 			return next.ServeHTTP(w, r)
 		}
 		view := h.newView(r, h.Events[:1], time.Now())
-		once.Do(func() {
-			view.Recycle = false // ready outlives the view: its parts must be its own
-			ready, _ = h.Events[0].mapping.Evaluate(view)
-		})
+		once.Do(func() { ready, _ = h.Events[0].mapping.Evaluate(view) })
 		releaseView(view)
 		if layer == "tee" {
 			return next.ServeHTTP(w, r)

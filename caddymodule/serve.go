@@ -16,13 +16,10 @@ import (
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
-// views recycles the views of matched requests, with the memory each lends
-// to the events built from it (mapping.Request.Recycle): their match keys,
-// hashes and parts. In place every byte a request allocates costs the site
-// CPU in the allocator and the collector. emit queues (encodes) each event
-// before it builds the next, and nothing else keeps an event or points into
-// a view (values read from the body point into the teed body, which is not
-// recycled), so a view goes back (releaseView) once its events are queued.
+// views pools the views of matched requests (a mapping.Request holds the
+// mapping's pass over the body, some 600 bytes). An event built from a view
+// owns everything it points to (strings, its parts), so a view goes back
+// (releaseView) once its events are built, whatever becomes of them.
 var views = sync.Pool{New: func() any { return new(mapping.Request) }}
 
 // releaseView clears a view, so that it keeps no request alive and the next
@@ -34,10 +31,10 @@ func releaseView(view *mapping.Request) {
 
 // newView captures what the mappings of the matched events read: the body
 // is teed only when one of them reads it. The view is taken from views;
-// give it back with releaseView once its events are queued.
+// give it back with releaseView once its events are built.
 func (h *Handler) newView(r *http.Request, matched []*Event, arrived time.Time) *mapping.Request {
 	view := views.Get().(*mapping.Request)
-	view.HTTP, view.Arrived, view.Recycle = r, arrived, true
+	view.HTTP, view.Arrived = r, arrived
 	if ip, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok {
 		view.RemoteIP = ip
 	}

@@ -46,7 +46,7 @@ func (r *Request) duplicated(e *expr) bool {
 // reports whether one of them occurs twice in its object. Array indexes are
 // followed.
 func duplicatedAlong(body []byte, path string) bool {
-	cur := gjson.Parse(view(body))
+	cur := gjson.ParseBytes(body)
 	for part := range strings.SplitSeq(path, ".") {
 		if part == "" || strings.ContainsAny(part, `*?#|@!\{}[],=<>%"`) {
 			return false

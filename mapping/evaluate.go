@@ -86,9 +86,6 @@ func (m *Mapping) Evaluate(r *Request) (amazon.Event, error) { return m.Evaluate
 // match keys and custom attributes it left out and why.
 func (m *Mapping) EvaluateNoting(r *Request, notes *Notes) (amazon.Event, error) {
 	ev := evaluation{m: m, r: r}
-	if r.Recycle {
-		ev.arena = r.lent()
-	}
 	if notes != nil {
 		ev.noting, ev.notes = true, *notes
 	}
@@ -239,10 +236,6 @@ type evaluation struct {
 	onlyDedupeID bool
 	// allocated holds what the event points to, once something does.
 	allocated *eventParts
-	hashes    digests
-	// arena is the recycling request's memory the event is built in, nil
-	// when the request does not recycle (see Request.Recycle).
-	arena *eventArena
 }
 
 // note is where the notes go, nil when they are not wanted.
@@ -308,15 +301,15 @@ func (ev *evaluation) lookup(e *expr) (gjson.Result, bool) {
 	case scan.kind == 0: // a single value: gjson's own reading of the path
 		return r.lookup(e)
 	case e.sum == nil:
-		return exists(scan.value(r.Body, e.slot))
+		return exists(scan.value(r.bodyText(), e.slot))
 	case scan.kind == '[':
-		return exists(e.sum.sum(view(r.Body), gjson.Result{}))
+		return exists(e.sum.sum(r.bodyText(), gjson.Result{}))
 	}
-	list := scan.value(r.Body, e.slot)
+	list := scan.value(r.bodyText(), e.slot)
 	if e.sumIndex > 0 && list.IsArray() {
 		return gjson.Result{Type: gjson.Number, Num: scan.totals[e.sumIndex-1]}, true
 	}
-	return exists(e.sum.sum(view(r.Body), list))
+	return exists(e.sum.sum(r.bodyText(), list))
 }
 
 func (ev *evaluation) text(field string, e *expr, required bool) string {
@@ -418,10 +411,8 @@ func (ev *evaluation) units() *int64 {
 // a value, or with one Amazon's rules reject, is left out (and noted); the
 // event is invalid only when none is left.
 func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
-	keys, values := ev.keySlices(len(ev.m.matchKeys)) // one array behind every key's Values
-	ev.hashes.room = ev.m.hashedKeys
-	ev.lendHashes()
-	defer ev.keepHashes()
+	keys := make([]amazon.MatchKey, 0, len(ev.m.matchKeys))
+	values := make([]string, len(ev.m.matchKeys)) // one array behind every key's Values
 	var skipped []string
 	for i := range ev.m.matchKeys {
 		k := &ev.m.matchKeys[i]
@@ -435,7 +426,7 @@ func (ev *evaluation) matchKeys(eventCountry string) []amazon.MatchKey {
 			continue
 		}
 		keep := ev.noting && ev.notes.ShowNormalized
-		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry), &ev.hashes, keep)
+		normalized, sent, err := matchKey(k.keyType, v.String(), ev.keyCountry(k, eventCountry), keep)
 		if err != nil {
 			skipped = append(skipped, k.keyType+" "+err.Error())
 			ev.note().dropKey(k.field, k.keyType, keyReason(err), err.Error())

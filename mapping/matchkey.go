@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"unicode/utf8"
@@ -36,16 +38,15 @@ func (e *KeyError) Error() string { return e.msg }
 // sent trimmed, checked. A value Amazon's rules reject is an error (a
 // *KeyError), never the hash of "".
 func MatchKeyValue(keyType, raw, country string) (string, error) {
-	var hashes digests
-	_, sent, err := matchKey(keyType, raw, country, &hashes, false)
+	_, sent, err := matchKey(keyType, raw, country, false)
 	return sent, err
 }
 
 // matchKey is MatchKeyValue that, when keep is set, also returns the
-// normalized value of a hashed type ("" for a pre-hashed or raw one). Hashes
-// are written into hashes; the normalized value is made in a buffer on the
-// stack and only hashed, so it costs no allocation unless it is kept.
-func matchKey(keyType, raw, country string, hashes *digests, keep bool) (normalized, sent string, err error) {
+// normalized value of a hashed type ("" for a pre-hashed or raw one). The
+// normalized value is made in a buffer on the stack and only hashed, so it
+// costs no allocation unless it is kept.
+func matchKey(keyType, raw, country string, keep bool) (normalized, sent string, err error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return "", "", errEmptyKey
@@ -62,7 +63,8 @@ func matchKey(keyType, raw, country string, hashes *digests, keep bool) (normali
 		if keep {
 			normalized = string(n)
 		}
-		return normalized, hashes.of(n), nil
+		sum := sha256.Sum256(n)
+		return normalized, hex.EncodeToString(sum[:]), nil
 	}
 	switch keyType {
 	case "FIP":

@@ -1,11 +1,8 @@
 package mapping
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/netip"
 	"strings"
-	"unsafe"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 )
@@ -22,86 +19,12 @@ type eventParts struct {
 	processing    amazon.DataProcessingOptions
 }
 
-// parts gives the event's parts, allocating them on first use (or taking
-// them from a recycling request's arena).
+// parts gives the event's parts, allocating them on first use.
 func (ev *evaluation) parts() *eventParts {
 	if ev.allocated == nil {
-		if a := ev.arena; a != nil {
-			a.parts = eventParts{}
-			ev.allocated = &a.parts
-		} else {
-			ev.allocated = new(eventParts)
-		}
+		ev.allocated = new(eventParts)
 	}
 	return ev.allocated
-}
-
-// eventArena is the memory a recycling Request (see Request.Recycle) lends
-// to the event each Evaluate builds: its parts, its match keys and their
-// hashes. The next Evaluate on the same Request reuses it.
-type eventArena struct {
-	parts  eventParts
-	keys   []amazon.MatchKey
-	values []string
-	hashes []byte
-}
-
-// clear drops what the arena points to, keeping its memory.
-func (a *eventArena) clear() {
-	a.parts = eventParts{}
-	clear(a.keys[:cap(a.keys)])
-	clear(a.values[:cap(a.values)])
-	clear(a.hashes[:cap(a.hashes)]) // the last shopper's digests
-	a.keys, a.values, a.hashes = a.keys[:0], a.values[:0], a.hashes[:0]
-}
-
-// keySlices gives the arrays an event's n match keys and their values are
-// built in: new ones, or a recycling request's.
-func (ev *evaluation) keySlices(n int) ([]amazon.MatchKey, []string) {
-	a := ev.arena
-	if a == nil {
-		return make([]amazon.MatchKey, 0, n), make([]string, n)
-	}
-	if cap(a.keys) < n {
-		a.keys, a.values = make([]amazon.MatchKey, 0, n), make([]string, n)
-	}
-	clear(a.values[:n])
-	return a.keys[:0], a.values[:n]
-}
-
-// lendHashes starts the event's digests in a recycling request's hash
-// buffer; keepHashes hands the buffer back, grown if it had to be.
-func (ev *evaluation) lendHashes() {
-	if ev.arena != nil {
-		ev.hashes.buf = ev.arena.hashes[:0]
-	}
-}
-
-func (ev *evaluation) keepHashes() {
-	if ev.arena != nil {
-		ev.arena.hashes = ev.hashes.buf[:0]
-	}
-}
-
-// digests hands out the hex SHA-256 digests of one event's match keys
-// from one buffer, allocated for all of them at the first digest.
-type digests struct {
-	buf  []byte
-	room int // how many digests the buffer is made for
-}
-
-const hexDigestLen = sha256.Size * 2
-
-// of is the lowercase hex SHA-256 of s. The text lives in the buffer,
-// which is only ever appended to, so it does not change.
-func (d *digests) of(s []byte) string {
-	if cap(d.buf)-len(d.buf) < hexDigestLen {
-		d.buf = make([]byte, 0, hexDigestLen*max(d.room, 1))
-	}
-	sum := sha256.Sum256(s)
-	start := len(d.buf)
-	d.buf = hex.AppendEncode(d.buf, sum[:])
-	return unsafe.String(&d.buf[start], hexDigestLen)
 }
 
 // canonicalIP gives the IP address s in its canonical form (an IPv4

@@ -10,7 +10,7 @@ import (
 )
 
 // recycleBodies are checkouts that differ in every value the event points
-// to through the arena: keys present or not, hashes, consent, device, value.
+// to: keys present or not, hashes, consent, device, value.
 func recycleBodies() []string {
 	var bodies []string
 	for i, phone := range []string{"+49 30 1234567", "", "+1 206 555 0100", "not a phone"} {
@@ -22,18 +22,16 @@ func recycleBodies() []string {
 	return bodies
 }
 
-// refill resets r and makes it the view of src's request, recycling, as
-// the module does with its pooled views.
+// refill resets r and makes it the view of src's request, as the module
+// does with its pooled views.
 func refill(r, src *Request) {
 	r.Reset()
 	r.HTTP, r.Body, r.RemoteIP, r.Arrived = src.HTTP, src.Body, src.RemoteIP, src.Arrived
-	r.Recycle = true
 }
 
-// A request view reused from one request to the next (Reset, Recycle)
-// builds, for each, the event a fresh view builds, as long as each event is
-// used up before the next Evaluate: nothing of the last request shows.
-func TestARecycledRequestBuildsTheSameEventsAsAFreshOne(t *testing.T) {
+// A request view reused from one request to the next (Reset) builds, for
+// each, the event a fresh view builds: nothing of the last request shows.
+func TestAReusedViewBuildsTheSameEventsAsAFreshOne(t *testing.T) {
 	m := mustCompile(t, checkoutRule())
 	reused := new(Request)
 	for round := range 2 {
@@ -55,61 +53,24 @@ func TestARecycledRequestBuildsTheSameEventsAsAFreshOne(t *testing.T) {
 	}
 }
 
-// Reset keeps no value of the request: the arena's strings and parts are
-// cleared, and the request reads as new.
+// Reset keeps nothing of the request: the view reads as new.
 func TestResetKeepsNothingOfTheRequest(t *testing.T) {
 	m := mustCompile(t, checkoutRule())
 	r := checkoutRequest(checkoutJSON)
-	r.Recycle = true
-	r.FixedIDs = append(r.FixedIDs, FixedID{Event: "purchase", ID: "id-1"})
+	r.FixedIDs = append(r.FixedIDs, FixedID{Event: "purchase", ID: "X"})
 	if _, err := m.Evaluate(r); err != nil {
 		t.Fatal(err)
 	}
-	if cap(r.arena.keys) == 0 || cap(r.arena.hashes) == 0 {
-		t.Fatal("the evaluation used no arena: the test shows nothing")
-	}
 	r.Reset()
-	for i, v := range r.arena.values[:cap(r.arena.values)] {
-		if v != "" {
-			t.Errorf("value %d kept after Reset: %q", i, v)
-		}
-	}
-	for i, k := range r.arena.keys[:cap(r.arena.keys)] {
-		if k.Type != "" || k.Values != nil {
-			t.Errorf("key %d kept after Reset: %+v", i, k)
-		}
-	}
-	if r.arena.parts != (eventParts{}) {
-		t.Errorf("parts kept after Reset: %+v", r.arena.parts)
-	}
-	if r.HTTP != nil || r.Body != nil || r.RemoteIP != "" || r.Recycle || r.scan.of != 0 || len(r.FixedIDs) != 0 || r.FixedIDs[:1][0] != (FixedID{}) {
-		t.Errorf("Reset left the request's fields: %+v", r)
-	}
-}
-
-// Recycling is what it is for: the event's parts, keys and hashes are not
-// allocated again.
-func TestARecycledRequestAllocatesLess(t *testing.T) {
-	m := mustCompile(t, checkoutRule())
-	fresh := testing.AllocsPerRun(200, func() {
-		r := *checkoutRequest(checkoutJSON)
-		_, _ = m.Evaluate(&r)
-	})
-	reused := new(Request)
-	recycled := testing.AllocsPerRun(200, func() {
-		refill(reused, checkoutRequest(checkoutJSON))
-		_, _ = m.Evaluate(reused)
-	})
-	t.Logf("allocations per request, with the request's own: fresh %v, recycled %v", fresh, recycled)
-	if recycled > fresh-4 { // parts, keys, values, hashes
-		t.Errorf("a recycled request allocates %v, a fresh one %v: the arena is not used", recycled, fresh)
+	if r.HTTP != nil || r.Body != nil || r.RemoteIP != "" || r.scan.of != 0 || len(r.FixedIDs) != 0 || r.text != "" || r.textIsBody {
+		t.Errorf("Reset kept %+v", r)
 	}
 }
 
 // Several events built from one request, as when several event blocks
-// match it: each event borrows the view's memory in turn, with no Reset
-// between, and shows nothing of the one before (consent, device).
-func TestEventsBuiltInTurnFromOneRecycledViewKeepNothingOfTheLast(t *testing.T) {
+// match it, with no Reset between: each shows nothing of the one before
+// (consent, device).
+func TestEventsBuiltInTurnFromOneViewKeepNothingOfTheLast(t *testing.T) {
 	a := checkoutRule()
 	a.ConsentUserData = "GRANTED"
 	b := checkoutRule()
@@ -125,7 +86,6 @@ func TestEventsBuiltInTurnFromOneRecycledViewKeepNothingOfTheLast(t *testing.T) 
 	}
 	r := checkoutRequest(checkoutJSON)
 	r.HTTP.Header.Set("X-TCF", "TCFSTRING")
-	r.Recycle = true
 	if _, err := ma.Evaluate(r); err != nil {
 		t.Fatal(err)
 	}

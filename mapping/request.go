@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -33,38 +32,31 @@ type Request struct {
 	// an event maps no dedupe ID, so the ID handed to the browser is the
 	// one sent to Amazon.
 	FixedIDs []FixedID
-	// Recycle lets Evaluate build what an event points to (its match keys,
-	// their hashes, consent, device, value and units) in memory the Request
-	// keeps, instead of allocating it: an event is then valid only until
-	// the next Evaluate on this Request, or its Reset. Set it when each
-	// event is used up (encoded) before the next is built.
-	Recycle bool
 
 	form      url.Values
 	query     url.Values
 	validBody int8 // 0 unknown, 1 valid JSON, -1 not JSON
 	scan      bodyScan
-	arena     *eventArena // made at the first recycling Evaluate, kept by Reset
+	// text is Body as a string, made once (text) for gjson to read: the
+	// events built from the request may keep parts of it.
+	text       string
+	textIsBody bool
 }
 
-// Reset clears r for another request, as a new Request, but keeps the
-// memory Recycle lends to events and FixedIDs' array (without what they
-// pointed to).
+// Reset clears r for another request, as a new Request, keeping FixedIDs'
+// array (without what it pointed to).
 func (r *Request) Reset() {
-	arena, fixed := r.arena, r.FixedIDs[:0]
-	if arena != nil {
-		arena.clear()
-	}
+	fixed := r.FixedIDs[:0]
 	clear(r.FixedIDs)
-	*r = Request{arena: arena, FixedIDs: fixed}
+	*r = Request{FixedIDs: fixed}
 }
 
-// lent is the memory a recycling request lends to its events.
-func (r *Request) lent() *eventArena {
-	if r.arena == nil {
-		r.arena = new(eventArena)
+// bodyText is the body as a string (one copy per request).
+func (r *Request) bodyText() string {
+	if !r.textIsBody {
+		r.text, r.textIsBody = string(r.Body), true
 	}
-	return r.arena
+	return r.text
 }
 
 // Replacer expands placeholders; *caddy.Replacer is one.
@@ -117,9 +109,9 @@ func (r *Request) lookup(e *expr) (gjson.Result, bool) {
 			return gjson.Result{}, false
 		}
 		if e.sum != nil {
-			return exists(e.sum.get(view(r.Body)))
+			return exists(e.sum.get(r.bodyText()))
 		}
-		return exists(gjson.Get(view(r.Body), e.key))
+		return exists(gjson.Get(r.bodyText(), e.key))
 	case rootForm:
 		if r.BodyTooLarge {
 			return gjson.Result{}, false
@@ -161,9 +153,9 @@ func (r *Request) lookupResponse(e *expr) (gjson.Result, bool) {
 			return gjson.Result{}, false
 		}
 		if e.sum != nil {
-			return exists(e.sum.get(view(r.Response.Body)))
+			return exists(e.sum.get(string(r.Response.Body)))
 		}
-		return exists(gjson.Get(view(r.Response.Body), e.key))
+		return exists(gjson.GetBytes(r.Response.Body, e.key))
 	}
 	return gjson.Result{}, false
 }
@@ -220,11 +212,6 @@ func (r *Request) bodyIsJSON() bool {
 	}
 	return r.validBody == 1
 }
-
-// view reads a body as a string without copying it: values found in it
-// share its memory instead of being copied one by one. The bodies are the
-// tee's own buffers, which nothing writes to once they are captured.
-func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 func str(s string) (gjson.Result, bool) {
 	return gjson.Result{Type: gjson.String, Str: s}, s != ""

@@ -27,13 +27,13 @@ type bodyScan struct {
 type span struct{ start, end int }
 
 // value is the value at the path in slot as gjson.Get gives it, read from
-// body (the one scanned).
-func (s *bodyScan) value(body []byte, slot int) gjson.Result {
+// body (the one scanned, as a string).
+func (s *bodyScan) value(body string, slot int) gjson.Result {
 	at := s.found[slot-1]
 	if at.end == 0 {
 		return gjson.Result{}
 	}
-	v := gjson.Parse(view(body[at.start:at.end]))
+	v := gjson.Parse(body[at.start:at.end])
 	v.Index = at.start
 	return v
 }
@@ -212,7 +212,7 @@ func (s *scanner) sumsOver(at []*pathNode) []*sumField {
 func (s *scanner) addUp(sums []*sumField) {
 	for _, sum := range sums {
 		if at := s.items[sum.index]; at.end > 0 {
-			if f, ok := number(gjson.Parse(view(s.b[at.start:at.end]))); ok {
+			if f, ok := number(gjson.ParseBytes(s.b[at.start:at.end])); ok {
 				s.into.totals[sum.index] += f
 			}
 		}

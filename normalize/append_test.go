@@ -41,21 +41,25 @@ func FuzzAppendValueMatchesValue(f *testing.F) {
 	})
 }
 
-// An ASCII email address and a plainly written phone number are normalized
-// without allocating, into a buffer with room.
-func TestAppendValueAllocatesNothingForTheCommonKeys(t *testing.T) {
+// An ASCII email address is normalized without allocating, into a buffer
+// with room; a plainly written phone number with one allocation, its
+// digits (a string of their own: no view of a reused buffer).
+func TestAppendValueAllocatesLittleForTheCommonKeys(t *testing.T) {
 	buf := make([]byte, 0, 64)
-	for _, v := range []struct{ keyType, raw, country string }{
-		{KeyEmail, " Jane.Doe@Example.com ", "US"},
-		{KeyPhone, "+1 206 555 0100", "US"},
-		{KeyPhone, "(206) 555-0100", "US"},
-		{KeyPhone, "+49 30 1234567", "DE"},
+	for _, v := range []struct {
+		keyType, raw, country string
+		allocs                float64
+	}{
+		{KeyEmail, " Jane.Doe@Example.com ", "US", 0},
+		{KeyPhone, "+1 206 555 0100", "US", 1},
+		{KeyPhone, "(206) 555-0100", "US", 1},
+		{KeyPhone, "+49 30 1234567", "DE", 1},
 	} {
 		if _, err := AppendValue(buf[:0], v.keyType, v.raw, v.country); err != nil {
 			t.Fatalf("%s %q: %v", v.keyType, v.raw, err)
 		}
-		if n := testing.AllocsPerRun(100, func() { _, _ = AppendValue(buf[:0], v.keyType, v.raw, v.country) }); n != 0 {
-			t.Errorf("%s %q: %v allocations", v.keyType, v.raw, n)
+		if n := testing.AllocsPerRun(100, func() { _, _ = AppendValue(buf[:0], v.keyType, v.raw, v.country) }); n > v.allocs {
+			t.Errorf("%s %q: %v allocations, want at most %v", v.keyType, v.raw, n, v.allocs)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package normalize
 import (
 	"strconv"
 	"strings"
-	"unsafe"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -75,7 +74,7 @@ func fastPhoneIn(digits *[maxPlainPhoneLen]byte, s, country string) (parsed, boo
 }
 
 // plainDigits returns the ASCII digits of s when s is written plainly (see
-// above): s itself when it is all digits, else a string over buf.
+// above): s itself when it is all digits, else a copy of them made in buf.
 func plainDigits(buf *[maxPlainPhoneLen]byte, s string) (string, bool) {
 	if len(s) > maxPlainPhoneLen {
 		return "", false
@@ -97,7 +96,7 @@ func plainDigits(buf *[maxPlainPhoneLen]byte, s string) (string, bool) {
 	case n == len(s):
 		return s, true
 	}
-	return unsafe.String(&buf[0], n), true
+	return string(buf[:n]), true
 }
 
 // isPlainSeparator reports whether c is one of the separators the fast path takes.
