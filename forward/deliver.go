@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -388,4 +389,131 @@ func rejectReason(code string) string {
 		return code
 	}
 	return otherReason
+}
+
+// Replay queues the dead-lettered events again, with their event IDs, and
+// empties the dead letter. It returns how many were queued.
+func (f *Forwarder) Replay() (int, error) {
+	if f.cfg.DeadLetter == nil {
+		return 0, nil
+	}
+	if !f.started.Load() {
+		return 0, errors.New("the forwarder has not started yet; try again once Caddy serves")
+	}
+	n, err := f.cfg.DeadLetter.Take(func(letters []Letter) error {
+		events := make([]json.RawMessage, len(letters))
+		for i := range letters {
+			events[i] = letters[i].Event
+		}
+		if err := f.spool.Append(events, time.Now()); err != nil {
+			return err
+		}
+		for i := range letters {
+			f.ledgers.of(eventName(letters[i].Event)).replayed.Add(1)
+		}
+		return nil
+	})
+	f.replayed.Add(uint64(n))
+	if n > 0 {
+		select {
+		case f.spooled <- struct{}{}:
+		default:
+		}
+	}
+	return n, err
+}
+
+// sendLoop sends spooled events, oldest first, until stopped.
+func (f *Forwarder) sendLoop() {
+	defer close(f.senderDone)
+	var arena []byte // the batches' records, one batch at a time
+	for f.ctx.Err() == nil {
+		var batch []Record
+		var err error
+		batch, arena, err = f.spool.oldestInto(f.batchSize(), arena)
+		if err != nil {
+			f.cfg.Logger.Error("reading the spool", zap.Error(err))
+			if !f.sleep(time.Second) {
+				return
+			}
+			continue
+		}
+		if len(batch) < f.batchSize() && !f.waitForBatch(batch) {
+			continue
+		}
+		if !f.safeDeliver(batch) && !f.sleep(f.backoff(4, 0)) {
+			return
+		}
+	}
+}
+
+// safeDeliver delivers a batch, recovering from a panic (a bug, or a bad
+// answer the code did not expect) so the process and the site live on; the
+// batch stays spooled and is tried again. It returns false after a panic.
+func (f *Forwarder) safeDeliver(batch []Record) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.panics.Add(1)
+			f.cfg.Logger.Error("recovered from a panic while sending; the batch stays in the spool",
+				zap.String("destination", f.cfg.Destination), zap.Any("panic", p), zap.Stack("stack"))
+			ok = false
+		}
+	}()
+	f.deliver(batch)
+	return true
+}
+
+// waitForBatch waits while a partial batch may still grow: until the oldest
+// event has waited FlushInterval, or a full batch is spooled. It returns
+// true when batch should be sent as it is, false to read the spool again.
+func (f *Forwarder) waitForBatch(batch []Record) bool {
+	if len(batch) == 0 {
+		select {
+		case <-f.spooled:
+		case <-f.ctx.Done():
+		case <-f.stop:
+			<-f.ctx.Done()
+		}
+		return false
+	}
+	interval := f.flushInterval.Load()
+	deadline := time.NewTimer(time.Until(batch[0].Queued.Add(time.Duration(interval))))
+	defer deadline.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			return true
+		case <-f.spooled:
+			// A full batch is waiting, or a reload changed the flush
+			// interval (Configure): look again.
+			if f.spool.Len() >= f.batchSize() || f.flushInterval.Load() != interval {
+				return false
+			}
+		case <-f.ctx.Done():
+			return false
+		}
+	}
+}
+
+// backoff returns the wait before retry number attempt (1-based): capped
+// exponential with full jitter, at least the server's Retry-After.
+func (f *Forwarder) backoff(attempt int, retryAfter time.Duration) time.Duration {
+	ceiling := time.Second << min(attempt, 16)
+	if ceiling > f.cfg.MaxBackoff {
+		ceiling = f.cfg.MaxBackoff
+	}
+	d := time.Duration(rand.Int64N(int64(ceiling)/2)) + ceiling/2
+	return max(d, retryAfter)
+}
+
+// sleep waits d or until the forwarder is cancelled; false when cancelled.
+func (f *Forwarder) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-f.ctx.Done():
+		return false
+	}
 }
