@@ -170,7 +170,7 @@ func (ev *evaluation) lookup(e *expr) (gjson.Result, bool) {
 	case scan.kind == 0: // a single value: gjson's own reading of the path
 		return r.lookup(e)
 	case e.sum == nil:
-		return exists(scan.value(r.bodyText(), e.slot))
+		return e.agg.apply(exists(scan.value(r.bodyText(), e.slot)))
 	case scan.kind == '[':
 		return exists(e.sum.sum(r.bodyText(), gjson.Result{}))
 	}

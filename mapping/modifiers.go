@@ -1,55 +1,84 @@
 package mapping
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
 )
 
-// The project's gjson modifiers, available in every body path.
-func init() {
-	gjson.AddModifier("sum", modSum)
-	gjson.AddModifier("sumproduct", modSumProduct)
+// The module's two aggregates, @sum and @sumproduct, end a body path
+// (body.items.#.qty|@sum, body.items|@sumproduct:price,qty). They are not
+// gjson modifiers: registering one (gjson.AddModifier) would change gjson
+// for every plugin in the user's Caddy build. A path is compiled without
+// its aggregate, read with gjson, and the aggregate applied to the value
+// (aggregate.apply).
+
+// aggregate is a body path's trailing @sum or @sumproduct.
+type aggregate struct {
+	kind byte   // 0: none; 's' @sum; 'p' @sumproduct
+	a, b string // @sumproduct's two fields
 }
 
-// modSumProduct adds up, over an array of objects, the product of two of
-// their fields, named in the argument: body.items|@sumproduct:price,qty is
-// Σ price × qty (a cart's total). An item missing either field adds
-// nothing; a value that is not an array gives nothing.
-func modSumProduct(json, arg string) string {
+// cutAggregate takes a trailing |@sum or |@sumproduct:<a>,<b> off path.
+func cutAggregate(path string) (string, aggregate, error) {
+	if rest, ok := strings.CutSuffix(path, "|@sum"); ok {
+		return rest, aggregate{kind: 's'}, nil
+	}
+	i := strings.LastIndex(path, "|@sumproduct")
+	if i < 0 {
+		return path, aggregate{}, nil
+	}
+	arg, _ := strings.CutPrefix(path[i+len("|@sumproduct"):], ":")
 	a, b, ok := strings.Cut(strings.Trim(arg, `"`), ",")
-	res := gjson.Parse(json)
-	if !ok || !res.IsArray() {
-		return ""
+	if !ok || strings.TrimSpace(a) == "" || strings.TrimSpace(b) == "" {
+		return "", aggregate{}, fmt.Errorf("@sumproduct takes two fields: @sumproduct:price,qty")
+	}
+	return path[:i], aggregate{kind: 'p', a: strings.TrimSpace(a), b: strings.TrimSpace(b)}, nil
+}
+
+// String is the aggregate as written after a path.
+func (g aggregate) String() string {
+	switch g.kind {
+	case 's':
+		return "|@sum"
+	case 'p':
+		return "|@sumproduct:" + g.a + "," + g.b
+	}
+	return ""
+}
+
+// apply is the aggregate of v: @sum adds up an array's numbers (numeric
+// strings count too; a value that is not an array is itself); @sumproduct
+// adds up, over an array of objects, the product of two of their fields
+// (Σ price × qty; an item missing either adds nothing; a value that is not
+// an array gives nothing).
+func (g aggregate) apply(v gjson.Result, ok bool) (gjson.Result, bool) {
+	switch {
+	case g.kind == 0, !ok:
+		return v, ok
+	case !v.IsArray() && g.kind == 's':
+		return v, ok
+	case !v.IsArray():
+		return gjson.Result{}, false
 	}
 	total := 0.0
-	res.ForEach(func(_, item gjson.Result) bool {
-		x, okX := number(item.Get(strings.TrimSpace(a)))
-		y, okY := number(item.Get(strings.TrimSpace(b)))
+	v.ForEach(func(_, item gjson.Result) bool {
+		if g.kind == 's' {
+			if f, ok := number(item); ok {
+				total += f
+			}
+			return true
+		}
+		x, okX := number(item.Get(g.a))
+		y, okY := number(item.Get(g.b))
 		if okX && okY {
 			total += x * y
 		}
 		return true
 	})
-	return strconv.FormatFloat(total, 'f', -1, 64)
-}
-
-// modSum adds up the numbers of an array (numeric strings count too):
-// body.items.#.qty|@sum. A value that is not an array gives itself.
-func modSum(json, _ string) string {
-	res := gjson.Parse(json)
-	if !res.IsArray() {
-		return json
-	}
-	total := 0.0
-	res.ForEach(func(_, v gjson.Result) bool {
-		if f, ok := number(v); ok {
-			total += f
-		}
-		return true
-	})
-	return strconv.FormatFloat(total, 'f', -1, 64)
+	return gjson.Result{Type: gjson.Number, Num: total, Raw: strconv.FormatFloat(total, 'f', -1, 64)}, true
 }
 
 // number reads a JSON number or a numeric string.

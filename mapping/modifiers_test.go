@@ -1,13 +1,15 @@
 package mapping
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tidwall/gjson"
 )
 
-// The one-pass sum gives what gjson gives for <array>.#.<field>|@sum, on
-// any JSON.
+// The one-pass sum gives what gjson reads at <array>.#.<field>, summed as
+// @sum says (referenceSum), on any JSON.
 func FuzzSumPathMatchesGJSON(f *testing.F) {
 	f.Add(`{"items":[{"qty":2},{"qty":"1"},{"qty":1.5},{"sku":"x"},{"qty":[3]},{"qty":null},{"qty":true}]}`, "items", "qty")
 	f.Add(`{"order":{"lines":[{"n":{"q":1}},{"n":{"q":"x"}}]}}`, "order.lines", "n.q")
@@ -22,7 +24,7 @@ func FuzzSumPathMatchesGJSON(f *testing.F) {
 		if p == nil || !gjson.Valid(body) {
 			t.Skip()
 		}
-		got, want := p.get(body), gjson.Get(body, array+".#."+field+"|@sum")
+		got, want := p.get(body), referenceSum(body, array+".#."+field)
 		if got.Exists() != want.Exists() || got.Type != want.Type || got.Raw != want.Raw {
 			t.Fatalf("sum of %s.#.%s over %s: got %v %q, gjson %v %q", array, field, body, got.Type, got.Raw, want.Type, want.Raw)
 		}
@@ -54,8 +56,62 @@ func TestSumProductAddsUpPriceTimesQuantity(t *testing.T) {
 		`nothing|@sumproduct:price,qty`: "",
 		`items.0|@sumproduct:price,qty`: "",
 	} {
-		if got := gjson.Get(cart, path).String(); got != want {
-			t.Errorf("%s = %q, want %q", path, got, want)
+		e, err := parseExpr("body." + path)
+		if err != nil {
+			if want != "" {
+				t.Errorf("%s: %v", path, err)
+			}
+			continue
+		}
+		got, _ := (&Request{Body: []byte(cart)}).lookup(&e)
+		if got.String() != want {
+			t.Errorf("%s = %q, want %q", path, got.String(), want)
+		}
+	}
+}
+
+// referenceSum is @sum as documented, from gjson's own reading of path: an
+// array's numbers (numeric strings too) added up, the total's text read
+// back as JSON; anything else as it is.
+func referenceSum(body, path string) gjson.Result {
+	v := gjson.Get(body, path)
+	if !v.IsArray() {
+		return v
+	}
+	total := 0.0
+	for _, item := range v.Array() {
+		switch item.Type {
+		case gjson.Number:
+			total += item.Num
+		case gjson.String:
+			if f, err := strconv.ParseFloat(item.Str, 64); err == nil {
+				total += f
+			}
+		}
+	}
+	return gjson.Parse(strconv.FormatFloat(total, 'f', -1, 64))
+}
+
+// The module leaves gjson as it found it: @sum and @sumproduct are the
+// module's own, read off the end of a path, not modifiers registered for
+// every plugin of the user's Caddy build.
+func TestTheModuleRegistersNoGJSONModifier(t *testing.T) {
+	for _, name := range []string{"sum", "sumproduct"} {
+		if gjson.ModifierExists(name, nil) {
+			t.Errorf("gjson has a modifier @%s: registered for the whole binary", name)
+		}
+	}
+	for path, want := range map[string]string{
+		"body.items.#.qty|@sum":              "",
+		"body.items|@sumproduct:price,qty":   "",
+		"body.items|@sumproduct:price":       "@sumproduct takes two fields",
+		"body.items.#.qty|@sum|@reverse":     "unknown modifier @sum",
+		"response.body.lines.#.n|@sum":       "",
+		"body.items|@sumproduct:price,qty,x": "",
+	} {
+		_, err := parseExpr(path)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: %v, want %q", path, err, want)
 		}
 	}
 }

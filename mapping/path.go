@@ -45,6 +45,9 @@ type expr struct {
 	// key is the literal text, the placeholder text, the gjson path of a
 	// body root, or the name of a header, cookie, query or form field.
 	key string
+	// agg is a body path's trailing @sum or @sumproduct, applied to the
+	// value key reads (modifiers.go).
+	agg aggregate
 	// sum is set for a body path <array>.#.<field>|@sum with plain parts,
 	// which is evaluated in one pass (see sumPath).
 	sum *sumPath
@@ -67,7 +70,7 @@ type expr struct {
 func (e expr) String() string {
 	switch e.root {
 	case rootBody:
-		return "body." + e.key
+		return "body." + e.key + e.agg.String()
 	case rootForm:
 		return "form." + e.key
 	case rootQuery:
@@ -83,7 +86,7 @@ func (e expr) String() string {
 	case rootResponseHeader:
 		return "response.header." + e.key
 	case rootResponseBody:
-		return "response.body." + e.key
+		return "response.body." + e.key + e.agg.String()
 	}
 	return e.key
 }
@@ -126,9 +129,15 @@ func parseExpr(s string) (expr, error) {
 		}
 		switch p.root {
 		case rootBody, rootResponseBody:
-			if err := checkGJSONPath(rest); err != nil {
+			path, agg, err := cutAggregate(rest)
+			if err == nil {
+				err = checkGJSONPath(path)
+			}
+			if err != nil {
 				return expr{}, fmt.Errorf("path %q: %w", s, err)
 			}
+			e := expr{root: p.root, key: path, agg: agg, sum: parseSumPath(rest)}
+			return e, nil
 		case rootRequest:
 			if !contains(RequestFields, rest) {
 				return expr{}, fmt.Errorf("path %q: request. takes one of %s", s, strings.Join(RequestFields, ", "))
@@ -137,9 +146,6 @@ func parseExpr(s string) (expr, error) {
 		e := expr{root: p.root, key: rest}
 		if p.root == rootHeader || p.root == rootResponseHeader {
 			e.header = http.CanonicalHeaderKey(rest)
-		}
-		if p.root == rootBody || p.root == rootResponseBody {
-			e.sum = parseSumPath(rest)
 		}
 		return e, nil
 	}
@@ -263,8 +269,9 @@ func (p *sumPath) over(json string, list gjson.Result) gjson.Result {
 // sum is over without the total's text: Result.String makes the same
 // text from Num when it is asked for, and Evaluate reads numbers by Num.
 func (p *sumPath) sum(json string, list gjson.Result) gjson.Result {
-	if !list.IsArray() { // rare: let gjson say what it means
-		return gjson.Get(json, p.array+".#."+p.field+"|@sum")
+	if !list.IsArray() { // rare: let gjson say what the path reads
+		v, _ := aggregate{kind: 's'}.apply(exists(gjson.Get(json, p.array+".#."+p.field)))
+		return v
 	}
 	total := 0.0
 	list.ForEach(func(_, item gjson.Result) bool {

@@ -111,7 +111,7 @@ func (r *Request) lookup(e *expr) (gjson.Result, bool) {
 		if e.sum != nil {
 			return exists(e.sum.get(r.bodyText()))
 		}
-		return exists(gjson.Get(r.bodyText(), e.key))
+		return e.agg.apply(exists(gjson.Get(r.bodyText(), e.key)))
 	case rootForm:
 		if r.BodyTooLarge {
 			return gjson.Result{}, false
@@ -155,7 +155,7 @@ func (r *Request) lookupResponse(e *expr) (gjson.Result, bool) {
 		if e.sum != nil {
 			return exists(e.sum.get(string(r.Response.Body)))
 		}
-		return exists(gjson.GetBytes(r.Response.Body, e.key))
+		return e.agg.apply(exists(gjson.GetBytes(r.Response.Body, e.key)))
 	}
 	return gjson.Result{}, false
 }
