@@ -169,10 +169,10 @@ func serveAdmin(w http.ResponseWriter, r *http.Request) error {
 	return writeAdminJSON(w, statuses())
 }
 
-func liveDestinations() []*destination {
-	var out []*destination
+func liveDestinations() []*liveDestination {
+	var out []*liveDestination
 	destinations.Range(func(_, v any) bool {
-		out = append(out, v.(*destination))
+		out = append(out, v.(*liveDestination))
 		return true
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].settings.label() < out[j].settings.label() })
@@ -187,7 +187,7 @@ func statuses() []DestinationStatus {
 	return out
 }
 
-func (d *destination) status() DestinationStatus {
+func (d *liveDestination) status() DestinationStatus {
 	t := d.confirmations.totals()
 	st := DestinationStatus{
 		Destination: d.settings.label(), API: string(d.settings.api), DryRun: d.settings.dryRun,

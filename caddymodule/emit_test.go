@@ -19,7 +19,7 @@ func TestAnInvalidRequestIsLoggedAtDebugWithoutItsValues(t *testing.T) {
 	}
 	core, logs := observer.New(zap.DebugLevel)
 	ev := &Event{Name: "signup", mapping: m, matchedTotal: theMetrics().events.WithLabelValues("test", "signup", "matched")}
-	h := &Handler{Events: []*Event{ev}, logger: zap.New(core), dest: &destination{logger: zap.NewNop()}}
+	h := &Handler{Events: []*Event{ev}, logger: zap.New(core), dest: &liveDestination{logger: zap.NewNop()}}
 	r := httptest.NewRequest(http.MethodPost, "/signup?email=jane.private%40example.com", nil)
 	r.Header.Set("X-Country", "Atlantis")
 	h.emit(h.Events, &mapping.Request{HTTP: r})
@@ -46,7 +46,7 @@ func TestAnInvalidRequestIsLoggedAtDebugWithoutItsValues(t *testing.T) {
 func TestAPanicWhileMappingIsRecoveredAndCounted(t *testing.T) {
 	core, logs := observer.New(zap.DebugLevel)
 	// An event without a compiled mapping panics in Evaluate.
-	h := &Handler{Events: []*Event{{Name: "broken"}}, logger: zap.New(core), dest: &destination{logger: zap.NewNop()}}
+	h := &Handler{Events: []*Event{{Name: "broken"}}, logger: zap.New(core), dest: &liveDestination{logger: zap.NewNop()}}
 	h.emit(h.Events, &mapping.Request{HTTP: httptest.NewRequest(http.MethodGet, "/", nil)})
 	if h.dest.counters.panics.Load() != 1 || logs.FilterMessageSnippet("recovered from a panic").Len() != 1 {
 		t.Errorf("panics=%d logs=%v", h.dest.counters.panics.Load(), logs.All())

@@ -291,11 +291,11 @@ func TestInvalidRequestsSendNothingAndAreCounted(t *testing.T) {
 }
 
 // findDestination finds the live destination of an account.
-func findDestination(t *testing.T, account string) *destination {
+func findDestination(t *testing.T, account string) *liveDestination {
 	t.Helper()
-	var found *destination
+	var found *liveDestination
 	destinations.Range(func(_, value any) bool {
-		if d := value.(*destination); d.settings.accountID == account {
+		if d := value.(*liveDestination); d.settings.accountID == account {
 			found = d
 			return false
 		}

@@ -177,7 +177,7 @@ func TestReloadsKeepTheDestinationAndLoseNothing(t *testing.T) {
 	}
 	n := 0
 	destinations.Range(func(_, v any) bool {
-		if v.(*destination).settings.accountID == account {
+		if v.(*liveDestination).settings.accountID == account {
 			n++
 		}
 		return true
@@ -354,7 +354,7 @@ func TestAReloadAppliesTheSpoolAndDedupeOptionsInPlace(t *testing.T) {
 
 // awaitStats waits until the destination's forwarder stats satisfy cond;
 // the spool writer signals nothing a test can hold.
-func awaitStats(t *testing.T, d *destination, what string, cond func(forward.Stats) bool) {
+func awaitStats(t *testing.T, d *liveDestination, what string, cond func(forward.Stats) bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond(d.forwarder.Stats()) {

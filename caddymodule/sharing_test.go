@@ -35,7 +35,7 @@ func TestSitesShareADestinationAndAnEventGoesToTwoAccounts(t *testing.T) {
 	shared := findDestination(t, fmt.Sprintf("SHARED-%d", shopA))
 	n := 0
 	destinations.Range(func(_, v any) bool {
-		if strings.HasPrefix(v.(*destination).settings.accountID, "SHARED-") && v.(*destination).settings.accountID == shared.settings.accountID {
+		if strings.HasPrefix(v.(*liveDestination).settings.accountID, "SHARED-") && v.(*liveDestination).settings.accountID == shared.settings.accountID {
 			n++
 		}
 		return true

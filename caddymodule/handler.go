@@ -1,11 +1,3 @@
-// Package caddymodule is the thin Caddy glue of caddy-amazon-capi: the HTTP
-// handler http.handlers.amazon_capi (Caddyfile directive amazon_capi), which
-// tees the requests it is told to watch and turns them into Amazon
-// conversion events, and the sandbox handler http.handlers.amazon_capi_sandbox,
-// a local stand-in for Amazon.
-//
-// The work itself lives in plain Go packages: mapping (request → event),
-// amazon (wire format, tokens) and forward (queue, batching, delivery).
 package caddymodule
 
 import (
@@ -44,7 +36,7 @@ type Handler struct {
 	// (Caddyfile: click_token [<cookie>] { max_age …; ad_storage … }).
 	ClickToken *ClickToken `json:"click_token,omitempty"`
 
-	dest            *destination
+	dest            *liveDestination
 	maxBody         int64
 	maxResponseBody int64
 	logger          *zap.Logger

@@ -26,7 +26,7 @@ func init() {
 // and works beside the Caddy that runs the same config.
 type App struct {
 	mu           sync.Mutex
-	destinations []*destination
+	destinations []*liveDestination
 	ctx          caddy.Context
 }
 
@@ -45,7 +45,7 @@ func (*App) CaddyModule() caddy.ModuleInfo {
 }
 
 // add registers a destination to start with the config.
-func (a *App) add(d *destination) {
+func (a *App) add(d *liveDestination) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.destinations = append(a.destinations, d)

@@ -25,8 +25,8 @@ var destinations = caddy.NewUsagePool()
 // takes to write its in-memory events to the spool and stop.
 const stopTimeout = 10 * time.Second
 
-// destination is the live side of a Destination.
-type destination struct {
+// liveDestination is the live side of a Destination.
+type liveDestination struct {
 	key           string
 	settings      settings
 	forwarder     *forward.Forwarder
@@ -56,14 +56,14 @@ type counters struct {
 
 // acquireDestination returns the destination for s, creating it on first
 // use. A destination kept across a reload takes the new credentials.
-func acquireDestination(s settings, logger *zap.Logger) (*destination, error) {
+func acquireDestination(s settings, logger *zap.Logger) (*liveDestination, error) {
 	val, loaded, err := destinations.LoadOrNew(s.key(), func() (caddy.Destructor, error) {
 		return newDestination(s, logger)
 	})
 	if err != nil {
 		return nil, err
 	}
-	d := val.(*destination)
+	d := val.(*liveDestination)
 	core := logger.Core()
 	d.logCore.Store(&core)
 	if loaded {
@@ -75,12 +75,12 @@ func acquireDestination(s settings, logger *zap.Logger) (*destination, error) {
 	return d, nil
 }
 
-func newDestination(s settings, configLogger *zap.Logger) (*destination, error) {
+func newDestination(s settings, configLogger *zap.Logger) (*liveDestination, error) {
 	// The destination outlives the config that created it: it logs through
 	// the logger of the newest config that uses it (see liveCore).
 	live, core := newLiveLogger(configLogger)
 	logger := live.With(zap.String("destination", s.label()))
-	d := &destination{key: s.key(), settings: s, logger: logger, logCore: core}
+	d := &liveDestination{key: s.key(), settings: s, logger: logger, logCore: core}
 	if s.dryRun {
 		return d, nil
 	}
@@ -112,7 +112,7 @@ func newDestination(s settings, configLogger *zap.Logger) (*destination, error) 
 // amazon_capi app calls it when the config that uses the destination
 // starts. Events a request queued before then wait in the forwarder's
 // intake.
-func (d *destination) start() error {
+func (d *liveDestination) start() error {
 	if d.forwarder == nil {
 		return nil // dry run: nothing to open
 	}
@@ -124,7 +124,7 @@ func (d *destination) start() error {
 
 // update builds a new Amazon client when the credentials changed, and
 // keeps the forwarder options for start.
-func (d *destination) update(s settings) error {
+func (d *liveDestination) update(s settings) error {
 	if s.dryRun != d.settings.dryRun {
 		return fmt.Errorf("dry_run changed for a destination that is in use; it takes effect after a restart")
 	}
@@ -158,7 +158,7 @@ func (d *destination) update(s settings) error {
 }
 
 // onRefresh counts token refreshes and logs a failed one.
-func (d *destination) onRefresh(err error) {
+func (d *liveDestination) onRefresh(err error) {
 	theMetrics().onRefresh(d.settings.label())(err)
 	if err != nil {
 		d.logger.Warn("could not refresh the Amazon access token; events are kept and retried", zap.Error(err))
@@ -167,13 +167,13 @@ func (d *destination) onRefresh(err error) {
 
 // Send sends a batch with the current client; it makes the destination the
 // forwarder's Sender, so a reload can change credentials under it.
-func (d *destination) Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error) {
+func (d *liveDestination) Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error) {
 	return d.client.Load().Send(ctx, events)
 }
 
 // Destruct stops the forwarder once no loaded config uses the destination;
 // unsent events stay in the spool.
-func (d *destination) Destruct() error {
+func (d *liveDestination) Destruct() error {
 	if d.forwarder == nil {
 		return nil
 	}
@@ -183,13 +183,13 @@ func (d *destination) Destruct() error {
 	return nil
 }
 
-func (d *destination) release() {
+func (d *liveDestination) release() {
 	_, _ = destinations.Delete(d.key)
 }
 
 // enqueue hands an event to the forwarder, or logs it in dry-run mode. An
 // event whose ID was generated (fresh) skips the dedupe window.
-func (d *destination) enqueue(e amazon.Event, fresh bool) {
+func (d *liveDestination) enqueue(e amazon.Event, fresh bool) {
 	if d.forwarder == nil {
 		d.dryRun(e)
 		return
@@ -201,7 +201,7 @@ func (d *destination) enqueue(e amazon.Event, fresh bool) {
 	d.count(d.forwarder.Enqueue(e), e)
 }
 
-func (d *destination) count(o forward.Outcome, e amazon.Event) {
+func (d *liveDestination) count(o forward.Outcome, e amazon.Event) {
 	switch o {
 	case forward.Deduped:
 		theMetrics().event(d.settings.label(), e.EventDescription.Name, "deduped")
@@ -213,7 +213,7 @@ func (d *destination) count(o forward.Outcome, e amazon.Event) {
 }
 
 // lose counts an event a stopped destination could not hand over.
-func (d *destination) lose(e amazon.Event) {
+func (d *liveDestination) lose(e amazon.Event) {
 	d.confirmations.of(e.EventDescription.Name).lost.Add(1)
 	theMetrics().event(d.settings.label(), e.EventDescription.Name, "dropped")
 }
@@ -224,7 +224,7 @@ func (d *destination) lose(e amazon.Event) {
 // credentials and logger are the newer config's and stay so), or, if the
 // destination was removed, to one opened just to spool it (its spool is
 // sent at the next start).
-func (d *destination) handOver(e amazon.Event) {
+func (d *liveDestination) handOver(e amazon.Event) {
 	val, loaded, err := destinations.LoadOrNew(d.key, func() (caddy.Destructor, error) {
 		return newDestination(d.settings, zap.New(*d.logCore.Load()))
 	})
@@ -233,7 +233,7 @@ func (d *destination) handOver(e amazon.Event) {
 		d.logger.Error("an event built after its destination stopped could not be kept", zap.Error(err))
 		return
 	}
-	live := val.(*destination)
+	live := val.(*liveDestination)
 	defer live.release()
 	if live.forwarder == nil || live == d {
 		d.lose(e)
@@ -252,7 +252,7 @@ func (d *destination) handOver(e amazon.Event) {
 
 // dryRun validates the event as Amazon's schema says (with the sandbox's
 // validator) and logs it, hashed keys only, with the verdict.
-func (d *destination) dryRun(e amazon.Event) {
+func (d *liveDestination) dryRun(e amazon.Event) {
 	d.confirmations.of(e.EventDescription.Name).dryRun.Add(1)
 	wire, verdict := encodeAndCheck(e, d.settings.api)
 	d.logger.Info("dry run: event built, not sent",

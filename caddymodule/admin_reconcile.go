@@ -148,7 +148,7 @@ type Reconciliation struct {
 // confirmed only once its outcome is counted (see emit), so one that
 // moves on between the two reads is counted twice for a moment
 // (unaccounted below 0), never missed (above 0, which alerts).
-func (d *destination) reconcile() []Reconciliation {
+func (d *liveDestination) reconcile() []Reconciliation {
 	rows := map[string]*Reconciliation{}
 	row := func(name string) *Reconciliation {
 		if r, ok := rows[name]; ok {
@@ -196,7 +196,7 @@ var (
 )
 
 // collectReconciliation sends a destination's reconciliation.
-func (d *destination) collectReconciliation(ch chan<- prometheus.Metric) {
+func (d *liveDestination) collectReconciliation(ch chan<- prometheus.Metric) {
 	label := d.settings.label()
 	for _, r := range d.reconcile() {
 		for state, n := range map[string]float64{
