@@ -426,11 +426,8 @@ func (f *Forwarder) Replay() (int, error) {
 // sendLoop sends spooled events, oldest first, until stopped.
 func (f *Forwarder) sendLoop() {
 	defer close(f.senderDone)
-	var arena []byte // the batches' records, one batch at a time
 	for f.ctx.Err() == nil {
-		var batch []Record
-		var err error
-		batch, arena, err = f.spool.oldestInto(f.batchSize(), arena)
+		batch, err := f.spool.Oldest(f.batchSize())
 		if err != nil {
 			f.cfg.Logger.Error("reading the spool", zap.Error(err))
 			if !f.sleep(time.Second) {

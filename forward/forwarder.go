@@ -14,9 +14,7 @@ import (
 )
 
 // Sender sends one batch to Amazon; *amazon.Client is one. Each event is
-// its JSON (encoding/json of an amazon.Event), as the spool keeps it; the slices
-// are the spool's read buffer, valid only until Send returns (the next
-// batch is read into them), so a Sender copies what it keeps.
+// its JSON (encoding/json of an amazon.Event), as the spool keeps it.
 type Sender interface {
 	Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error)
 }

@@ -302,19 +302,10 @@ func (s *Spool) appendStored(records [][]byte, names []string, committed func(),
 	return nil
 }
 
-// Oldest returns up to n records, oldest first.
+// Oldest returns up to n records, oldest first, read into an array of
+// their own (a batch's, some 250 KiB for 500 events: reusing one saved 0.2
+// µs per event, under the 1 µs a trick must save).
 func (s *Spool) Oldest(n int) ([]Record, error) {
-	records, _, err := s.oldestInto(n, nil)
-	return records, err
-}
-
-// oldestInto is Oldest reading the records into arena's array when it is
-// large enough (else into a new one), and returning the array it used: the
-// sender reads every batch into the same array, instead of making (and
-// zeroing, and collecting) a new one of some 250 KiB per batch. The
-// records returned before are overwritten: the caller must be done with
-// them.
-func (s *Spool) oldestInto(n int, arena []byte) ([]Record, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var runs []slotRun
@@ -332,17 +323,14 @@ func (s *Spool) oldestInto(n int, arena []byte) ([]Record, []byte, error) {
 	for _, run := range runs {
 		size += int(run.end - run.start)
 	}
-	if cap(arena) < size {
-		arena = make([]byte, 0, size)
-	}
-	arena = arena[:0]
+	arena := make([]byte, 0, size)
 	for _, run := range runs {
 		var err error
 		if arena, out, err = s.readRun(run, arena, out); err != nil {
-			return nil, arena, err
+			return nil, err
 		}
 	}
-	return out, arena, nil
+	return out, nil
 }
 
 // OldestQueued is when the oldest spooled event was spooled; zero when
@@ -365,7 +353,7 @@ func (s *Spool) OldestQueued() (time.Time, error) {
 }
 
 // readRun reads a run of entries with one read into the end of arena,
-// which has room for it (oldestInto sized it), and appends their records to
+// which has room for it (Oldest sized it), and appends their records to
 // out.
 func (s *Spool) readRun(run slotRun, arena []byte, out []Record) ([]byte, []Record, error) {
 	size := int(run.end - run.start)

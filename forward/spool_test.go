@@ -74,37 +74,3 @@ func encode(events ...amazon.Event) []json.RawMessage {
 	}
 	return out
 }
-
-// The sender reads each batch into the array of the one before: the
-// records are right, and no new array is made while the batch fits (the
-// second batch here is the second half of the first).
-func TestOldestIntoReusesItsArray(t *testing.T) {
-	s := openSpool(t, t.TempDir())
-	defer s.Close()
-	var events []json.RawMessage
-	for i := range 6 {
-		events = append(events, encode(event(i))...)
-	}
-	if err := s.Append(events, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	all, arena, err := s.oldestInto(6, nil)
-	if err != nil || len(all) != 6 {
-		t.Fatalf("%d records, %v", len(all), err)
-	}
-	if err := s.Remove(all[:3]); err != nil {
-		t.Fatal(err)
-	}
-	second, again, err := s.oldestInto(3, arena)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if &again[:1][0] != &arena[:1][0] {
-		t.Error("the second batch was read into a new array though it fit the first one's")
-	}
-	for i, r := range second {
-		if want := string(events[3+i]); string(r.Event) != want {
-			t.Errorf("record %d is %s, want %s", i, r.Event, want)
-		}
-	}
-}
