@@ -1,8 +1,8 @@
-// Package caddyamazoncapi registers the caddy-amazon-capi modules with Caddy:
-// the amazon_capi handler, which turns selected requests into Amazon Ads
-// Conversions API events, and the amazon_capi_sandbox handler, a local
-// stand-in for Amazon. Import it (or build with
-// `xcaddy build --with github.com/shopsignal/caddy-amazon-capi`) to add them.
+// Package caddyamazoncapi registers the amazon_capi handler with Caddy: it
+// turns selected requests into Amazon Ads Conversions API events. Import it
+// (or build with `xcaddy build --with github.com/shopsignal/caddy-amazon-capi`)
+// to add it. The sandbox, a local stand-in for Amazon, is not part of it:
+// package sandbox/caddysandbox adds both.
 //
 // The code lives in the sub-packages: caddymodule (Caddy glue), mapping,
 // amazon, forward and sandbox.

@@ -16,8 +16,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 	"github.com/chromedp/chromedp"
 
-	_ "github.com/shopsignal/caddy-amazon-capi/caddymodule" // the modules under test
 	"github.com/shopsignal/caddy-amazon-capi/internal/testnet"
+	_ "github.com/shopsignal/caddy-amazon-capi/sandbox/caddysandbox" // the modules under test, with the sandbox
 )
 
 func freePort(t *testing.T) int {

@@ -95,18 +95,6 @@ func TestTheCaddyfileParserRefusesWhatTheDocsDoNotAllow(t *testing.T) {
 	}
 }
 
-func TestTheSandboxRefusesOverJSONWhatItRefusesInACaddyfile(t *testing.T) {
-	for _, status := range []int{200, 302, 600} {
-		s := &Sandbox{FailStatus: status}
-		if err := s.Validate(); err == nil {
-			t.Errorf("fail_status %d validated", status)
-		}
-	}
-	if err := (&Sandbox{FailStatus: 503}).Validate(); err != nil {
-		t.Error(err)
-	}
-}
-
 func TestSpoolSyncAdaptsToItsJSON(t *testing.T) {
 	for arg, want := range map[string]string{"always": `"spool_sync":-1`, "0": `"spool_sync":-1`, "1s": `"spool_sync":1000000000`} {
 		config := inSite("\tamazon_capi {\n\t\taccount_id A\n\t\tclient_id c\n\t\taccess_token t\n\t\tspool_sync " + arg +

@@ -22,6 +22,7 @@
 //   - admin*.go: Caddy's admin endpoint routes (/amazon_capi/…), the status
 //     page, match quality, the reconciliation and the Prometheus metrics.
 //   - cli*.go: the caddy amazon-capi commands (try, accounts).
-//   - sandbox.go: the sandbox handler http.handlers.amazon_capi_sandbox,
-//     a local stand-in for Amazon.
+//
+// The sandbox's handler, a local stand-in for Amazon, is not here: package
+// sandbox has it, and package sandbox/caddysandbox adds it to a build.
 package caddymodule

@@ -92,18 +92,11 @@ func (rt retryCutOff) RoundTrip(req *http.Request) (*http.Response, error) {
 // sandboxServer finds the running sandbox whose key contains account.
 func sandboxServer(t *testing.T, account string) *sandbox.Server {
 	t.Helper()
-	var found *sandbox.Server
-	sandboxes.Range(func(key, value any) bool {
-		if strings.Contains(key.(string), `"account_id":"`+account+`"`) {
-			found = value.(sandboxHolder).server
-			return false
-		}
-		return true
-	})
-	if found == nil {
+	found := sandbox.Running(account)
+	if len(found) == 0 {
 		t.Fatalf("no sandbox for account %s is running", account)
 	}
-	return found
+	return found[0]
 }
 
 // awaitReceived waits until the sandbox has received n events and returns them.
@@ -248,11 +241,7 @@ func sandboxFaults503() sandbox.Faults { return sandbox.Faults{Status: 503} }
 // no account_id); port is for the error message.
 func sandboxAt(t *testing.T, port int) *sandbox.Server {
 	t.Helper()
-	var found []*sandbox.Server
-	sandboxes.Range(func(_, value any) bool {
-		found = append(found, value.(sandboxHolder).server)
-		return true
-	})
+	found := sandbox.Running("")
 	if len(found) != 1 {
 		t.Fatalf("%d sandboxes running, want the one on port %d", len(found), port)
 	}

@@ -31,6 +31,12 @@
 // The page and the /sandbox/ endpoints answer only at localhost, an IP
 // address or a name in Config.Hosts, and take no state change from another
 // site (see Server.guard): it is safe to leave running on a laptop.
+//
+// Sandbox (handler.go) is its Caddy HTTP handler, amazon_capi_sandbox.
+// Register adds it to Caddy; package sandbox/caddysandbox calls it, for the
+// demo and builds that want a local Amazon. The module's own package does
+// not: a production build has only what dry_run and try need of this
+// package, Check (the validator built from Amazon's schema).
 package sandbox
 
 import (

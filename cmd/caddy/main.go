@@ -9,8 +9,8 @@ import (
 	// Caddy's standard modules.
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
-	// This project's modules.
-	_ "github.com/shopsignal/caddy-amazon-capi"
+	// This project's modules, with the sandbox (a local Amazon) for the demo.
+	_ "github.com/shopsignal/caddy-amazon-capi/sandbox/caddysandbox"
 )
 
 func main() {

@@ -1,10 +1,11 @@
-package caddymodule
+package sandbox
 
 import (
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -13,10 +14,13 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
-	"github.com/shopsignal/caddy-amazon-capi/sandbox"
 )
 
-func init() {
+// Register registers the sandbox with Caddy: the HTTP handler
+// http.handlers.amazon_capi_sandbox and its Caddyfile directive
+// amazon_capi_sandbox. Importing package caddysandbox does it; a
+// production build of the module does not (the sandbox is not Amazon).
+func Register() {
 	caddy.RegisterModule(Sandbox{})
 	httpcaddyfile.RegisterHandlerDirective("amazon_capi_sandbox", parseSandboxCaddyfile)
 	httpcaddyfile.RegisterDirectiveOrder("amazon_capi_sandbox", httpcaddyfile.Before, "respond")
@@ -57,7 +61,7 @@ type Sandbox struct {
 	// RetryAfter is sent with FailStatus, in seconds.
 	RetryAfter int `json:"retry_after,omitempty"`
 
-	server *sandbox.Server
+	server *Server
 	key    string
 }
 
@@ -69,7 +73,7 @@ func (Sandbox) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-type sandboxHolder struct{ server *sandbox.Server }
+type sandboxHolder struct{ server *Server }
 
 func (sandboxHolder) Destruct() error { return nil }
 
@@ -80,7 +84,7 @@ func (s *Sandbox) Provision(caddy.Context) error {
 		return err
 	}
 	repl := caddy.NewReplacer()
-	cfg := sandbox.Config{
+	cfg := Config{
 		AccountID: repl.ReplaceKnown(s.AccountID, ""), ClientID: repl.ReplaceKnown(s.ClientID, ""),
 		ClientSecret: repl.ReplaceKnown(s.ClientSecret, ""), RefreshToken: repl.ReplaceKnown(s.RefreshToken, ""),
 		Keep: s.Keep, Hosts: s.Hosts,
@@ -93,7 +97,7 @@ func (s *Sandbox) Provision(caddy.Context) error {
 	s.key = "amazon_capi_sandbox:" + string(raw)
 	val, _, err := sandboxes.LoadOrNew(s.key, func() (caddy.Destructor, error) {
 		cfg.Faults = faults
-		return sandboxHolder{sandbox.New(cfg)}, nil
+		return sandboxHolder{New(cfg)}, nil
 	})
 	if err != nil {
 		return err
@@ -142,12 +146,13 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	seen := once{}
+	seen := map[string]int{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		option := d.Val()
-		if err := seen.check(d, option, "access_token", "host"); err != nil {
-			return err
+		if line, twice := seen[option]; twice && option != "access_token" && option != "host" {
+			return d.Errf("%s is given twice (first on line %d); keep one", option, line)
 		}
+		seen[option] = d.Line()
 		var err error
 		switch option {
 		case "account_id":
@@ -179,7 +184,7 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "retry_after":
 			err = parseCount(d, &s.RetryAfter)
 		default:
-			err = d.Errf("unknown amazon_capi_sandbox option %q%s", option, suggest(option, sandboxOptions))
+			err = d.Errf("unknown amazon_capi_sandbox option %q%s", option, didYouMean(option))
 		}
 		if err != nil {
 			return err
@@ -195,6 +200,41 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 var sandboxOptions = amazon.NewEnum("amazon_capi_sandbox option", "account_id", "client_id", "client_secret",
 	"refresh_token", "access_token", "delay", "keep", "host", "fail_status", "fail_first", "retry_after")
 
+// didYouMean suggests the option meant, when one is near.
+func didYouMean(option string) string {
+	if near := sandboxOptions.Nearest(option); near != "" {
+		return "; did you mean " + near + "?"
+	}
+	return ""
+}
+
+// parseOne reads the option's one value.
+func parseOne(d *caddyfile.Dispenser, target *string) error {
+	name := d.Val()
+	args := d.RemainingArgs()
+	if len(args) != 1 {
+		return d.Errf("%s takes exactly one value", name)
+	}
+	*target = args[0]
+	return nil
+}
+
+// parseDuration reads the option's one value as a positive duration.
+func parseDuration(d *caddyfile.Dispenser, target *caddy.Duration) error {
+	name := d.Val()
+	var arg string
+	if err := parseOne(d, &arg); err != nil {
+		return err
+	}
+	dur, err := caddy.ParseDuration(arg)
+	if err != nil || dur <= 0 {
+		return d.Errf("%s: %q is not a duration such as 1s", name, arg)
+	}
+	*target = caddy.Duration(dur)
+	return nil
+}
+
+// parseCount reads the option's one value as a whole number.
 func parseCount(d *caddyfile.Dispenser, target *int) error {
 	name := d.Val()
 	var arg string
@@ -210,8 +250,8 @@ func parseCount(d *caddyfile.Dispenser, target *int) error {
 }
 
 // faults are the sandbox's configured faults.
-func (s *Sandbox) faults() sandbox.Faults {
-	return sandbox.Faults{Delay: time.Duration(s.Delay), Status: s.FailStatus, FailFirst: s.FailFirst, RetryAfter: s.RetryAfter}
+func (s *Sandbox) faults() Faults {
+	return Faults{Delay: time.Duration(s.Delay), Status: s.FailStatus, FailFirst: s.FailFirst, RetryAfter: s.RetryAfter}
 }
 
 // Validate checks the faults by the rule POST /sandbox/faults applies.
@@ -233,3 +273,17 @@ var (
 	_ caddyhttp.MiddlewareHandler = (*Sandbox)(nil)
 	_ caddyfile.Unmarshaler       = (*Sandbox)(nil)
 )
+
+// Running returns the sandboxes the loaded configs run whose account_id is
+// account (all of them when it is ""), for tests and tools that embed
+// Caddy.
+func Running(account string) []*Server {
+	var out []*Server
+	sandboxes.Range(func(key, value any) bool {
+		if account == "" || strings.Contains(key.(string), `"account_id":"`+account+`"`) {
+			out = append(out, value.(sandboxHolder).server)
+		}
+		return true
+	})
+	return out
+}
