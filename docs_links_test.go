@@ -201,8 +201,8 @@ func TestGitHubAnchors(t *testing.T) {
 	if a["not-a-heading"] || a["nope"] {
 		t.Errorf("a code block or a line without a space after # made an anchor: %v", a)
 	}
-	links := markdownLinks("see [x](a.md#b) and `[y](c.md)`,\n```\n[z](d.md)\n```\n[`w`](e.md \"title\") <https://x.y>")
-	if len(links) != 2 || links[0].target != "a.md#b" || links[1].target != "e.md" || links[1].line != 5 {
+	links := markdownLinks("see [x](README.md#b) and `[y](CHANGELOG.md)`,\n```\n[z](xcaddy.md)\n```\n[`w`](ARCHITECTURE.md \"title\") <https://x.y>")
+	if len(links) != 2 || links[0].target != "README.md#b" || links[1].target != "ARCHITECTURE.md" || links[1].line != 5 {
 		t.Errorf("markdownLinks found %+v", links)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
+	"github.com/shopsignal/caddy-amazon-capi/internal/caddyopts"
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
@@ -71,23 +72,23 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "region":
 			err = parseWord(d, &h.Region, "na", "eu", "fe")
 		case "account_id", "entity_id":
-			err = parseOne(d, &h.AccountID)
+			err = caddyopts.One(d, &h.AccountID)
 		case "client_id":
-			err = parseOne(d, &h.ClientID)
+			err = caddyopts.One(d, &h.ClientID)
 		case "client_secret":
-			err = parseOne(d, &h.ClientSecret)
+			err = caddyopts.One(d, &h.ClientSecret)
 		case "refresh_token":
-			err = parseOne(d, &h.RefreshToken)
+			err = caddyopts.One(d, &h.RefreshToken)
 		case "access_token":
-			err = parseOne(d, &h.AccessToken)
+			err = caddyopts.One(d, &h.AccessToken)
 		case "endpoint":
-			err = parseOne(d, &h.Endpoint)
+			err = caddyopts.One(d, &h.Endpoint)
 		case "token_url":
-			err = parseOne(d, &h.TokenURL)
+			err = caddyopts.One(d, &h.TokenURL)
 		case "api":
 			err = parseWord(d, &h.API, "v2", "v1")
 		case "spool":
-			err = parseOne(d, &h.Spool)
+			err = caddyopts.One(d, &h.Spool)
 		case "max_body":
 			err = parseSize(d, &h.MaxBody)
 		case "max_response_body":
@@ -99,7 +100,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "batch_size":
 			err = parseBatchSize(d, &h.BatchSize)
 		case "flush_interval":
-			err = parseDuration(d, &h.FlushInterval)
+			err = caddyopts.Duration(d, &h.FlushInterval)
 		case "dedupe_window":
 			err = parseSwitchableDuration(d, &h.DedupeWindow, "dedupe_window", "", "10m (0 turns it off)")
 		case "dry_run":
@@ -113,7 +114,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "event":
 			err = h.unmarshalEvent(d)
 		default:
-			err = d.Errf("unknown amazon_capi option %q%s", option, suggest(option, handlerOptions))
+			err = d.Errf("unknown amazon_capi option %q%s", option, caddyopts.Suggest(option, handlerOptions))
 		}
 		if err != nil {
 			return err
@@ -167,21 +168,10 @@ func (o once) check(d *caddyfile.Dispenser, option string, repeatable ...string)
 	return nil
 }
 
-// parseOne reads the option's one argument.
-func parseOne(d *caddyfile.Dispenser, target *string) error {
-	name := d.Val()
-	args := d.RemainingArgs()
-	if len(args) != 1 {
-		return d.Errf("%s takes exactly one value", name)
-	}
-	*target = args[0]
-	return nil
-}
-
 // parseWord reads one argument that must be one of words (any case).
 func parseWord(d *caddyfile.Dispenser, target *string, words ...string) error {
 	name := d.Val()
-	if err := parseOne(d, target); err != nil {
+	if err := caddyopts.One(d, target); err != nil {
 		return err
 	}
 	if strings.Contains(*target, "{") { // a placeholder: checked when the config loads
@@ -208,7 +198,7 @@ func parseFlag(d *caddyfile.Dispenser, target *bool) error {
 func parseSize(d *caddyfile.Dispenser, target *int64) error {
 	name := d.Val()
 	var arg string
-	if err := parseOne(d, &arg); err != nil {
+	if err := caddyopts.One(d, &arg); err != nil {
 		return err
 	}
 	size, err := humanize.ParseBytes(arg)
@@ -221,7 +211,7 @@ func parseSize(d *caddyfile.Dispenser, target *int64) error {
 
 func parseBatchSize(d *caddyfile.Dispenser, target *int) error {
 	var arg string
-	if err := parseOne(d, &arg); err != nil {
+	if err := caddyopts.One(d, &arg); err != nil {
 		return err
 	}
 	n, err := strconv.Atoi(arg)
@@ -232,26 +222,12 @@ func parseBatchSize(d *caddyfile.Dispenser, target *int) error {
 	return nil
 }
 
-func parseDuration(d *caddyfile.Dispenser, target *caddy.Duration) error {
-	name := d.Val()
-	var arg string
-	if err := parseOne(d, &arg); err != nil {
-		return err
-	}
-	dur, err := caddy.ParseDuration(arg)
-	if err != nil || dur <= 0 {
-		return d.Errf("%s: %q is not a duration such as 1s", name, arg)
-	}
-	*target = caddy.Duration(dur)
-	return nil
-}
-
 // parseSwitchableDuration reads a duration whose 0 (or word, when given)
 // means off or always, which is stored as -1, as 0 in JSON means the
 // default. A negative duration is taken as such, unless there is a word.
 func parseSwitchableDuration(d *caddyfile.Dispenser, target *caddy.Duration, option, word, example string) error {
 	var arg string
-	if err := parseOne(d, &arg); err != nil {
+	if err := caddyopts.One(d, &arg); err != nil {
 		return err
 	}
 	if word != "" && arg == word {
@@ -359,61 +335,61 @@ func (ev *Event) unmarshalField(d *caddyfile.Dispenser, field string) error {
 	case "when_response":
 		return ev.parseWhenResponse(d)
 	case "event_name":
-		return parseOne(d, &r.EventName)
+		return caddyopts.One(d, &r.EventName)
 	case "type":
-		return parseOne(d, &r.Type)
+		return caddyopts.One(d, &r.Type)
 	case "source":
-		return parseOne(d, &r.Source)
+		return caddyopts.One(d, &r.Source)
 	case "timestamp":
-		return parseOne(d, &r.Timestamp)
+		return caddyopts.One(d, &r.Timestamp)
 	case "dedupe_id":
-		return parseOne(d, &r.DedupeID)
+		return caddyopts.One(d, &r.DedupeID)
 	case "value":
-		return parseOne(d, &r.Value)
+		return caddyopts.One(d, &r.Value)
 	case "value_scale":
 		return parseValueScale(d, &r.ValueScale)
 	case "currency":
-		return parseOne(d, &r.Currency)
+		return caddyopts.One(d, &r.Currency)
 	case "units_sold":
-		return parseOne(d, &r.UnitsSold)
+		return caddyopts.One(d, &r.UnitsSold)
 	case "country":
-		return parseOne(d, &r.Country)
+		return caddyopts.One(d, &r.Country)
 	case "match_key":
 		return parseMatchKey(d, &r.MatchKeys)
 	case "custom":
 		return parseCustom(d, &r.Custom)
 	case "limited_data_use":
-		return parseOne(d, &r.LimitedDataUse)
+		return caddyopts.One(d, &r.LimitedDataUse)
 	case "ignore_gpc":
 		return parseFlag(d, &r.IgnoreGPC)
 	case "consent_tcf":
-		return parseOne(d, &r.ConsentTCF)
+		return caddyopts.One(d, &r.ConsentTCF)
 	case "consent_gpp":
-		return parseOne(d, &r.ConsentGPP)
+		return caddyopts.One(d, &r.ConsentGPP)
 	case "amazon_consent_user_data":
-		return parseOne(d, &r.ConsentUserData)
+		return caddyopts.One(d, &r.ConsentUserData)
 	case "amazon_consent_ad_storage":
-		return parseOne(d, &r.ConsentAdStorage)
+		return caddyopts.One(d, &r.ConsentAdStorage)
 	case "consent_ip":
-		return parseOne(d, &r.ConsentIP)
+		return caddyopts.One(d, &r.ConsentIP)
 	case "require_consent":
 		return parseFlag(d, &r.RequireConsent)
 	case "user_agent":
-		return parseOne(d, &r.UserAgent)
+		return caddyopts.One(d, &r.UserAgent)
 	case "data_set_name":
-		return parseOne(d, &r.DataSetName)
+		return caddyopts.One(d, &r.DataSetName)
 	case "amazon_ad_event_key":
-		return parseOne(d, &r.AmazonAdEventKey)
+		return caddyopts.One(d, &r.AmazonAdEventKey)
 	case "partner":
-		return parseOne(d, &r.Partner)
+		return caddyopts.One(d, &r.Partner)
 	case "aref_measurement_tokens":
-		return parseOne(d, &r.ArefMeasurementTokens)
+		return caddyopts.One(d, &r.ArefMeasurementTokens)
 	case "event_id_header":
-		return parseOne(d, &ev.EventIDHeader)
+		return caddyopts.One(d, &ev.EventIDHeader)
 	case "event_id_cookie":
-		return parseOne(d, &ev.EventIDCookie)
+		return caddyopts.One(d, &ev.EventIDCookie)
 	}
-	return d.Errf("unknown field %q in event %q%s", field, ev.Name, suggest(field, eventFields))
+	return d.Errf("unknown field %q in event %q%s", field, ev.Name, caddyopts.Suggest(field, eventFields))
 }
 
 // eventFields are the fields of an event block, for suggestions.
@@ -422,14 +398,6 @@ var eventFields = amazon.NewEnum("event field", "match", "when_response", "event
 	"custom", "limited_data_use", "ignore_gpc", "consent_tcf", "consent_gpp", "amazon_consent_user_data",
 	"amazon_consent_ad_storage", "consent_ip", "require_consent", "user_agent", "event_id_header", "event_id_cookie",
 	"data_set_name", "amazon_ad_event_key", "partner", "aref_measurement_tokens")
-
-// suggest is "; did you mean X?" for a near miss of one of names, or "".
-func suggest(name string, names amazon.Enum) string {
-	if near := names.Nearest(name); near != "" {
-		return "; did you mean " + near + "?"
-	}
-	return ""
-}
 
 func (ev *Event) parseMatch(d *caddyfile.Dispenser) error {
 	set, err := caddyhttp.ParseCaddyfileNestedMatcherSet(d)
@@ -455,7 +423,7 @@ func (ev *Event) parseWhenResponse(d *caddyfile.Dispenser) error {
 
 func parseValueScale(d *caddyfile.Dispenser, target *float64) error {
 	var arg string
-	if err := parseOne(d, &arg); err != nil {
+	if err := caddyopts.One(d, &arg); err != nil {
 		return err
 	}
 	f, err := strconv.ParseFloat(arg, 64)

@@ -10,6 +10,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 
+	"github.com/shopsignal/caddy-amazon-capi/internal/caddyopts"
 	"github.com/shopsignal/caddy-amazon-capi/mapping"
 )
 
@@ -200,9 +201,9 @@ func unmarshalClickToken(d *caddyfile.Dispenser) (*ClickToken, error) {
 		var err error
 		switch option {
 		case "max_age":
-			err = parseDuration(d, &c.MaxAge)
+			err = caddyopts.Duration(d, &c.MaxAge)
 		case "ad_storage":
-			err = parseOne(d, &c.AdStorage)
+			err = caddyopts.One(d, &c.AdStorage)
 		case "ignore_gpc":
 			err = parseFlag(d, &c.IgnoreGPC)
 		default:

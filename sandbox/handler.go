@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
+	"github.com/shopsignal/caddy-amazon-capi/internal/caddyopts"
 )
 
 // Register registers the sandbox with Caddy: the HTTP handler
@@ -156,21 +156,21 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		var err error
 		switch option {
 		case "account_id":
-			err = parseOne(d, &s.AccountID)
+			err = caddyopts.One(d, &s.AccountID)
 		case "client_id":
-			err = parseOne(d, &s.ClientID)
+			err = caddyopts.One(d, &s.ClientID)
 		case "client_secret":
-			err = parseOne(d, &s.ClientSecret)
+			err = caddyopts.One(d, &s.ClientSecret)
 		case "refresh_token":
-			err = parseOne(d, &s.RefreshToken)
+			err = caddyopts.One(d, &s.RefreshToken)
 		case "access_token":
 			var token string
-			err = parseOne(d, &token)
+			err = caddyopts.One(d, &token)
 			s.AccessTokens = append(s.AccessTokens, token)
 		case "delay":
-			err = parseDuration(d, &s.Delay)
+			err = caddyopts.Duration(d, &s.Delay)
 		case "keep":
-			err = parseCount(d, &s.Keep)
+			err = caddyopts.Count(d, &s.Keep)
 		case "host":
 			if !d.NextArg() {
 				return d.ArgErr()
@@ -178,13 +178,13 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			s.Hosts = append(s.Hosts, d.Val())
 			s.Hosts = append(s.Hosts, d.RemainingArgs()...)
 		case "fail_status":
-			err = parseCount(d, &s.FailStatus)
+			err = caddyopts.Count(d, &s.FailStatus)
 		case "fail_first":
-			err = parseCount(d, &s.FailFirst)
+			err = caddyopts.Count(d, &s.FailFirst)
 		case "retry_after":
-			err = parseCount(d, &s.RetryAfter)
+			err = caddyopts.Count(d, &s.RetryAfter)
 		default:
-			err = d.Errf("unknown amazon_capi_sandbox option %q%s", option, didYouMean(option))
+			err = d.Errf("unknown amazon_capi_sandbox option %q%s", option, caddyopts.Suggest(option, sandboxOptions))
 		}
 		if err != nil {
 			return err
@@ -199,55 +199,6 @@ func (s *Sandbox) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // sandboxOptions are the options of an amazon_capi_sandbox block.
 var sandboxOptions = amazon.NewEnum("amazon_capi_sandbox option", "account_id", "client_id", "client_secret",
 	"refresh_token", "access_token", "delay", "keep", "host", "fail_status", "fail_first", "retry_after")
-
-// didYouMean suggests the option meant, when one is near.
-func didYouMean(option string) string {
-	if near := sandboxOptions.Nearest(option); near != "" {
-		return "; did you mean " + near + "?"
-	}
-	return ""
-}
-
-// parseOne reads the option's one value.
-func parseOne(d *caddyfile.Dispenser, target *string) error {
-	name := d.Val()
-	args := d.RemainingArgs()
-	if len(args) != 1 {
-		return d.Errf("%s takes exactly one value", name)
-	}
-	*target = args[0]
-	return nil
-}
-
-// parseDuration reads the option's one value as a positive duration.
-func parseDuration(d *caddyfile.Dispenser, target *caddy.Duration) error {
-	name := d.Val()
-	var arg string
-	if err := parseOne(d, &arg); err != nil {
-		return err
-	}
-	dur, err := caddy.ParseDuration(arg)
-	if err != nil || dur <= 0 {
-		return d.Errf("%s: %q is not a duration such as 1s", name, arg)
-	}
-	*target = caddy.Duration(dur)
-	return nil
-}
-
-// parseCount reads the option's one value as a whole number.
-func parseCount(d *caddyfile.Dispenser, target *int) error {
-	name := d.Val()
-	var arg string
-	if err := parseOne(d, &arg); err != nil {
-		return err
-	}
-	n, err := strconv.Atoi(arg)
-	if err != nil || n < 0 {
-		return d.Errf("%s: %q is not a whole number", name, arg)
-	}
-	*target = n
-	return nil
-}
 
 // faults are the sandbox's configured faults.
 func (s *Sandbox) faults() Faults {
