@@ -60,7 +60,7 @@ var theMetrics = sync.OnceValue(func() *metrics {
 		}, []string{"destination", "event", "field"}),
 		invalidBy: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amazon_capi_invalid_events_total",
-			Help: "Matched requests that gave no event, by event, the config field that failed, and reason (a fixed set: no_value, empty, not_a_valid_code, bad_time, bad_number, negative, no_match_key, unreadable_consent, no_consent, body_too_large, body_not_json, not_a_single_value).",
+			Help: "Matched requests that gave no event, by event, the config field that failed, and reason (a fixed set: no_value, empty, not_a_valid_code, bad_time, bad_number, negative, no_match_key, unreadable_consent, no_consent, body_too_large, body_not_json, not_a_single_value, duplicate_field, too_long).",
 		}, []string{"destination", "event", "field", "reason"}),
 		clickTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "amazon_capi_click_tokens_total",

@@ -44,7 +44,7 @@ type InvalidCount struct {
 	// Reason is why, one of a fixed set of words (no_value, empty,
 	// not_a_valid_code, bad_time, bad_number, negative, no_match_key,
 	// unreadable_consent, no_consent, body_too_large, body_not_json,
-	// not_a_single_value).
+	// not_a_single_value, duplicate_field, too_long).
 	Reason string `json:"reason"`
 	// Count is how many events.
 	Count uint64 `json:"count"`

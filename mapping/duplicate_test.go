@@ -53,3 +53,26 @@ func queryRequest(target, body string) *Request {
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return &Request{HTTP: r, Body: []byte(body), RemoteIP: "203.0.113.7", Arrived: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 }
+
+// A value a visitor made long is never kept whole: a custom STRING value
+// over MaxCustomValueBytes is left out (too_long), any mapped value over
+// MaxValueBytes makes the event invalid (too_long).
+func TestLongValuesAreRefused(t *testing.T) {
+	rule := checkoutRule()
+	rule.Custom = []CustomRule{{Name: "brand", Value: "body.items.0.brand"}}
+	body := strings.Replace(checkoutJSON, `"brand": "Acme Co."`, `"brand": "`+strings.Repeat("b", MaxCustomValueBytes+1)+`"`, 1)
+	var notes Notes
+	e, err := mustCompile(t, rule).EvaluateNoting(checkoutRequest(body), &notes)
+	if err != nil || len(e.CustomData) != 0 || len(notes.DroppedCustom) != 1 || notes.DroppedCustom[0].Reason != "too_long" {
+		t.Errorf("a %d-byte brand: %v, custom %v, dropped %+v", MaxCustomValueBytes+1, err, e.CustomData, notes.DroppedCustom)
+	}
+	rule = checkoutRule()
+	rule.Partner = "header.X-Partner"
+	req := checkoutRequest(checkoutJSON)
+	req.HTTP.Header.Set("X-Partner", strings.Repeat("p", MaxValueBytes+1))
+	_, err = mustCompile(t, rule).Evaluate(req)
+	var inv *InvalidError
+	if !errors.As(err, &inv) || inv.Field != "partner" || inv.Code != InvalidTooLong {
+		t.Errorf("a %d-byte partner: %v, want invalid too_long", MaxValueBytes+1, err)
+	}
+}

@@ -132,6 +132,10 @@ func (ev *evaluation) get(field string, e *expr, required bool) (gjson.Result, b
 		code, reason := ev.missing(e)
 		ev.fail(field, code, reason)
 	}
+	if ok && (len(v.Raw) > MaxValueBytes || len(v.Str) > MaxValueBytes) {
+		ev.fail(field, InvalidTooLong, fmt.Sprintf("longer than %d bytes", MaxValueBytes))
+		return gjson.Result{}, false
+	}
 	if ok && ev.duplicated(e) {
 		ev.fail(field, InvalidDuplicate, e.String()+" occurs twice in the request (the shop's backend may have taken the other one)")
 	}

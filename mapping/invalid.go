@@ -54,9 +54,17 @@ const (
 	// InvalidDuplicate is a mapped field the request carries twice (see
 	// duplicate.go).
 	InvalidDuplicate = "duplicate_field"
-	// InvalidTooLong is a dedupe ID longer than MaxEventIDBytes.
+	// InvalidTooLong is a dedupe ID longer than MaxEventIDBytes, or any
+	// value longer than MaxValueBytes.
 	InvalidTooLong = "too_long"
 	// InvalidNoConsent is an event without the consent signal
 	// require_consent or the EU rule asks for.
 	InvalidNoConsent = "no_consent"
 )
+
+// MaxValueBytes is the longest value any field of an event may read from
+// a request (a consent string, a partner, a custom attribute before it is
+// checked): a longer one makes the event invalid (too_long), so that no
+// value a visitor chose reaches the spool, the dead letter or the logs
+// whole. A TCF or GPP consent string, the longest real value, is a few KiB.
+const MaxValueBytes = 8 << 10

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -113,8 +114,17 @@ func customValue(dataType, s string) (string, error) {
 	if out == "" {
 		return "", errNoLetters
 	}
+	if len(out) > MaxCustomValueBytes {
+		return "", errCustomTooLong
+	}
 	return out, nil
 }
+
+// MaxCustomValueBytes is the longest custom STRING value sent. Amazon's
+// schema sets no limit; a brand, product or category is a few dozen
+// bytes, and a longer value (one a visitor chose) is left out, counted
+// (too_long), rather than kept in the spool, the dead letter and the logs.
+const MaxCustomValueBytes = 256
 
 // customReason is the metric label of a custom value that does not fit.
 func customReason(err error) string {
@@ -125,6 +135,8 @@ func customReason(err error) string {
 		return "negative_integer"
 	case errNoLetters:
 		return "no_letters_or_digits"
+	case errCustomTooLong:
+		return "too_long"
 	}
 	return "not_a_time"
 }
@@ -176,4 +188,5 @@ var (
 	errNotInteger      = errors.New("not a 32-bit integer")
 	errNegativeInteger = errors.New("a negative integer: Amazon takes only letters, digits and _ in a value")
 	errNoLetters       = errors.New("nothing left after removing characters other than letters, digits and _")
+	errCustomTooLong   = fmt.Errorf("longer than %d bytes", MaxCustomValueBytes)
 )
