@@ -76,12 +76,13 @@ func TestMetricsAnswerWhateverDestinationsTheConfigHolds(t *testing.T) {
 			sandboxSite(sb, "", "keep 100000"). // any account
 			String()
 	}
-	layouts := []struct {
+	type layout struct {
 		name   string
 		config string
 		labels []string // the destination labels, sorted
 		live   []string // those with a forwarder (queue depth, spool bytes, …)
-	}{
+	}
+	layouts := []layout{
 		{"two sites sharing a destination", config(live(acctA, spoolA), live(acctA, spoolA)), []string{a}, []string{a}},
 		{"dry_run beside live", config(live(acctA, spoolA),
 			amazonCAPI().sandboxAt(sb).account(acctA).dryRun().event(checkout())), []string{a, a + "/dry_run"}, []string{a}},
@@ -92,35 +93,58 @@ func TestMetricsAnswerWhateverDestinationsTheConfigHolds(t *testing.T) {
 		{"one account, two spools", config(live(acctA, spoolA), live(acctA, spoolB)), []string{a}, []string{a}},
 	}
 	order := 0
-	check := func(i int) {
+	// mismatches sends a request to each site (every destination builds an
+	// event: its quality and reconciliation series exist), scrapes the
+	// whole /metrics and says what does not hold.
+	mismatches := func(l layout) []string {
 		t.Helper()
-		l := layouts[i%len(layouts)]
-		for _, site := range []int{site1, site2} { // every destination builds an event: its quality and reconciliation series exist
+		for _, site := range []int{site1, site2} {
 			order++
 			if status := getAfterReload(t, fmt.Sprintf("http://127.0.0.1:%d/checkout?order=LBL-%d", site, order)); status != 200 {
 				t.Fatalf("%s: the site answered %d", l.name, status)
 			}
 		}
 		text := scrapeOK(t, l.name)
+		var out []string
 		// The counters keep the series of destinations a reload removed
 		// (they are built once per process); the gauges read at scrape
 		// time name the live destinations only, with the counters' labels.
-		for _, metric := range []string{"caddy_amazon_capi_events_total"} {
-			for _, want := range l.labels {
-				if got := destinationLabels(text, metric); !slices.Contains(got, want) {
-					t.Errorf("%s: %s has destinations %q, want %q among them", l.name, metric, got, want)
-				}
+		for _, want := range l.labels {
+			if got := destinationLabels(text, "caddy_amazon_capi_events_total"); !slices.Contains(got, want) {
+				out = append(out, fmt.Sprintf("caddy_amazon_capi_events_total has destinations %q, want %q among them", got, want))
 			}
 		}
 		for _, metric := range []string{"caddy_amazon_capi_match_quality_events_total", "caddy_amazon_capi_reconciliation_events"} {
 			if got := destinationLabels(text, metric); !slices.Equal(got, l.labels) {
-				t.Errorf("%s: %s has destinations %q, want %q", l.name, metric, got, l.labels)
+				out = append(out, fmt.Sprintf("%s has destinations %q, want %q", metric, got, l.labels))
 			}
 		}
 		for _, metric := range []string{"caddy_amazon_capi_queue_depth", "caddy_amazon_capi_spool_bytes"} {
 			if got := destinationLabels(text, metric); !slices.Equal(got, l.live) {
-				t.Errorf("%s: %s has destinations %q, want %q", l.name, metric, got, l.live)
+				out = append(out, fmt.Sprintf("%s has destinations %q, want %q", metric, got, l.live))
 			}
+		}
+		return out
+	}
+	// check waits until the layout's series show: just after a reload, the
+	// old config's server may still answer a request (Caddy's reload), and
+	// its destination then builds the event.
+	check := func(i int) {
+		t.Helper()
+		l := layouts[i%len(layouts)]
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			bad := mismatches(l)
+			if len(bad) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				for _, b := range bad {
+					t.Errorf("%s: %s", l.name, b)
+				}
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	loadCaddy(t, layouts[0].config, "caddyfile")
