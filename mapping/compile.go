@@ -37,11 +37,12 @@ type Mapping struct {
 	readsBody, readsResponse, readsRespBody bool
 	// hashedKeys counts the match keys of hashed types.
 	hashedKeys int
-	// body holds the plain request body paths and sums, read in one pass.
-	body bodyPaths
-	// id tells this mapping's pass over a body from another's (see
-	// Request.scanned): a number, where a pointer kept in the Request would
-	// make the compiler move every evaluation's notes to the heap.
+	// keys are the keys on the way to the body paths, checked for
+	// duplicates once per request (see bodyKeys).
+	keys bodyKeys
+	// id tells this mapping's duplicates from another's in a Request (see
+	// Mapping.duplicates): a number, where a pointer kept in the Request
+	// would make the compiler move every evaluation's notes to the heap.
 	id uint64
 }
 
@@ -203,17 +204,11 @@ func (c *compiler) field(name, value string, check func(string) error) expr {
 	return c.walked(e)
 }
 
-// walked gives a request body path its slot in the mapping's pass over the
-// body (for a sum, the slot of the array's path and the sum's index).
+// walked gives a request body path the bits of the keys on its way (see
+// bodyKeys).
 func (c *compiler) walked(e expr) expr {
-	switch {
-	case e.root != rootBody:
-	case e.sum != nil:
-		e.slot, e.sumIndex = c.m.body.addSum(e.sum.array, e.sum.field)
-		e.along = c.m.body.along(e.sum.array)
-	default:
-		e.slot = c.m.body.add(e.key)
-		e.along = c.m.body.along(e.key)
+	if e.root == rootBody {
+		e.along = c.m.keys.add(e.key)
 	}
 	return e
 }
@@ -261,6 +256,9 @@ func withPathHint(err error, e expr) error {
 	}
 	return fmt.Errorf("%w. %s", err, pathHint(e.key))
 }
+
+// plainPath is a path of keys and indexes only (order.id, items.0.sku).
+var plainPath = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 
 // looksLikePath reports whether a literal reads like a path missing its
 // root (order.id, customer.email), not a value (12.50, user@example.com).

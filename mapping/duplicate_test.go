@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // A mapped field the request carries twice makes the event invalid: the
@@ -75,4 +77,36 @@ func TestLongValuesAreRefused(t *testing.T) {
 	if !errors.As(err, &inv) || inv.Field != "partner" || inv.Code != InvalidTooLong {
 		t.Errorf("a %d-byte partner: %v, want invalid too_long", MaxValueBytes+1, err)
 	}
+}
+
+// One walk over the body (bodyKeys) finds a key twice on a path exactly
+// when walking that path alone (duplicatedAlong) does, whatever the body
+// and the paths.
+func FuzzOneWalkFindsWhatEachPathsWalkFinds(f *testing.F) {
+	f.Add(`{"order":{"id":"A","total":1,"id":"B"},"items":[{"qty":2}]}`, "order.id order.total items.0.qty")
+	f.Add(`{"a":{"x":1},"a":{"y":2},"a":3}`, "a a.x a.y a.z")
+	f.Add(`{"a":[10,{"b":[1,2],"b":3},30],"0":"zero","0":1}`, "a.1.b.1 a.01.b a.2 0 a.3 a.#.b")
+	f.Add(`[{"a":1,"a":2},[2,3],"s"]`, "0.a 1.1 2 0 3")
+	f.Add(`{"a\u0062":"escaped key","ab":2}`, "ab q")
+	f.Add(`{"a":{"b":{"c":{"d":1}}},"x":{"b":{"c":{"e":2,"e":3}}}}`, "a.b.c.e a.b.c.d x.b.c.e x")
+	f.Fuzz(func(t *testing.T, body, list string) {
+		if !validJSON([]byte(body)) {
+			t.Skip()
+		}
+		var keys bodyKeys
+		paths := strings.Fields(list)
+		along := make([]uint64, len(paths))
+		for i, p := range paths {
+			along[i] = keys.add(p)
+		}
+		dup := keys.root.twice(gjson.Parse(body))
+		for i, p := range paths {
+			if along[i] == 0 {
+				continue
+			}
+			if got, want := dup&along[i] != 0, duplicatedAlong([]byte(body), p); got != want {
+				t.Fatalf("%s in %s: one walk says twice %v, its own walk %v", p, body, got, want)
+			}
+		}
+	})
 }

@@ -101,8 +101,6 @@ type evaluation struct {
 	// Notes does not escape to the heap; noting says they are wanted.
 	notes  Notes
 	noting bool
-	// onlyDedupeID reads body paths with gjson on their own (see DedupeID).
-	onlyDedupeID bool
 	// allocated holds what the event points to, once something does.
 	allocated *eventParts
 }
@@ -127,7 +125,7 @@ func (ev *evaluation) get(field string, e *expr, required bool) (gjson.Result, b
 	if !e.isSet() {
 		return gjson.Result{}, false
 	}
-	v, ok := ev.lookup(e)
+	v, ok := ev.r.lookup(e)
 	if !ok && required {
 		code, reason := ev.missing(e)
 		ev.fail(field, code, reason)
@@ -152,37 +150,6 @@ func (ev *evaluation) missing(e *expr) (code, reason string) {
 		return InvalidBodyNotJSON, "the request body is not valid JSON"
 	}
 	return InvalidNoValue, "no value at " + e.String()
-}
-
-// lookup reads a body path from the mapping's pass over the body (made on
-// first use) and anything else from the request.
-func (ev *evaluation) lookup(e *expr) (gjson.Result, bool) {
-	r := ev.r
-	if ev.onlyDedupeID || e.root != rootBody {
-		return r.lookup(e)
-	}
-	if r.BodyTooLarge {
-		return gjson.Result{}, false
-	}
-	scan := r.scanned(ev.m) // also for a path the pass does not read: it settles whether the body is JSON, once
-	if e.slot == 0 {
-		return r.lookup(e)
-	}
-	switch {
-	case !r.bodyIsJSON():
-		return gjson.Result{}, false
-	case scan.kind == 0: // a single value: gjson's own reading of the path
-		return r.lookup(e)
-	case e.sum == nil:
-		return e.agg.apply(exists(scan.value(r.bodyText(), e.slot)))
-	case scan.kind == '[':
-		return exists(e.sum.sum(r.bodyText(), gjson.Result{}))
-	}
-	list := scan.value(r.bodyText(), e.slot)
-	if e.sumIndex > 0 && list.IsArray() {
-		return gjson.Result{Type: gjson.Number, Num: scan.totals[e.sumIndex-1]}, true
-	}
-	return exists(e.sum.sum(r.bodyText(), list))
 }
 
 func (ev *evaluation) text(field string, e *expr, required bool) string {
@@ -330,7 +297,7 @@ func (ev *evaluation) keyCountry(k *compiledKey, eventCountry string) string {
 	if !k.country.isSet() {
 		return eventCountry
 	}
-	v, ok := ev.lookup(&k.country)
+	v, ok := ev.r.lookup(&k.country)
 	if c, known := countryCodes.upper(strings.TrimSpace(v.String())); ok && known {
 		return c
 	}

@@ -38,12 +38,7 @@ func (m *Mapping) DedupeID(r *Request) (id string, ok bool) {
 	if !m.dedupeID.isSet() || m.dedupeID.readsReply() {
 		return "", false
 	}
-	// A body path is read by the mapping's pass over the body, which
-	// Evaluate then finds made (see Request.scanned). When the request
-	// already keeps another mapping's pass (several events matched), the
-	// ID alone is read with gjson, which stops at it, so that this pass
-	// does not replace the one the first event's Evaluate will use.
-	ev := evaluation{m: m, r: r, onlyDedupeID: r.scan.of != 0 && r.scan.of != m.id}
+	ev := evaluation{m: m, r: r}
 	id = ev.eventID()
 	return id, id != "" && ev.err == nil
 }

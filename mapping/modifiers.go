@@ -92,3 +92,44 @@ func number(v gjson.Result) (float64, bool) {
 	}
 	return 0, false
 }
+
+// sumPath is a body path <array>.#.<field>|@sum whose parts are plain keys
+// and indexes, such as items.#.qty|@sum. gjson would build the list of
+// fields as new JSON for aggregate.apply to read again; get adds the
+// fields up as it goes through the array (FuzzSumMatchesReference holds
+// the two routes equal).
+type sumPath struct{ array, field string }
+
+func parseSumPath(path string) *sumPath {
+	rest, ok := strings.CutSuffix(path, "|@sum")
+	if !ok {
+		return nil
+	}
+	array, field, ok := strings.Cut(rest, ".#.")
+	if !ok || !plainPath.MatchString(array) || !plainPath.MatchString(field) {
+		return nil
+	}
+	return &sumPath{array: array, field: field}
+}
+
+// get is the sum's value in json, as aggregate.apply gives it for
+// gjson.Get(json, "<array>.#.<field>"). The total has no Raw text:
+// Result.String formats Num, and events read numbers by Num.
+func (p *sumPath) get(json string) gjson.Result {
+	var list gjson.Result
+	if gjson.Parse(json).IsObject() {
+		list = gjson.Get(json, p.array)
+	}
+	if !list.IsArray() { // rare: let gjson say what the path reads
+		v, _ := aggregate{kind: 's'}.apply(exists(gjson.Get(json, p.array+".#."+p.field)))
+		return v
+	}
+	total := 0.0
+	list.ForEach(func(_, item gjson.Result) bool {
+		if f, ok := number(item.Get(p.field)); ok {
+			total += f
+		}
+		return true
+	})
+	return gjson.Result{Type: gjson.Number, Num: total}
+}

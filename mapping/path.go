@@ -3,8 +3,6 @@ package mapping
 import (
 	"fmt"
 	"net/http"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -49,17 +47,10 @@ type expr struct {
 	// value key reads (modifiers.go).
 	agg aggregate
 	// sum is set for a body path <array>.#.<field>|@sum with plain parts,
-	// which is evaluated in one pass (see sumPath).
+	// which is added up without building the list (see sumPath).
 	sum *sumPath
-	// slot, for a request body path, is where the mapping's pass over the
-	// body puts its value (the array's, for a sum); 0 when it is read
-	// with gjson.Get on its own (see bodyPaths).
-	slot int
-	// sumIndex, for a sum with a slot, is 1 + where the pass puts its
-	// total; 0 when the sum is added up on its own (see sumPath.sum).
-	sumIndex int
-	// along, for a body path with a slot, is the bits of the path nodes on
-	// its way: the pass finds a key twice there when its dup set has one.
+	// along, for a body path, is the bits of the keys on its way (see
+	// bodyKeys); 0 when they have none, and the path is checked on its own.
 	along uint64
 	// header, for a header root, is key in canonical form, so that
 	// looking it up does not make the canonical form again each time.
@@ -224,61 +215,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// sumPath is a body path <array>.#.<field>|@sum whose parts are plain keys
-// and indexes, such as items.#.qty|@sum. gjson would build the array of
-// fields as new JSON and parse it again for @sum; get adds the fields up
-// in one pass over the array, with the same result (a test holds them
-// equal).
-type sumPath struct{ array, field string }
-
-var plainPath = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
-
-func parseSumPath(path string) *sumPath {
-	rest, ok := strings.CutSuffix(path, "|@sum")
-	if !ok {
-		return nil
-	}
-	array, field, ok := strings.Cut(rest, ".#.")
-	if !ok || !plainPath.MatchString(array) || !plainPath.MatchString(field) {
-		return nil
-	}
-	return &sumPath{array: array, field: field}
-}
-
-// get is gjson.Get(json, path) for the sum's path.
-func (p *sumPath) get(json string) gjson.Result {
-	var list gjson.Result
-	if gjson.Parse(json).IsObject() {
-		list = gjson.Get(json, p.array)
-	}
-	return p.over(json, list)
-}
-
-// over is get when list, the value at the array's path, is already known
-// (and left empty when json is not an object).
-func (p *sumPath) over(json string, list gjson.Result) gjson.Result {
-	v := p.sum(json, list)
-	if v.Type == gjson.Number && v.Raw == "" {
-		v.Raw = strconv.FormatFloat(v.Num, 'f', -1, 64)
-	}
-	return v
-}
-
-// sum is over without the total's text: Result.String makes the same
-// text from Num when it is asked for, and Evaluate reads numbers by Num.
-func (p *sumPath) sum(json string, list gjson.Result) gjson.Result {
-	if !list.IsArray() { // rare: let gjson say what the path reads
-		v, _ := aggregate{kind: 's'}.apply(exists(gjson.Get(json, p.array+".#."+p.field)))
-		return v
-	}
-	total := 0.0
-	list.ForEach(func(_, item gjson.Result) bool {
-		if f, ok := number(item.Get(p.field)); ok {
-			total += f
-		}
-		return true
-	})
-	return gjson.Result{Type: gjson.Number, Num: total}
 }

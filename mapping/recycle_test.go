@@ -62,7 +62,7 @@ func TestResetKeepsNothingOfTheRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Reset()
-	if r.HTTP != nil || r.Body != nil || r.RemoteIP != "" || r.scan.of != 0 || len(r.FixedIDs) != 0 || r.text != "" || r.textIsBody {
+	if r.HTTP != nil || r.Body != nil || r.RemoteIP != "" || r.dupsOf != 0 || len(r.FixedIDs) != 0 || r.text != "" || r.textIsBody {
 		t.Errorf("Reset kept %+v", r)
 	}
 }

@@ -36,7 +36,9 @@ type Request struct {
 	form      url.Values
 	query     url.Values
 	validBody int8 // 0 unknown, 1 valid JSON, -1 not JSON
-	scan      bodyScan
+	// dups is the keys found twice on the way to a mapping's body paths
+	// (see Mapping.duplicates), for the mapping numbered dupsOf.
+	dups, dupsOf uint64
 	// text is Body as a string, made once (text) for gjson to read: the
 	// events built from the request may keep parts of it.
 	text       string
@@ -179,38 +181,6 @@ func (r *Request) requestField(name string) string {
 		return h.Referer()
 	}
 	return ""
-}
-
-// scanned is m's pass over the body, made on first use (it settles whether
-// the body is JSON on the way). The last mapping's pass is kept: DedupeID
-// makes it before the request goes on, and Evaluate finds it made.
-func (r *Request) scanned(m *Mapping) *bodyScan {
-	switch r.scan.of {
-	case m.id:
-		return &r.scan
-	case 0:
-		r.scan.of = m.id // still zero: nothing to clear
-	default:
-		r.scan = bodyScan{of: m.id}
-	}
-	if r.validBody >= 0 {
-		valid := m.body.scan(r.Body, &r.scan)
-		r.validBody = -1
-		if valid {
-			r.validBody = 1
-		}
-	}
-	return &r.scan
-}
-
-func (r *Request) bodyIsJSON() bool {
-	if r.validBody == 0 {
-		r.validBody = -1
-		if validJSON(r.Body) {
-			r.validBody = 1
-		}
-	}
-	return r.validBody == 1
 }
 
 func str(s string) (gjson.Result, bool) {

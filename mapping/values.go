@@ -22,6 +22,8 @@ func raw(v gjson.Result) string {
 	return strings.TrimSpace(v.String())
 }
 
+const digits = "0123456789"
+
 // parseTime reads RFC 3339 text (with or without fractions or zone) or Unix
 // seconds or milliseconds.
 func parseTime(s string) (time.Time, error) {
