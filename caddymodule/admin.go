@@ -79,6 +79,9 @@ type DestinationStatus struct {
 	// Spool is the spool's directory: its segment files (*.log), and the
 	// original bytes of a repaired one (*.log.damaged).
 	Spool string `json:"spool,omitempty"`
+	// Fleet is the destination's part in the fleet (absent without the
+	// nats option).
+	Fleet *FleetStatus `json:"fleet,omitempty"`
 }
 
 // ForwarderStatus is a destination's delivery state, as the admin API
@@ -210,6 +213,9 @@ func (d *liveDestination) status() DestinationStatus {
 		if e, ok := c.Tokens.(interface{ Expiry() time.Time }); ok {
 			st.TokenExpiry = e.Expiry()
 		}
+	}
+	if d.fleet != nil {
+		st.Fleet = d.fleet.status()
 	}
 	return st
 }

@@ -159,6 +159,9 @@ func (destinationCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- reconcileDesc
 	ch <- unaccountedDesc
 	ch <- rejectedDesc
+	for _, d := range fleetDescs {
+		ch <- d
+	}
 }
 
 // Collect sends the gauges of every live destination. Two destinations
@@ -205,6 +208,9 @@ func collectDestinations(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(syncFailDesc, prometheus.CounterValue, float64(st.SyncFailures), label)
 		ch <- prometheus.MustNewConstMetric(spoolLostDesc, prometheus.CounterValue, float64(st.LostDamagedFrame), label, forward.LostDamagedFrame)
 		ch <- prometheus.MustNewConstMetric(spoolLostDesc, prometheus.CounterValue, float64(st.LostTornTail), label, forward.LostTornTail)
+		if d.fleet != nil {
+			d.fleet.collect(ch, label)
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		dry_run
 //		metrics           on|off
 //		click_token       [<cookie>] { max_age <d>; ad_storage <value>; ignore_gpc }
+//		nats              <url> [<url>…] { stream, replicas, max_bytes, credentials, nkey, user, token, tls_ca, tls_cert }
 //		event <name> {
 //			match { <request matchers> }
 //			type <conversion type>
@@ -111,6 +112,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.NoMetrics = onOff == "off"
 		case "click_token":
 			h.ClickToken, err = unmarshalClickToken(d)
+		case "nats":
+			h.NATS, err = unmarshalNATS(d)
 		case "event":
 			err = h.unmarshalEvent(d)
 		default:
@@ -126,7 +129,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // handlerOptions are the options of an amazon_capi block, for suggestions.
 var handlerOptions = amazon.NewEnum("amazon_capi option", "region", "account_id", "entity_id", "client_id",
 	"client_secret", "refresh_token", "access_token", "endpoint", "token_url", "api", "spool", "max_body",
-	"max_response_body", "spool_max_size", "spool_sync", "batch_size", "flush_interval", "dedupe_window", "dry_run", "metrics", "click_token", "event")
+	"max_response_body", "spool_max_size", "spool_sync", "batch_size", "flush_interval", "dedupe_window", "dry_run", "metrics", "click_token", "nats", "event")
 
 // checkComplete fails a block that can never send: no account, or no
 // credentials (dry_run needs neither). Placeholders are resolved later,

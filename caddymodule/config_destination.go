@@ -13,6 +13,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
+	"github.com/shopsignal/caddy-amazon-capi/fleet"
 	"github.com/shopsignal/caddy-amazon-capi/forward"
 )
 
@@ -80,6 +81,10 @@ type Destination struct {
 	// as spooled: the most durable, and the most CPU at low rates (an
 	// fsync every 20ms whatever the rate).
 	SpoolSync caddy.Duration `json:"spool_sync,omitempty"`
+	// NATS, when set, shares the destination's queue with the other Caddy
+	// replicas on a NATS JetStream stream (fleet mode). Without it, the
+	// local spool alone holds the queue.
+	NATS *NATS `json:"nats,omitempty"`
 	// DryRun builds, validates and logs each event (hashed) and sends nothing.
 	DryRun bool `json:"dry_run,omitempty"`
 	// NoMetrics keeps this block from registering the module's metrics
@@ -106,6 +111,7 @@ type settings struct {
 	spoolMaxBytes              int64
 	spoolSync                  time.Duration
 	dryRun                     bool
+	fleet                      *fleet.Config // nil: no fleet mode
 }
 
 // liveOptions are the forwarder options a reload changes in place (see
@@ -139,6 +145,11 @@ func (d *Destination) resolveSettings() (settings, error) {
 		maxBody: d.MaxBody, maxResponseBody: d.MaxResponseBody, flushInterval: time.Duration(d.FlushInterval), batchSize: d.BatchSize, dryRun: d.DryRun,
 		dedupeWindow: time.Duration(d.DedupeWindow), spoolMaxBytes: d.SpoolMaxSize, spoolSync: time.Duration(d.SpoolSync),
 	}
+	fleetConfig, err := resolveNATS(d.NATS)
+	if err != nil {
+		return s, err
+	}
+	s.fleet = fleetConfig
 	region := strings.ToLower(orDefault(d.Region, "na"))
 	hosts, ok := amazon.Regions[region]
 	if !ok {

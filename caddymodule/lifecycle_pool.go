@@ -37,6 +37,8 @@ type liveDestination struct {
 	counters      counters
 	quality       qualities
 	confirmations confirmations
+	// fleet is set in fleet mode (the nats option).
+	fleet *fleetMode
 
 	// options are the forwarder options of the newest config that uses the
 	// destination, kept until that config starts (start): a reload that
@@ -80,7 +82,7 @@ func newDestination(s settings, configLogger *zap.Logger) (*liveDestination, err
 	// the logger of the newest config that uses it (see liveCore).
 	live, core := newLiveLogger(configLogger)
 	logger := live.With(zap.String("destination", s.label()))
-	d := &liveDestination{key: s.key(), settings: s, logger: logger, logCore: core}
+	d := &liveDestination{key: s.key(), settings: s, logger: logger, logCore: core, fleet: newFleetMode(s)}
 	if s.dryRun {
 		return d, nil
 	}
@@ -100,7 +102,7 @@ func newDestination(s settings, configLogger *zap.Logger) (*liveDestination, err
 	cfg.DeadLetter = d.deadLetter
 	cfg.OnEvents = theMetrics().onEvents(s.label())
 	cfg.AfterBatch = func(r forward.BatchReport) {
-		if r.Events > 0 && (r.Status != 0 || r.Err != nil) {
+		if d.fleet == nil && r.Events > 0 && (r.Status != 0 || r.Err != nil) { // in fleet mode, the deliverer's calls are Amazon's
 			theMetrics().onBatch(s.label(), r.Status, r.Took)
 		}
 	}
@@ -119,6 +121,11 @@ func (d *liveDestination) start() error {
 	if opts := d.options.Swap(nil); opts != nil {
 		d.forwarder.Configure(*opts)
 	}
+	if d.fleet != nil {
+		if err := d.fleet.start(d); err != nil {
+			return err
+		}
+	}
 	return d.forwarder.Start()
 }
 
@@ -127,6 +134,9 @@ func (d *liveDestination) start() error {
 func (d *liveDestination) update(s settings) error {
 	if s.dryRun != d.settings.dryRun {
 		return fmt.Errorf("dry_run changed for a destination that is in use; it takes effect after a restart")
+	}
+	if !sameFleet(s.fleet, d.settings.fleet) {
+		return fmt.Errorf("nats changed for a destination that is in use; it takes effect after a restart (the spool's events are shipped then)")
 	}
 	if s.dryRun {
 		return nil // nothing is sent: no client, no forwarder
@@ -168,6 +178,9 @@ func (d *liveDestination) onRefresh(err error) {
 // Send sends a batch with the current client; it makes the destination the
 // forwarder's Sender, so a reload can change credentials under it.
 func (d *liveDestination) Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error) {
+	if d.fleet != nil {
+		return d.fleet.ship(ctx, events)
+	}
 	return d.client.Load().Send(ctx, events)
 }
 
@@ -180,6 +193,9 @@ func (d *liveDestination) Destruct() error {
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
 	d.forwarder.Stop(ctx)
+	if d.fleet != nil {
+		d.fleet.close()
+	}
 	return nil
 }
 

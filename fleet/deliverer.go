@@ -1,0 +1,315 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/zap"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+)
+
+// Sender sends a batch of events to Amazon (an *amazon.Client).
+type Sender interface {
+	Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error)
+}
+
+// Deliverer takes batches from the queue's shared consumer and sends them
+// to Amazon. Each event is acknowledged when Amazon took it; left for
+// JetStream to give again (to any replica), after a backoff, when the call
+// failed or Amazon refused it for a passing reason; and put in the
+// dead-letter stream, then terminated, when Amazon refused it for good.
+type Deliverer struct {
+	q      *Queue
+	amazon Sender
+	log    *zap.Logger
+	// After, when set, is called after each call to Amazon.
+	After func(Report)
+
+	delivered, deadLettered, retried, batches atomic.Uint64
+
+	mu                       sync.Mutex
+	lastError                string
+	lastErrorAt, lastSuccess time.Time
+}
+
+// Report is one call to Amazon made by a Deliverer.
+type Report struct {
+	Events, Delivered, DeadLettered, Retried int
+	Status                                   int
+	Err                                      error
+	Took                                     time.Duration
+}
+
+// Deliverer returns a deliverer that sends through amazon.
+func (q *Queue) Deliverer(amazon Sender, log *zap.Logger) *Deliverer {
+	return &Deliverer{q: q, amazon: amazon, log: log}
+}
+
+// fetchWait is how long one pull waits for events.
+const fetchWait = 2 * time.Second
+
+// maxBackoff caps the delay before an event is given out again.
+const maxBackoff = time.Minute
+
+// Run delivers until ctx ends. NATS down or the streams not there yet:
+// it waits and tries again.
+func (d *Deliverer) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		c, err := d.q.ready(ctx)
+		if err == nil {
+			err = d.fetch(ctx, c)
+		}
+		if err != nil && ctx.Err() == nil {
+			d.log.Debug("waiting for NATS", zap.String("stream", d.q.names.Stream), zap.Error(err))
+			sleep(ctx, time.Second)
+		}
+	}
+}
+
+func (d *Deliverer) fetch(ctx context.Context, c jetstream.Consumer) error {
+	wait, cancel := context.WithTimeout(ctx, fetchWait)
+	defer cancel()
+	batch, err := c.Fetch(d.q.spec.BatchSize, jetstream.FetchContext(wait))
+	if err != nil {
+		return err
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if len(msgs) > 0 {
+		d.deliver(ctx, msgs)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// deliver sends msgs in one call and settles each.
+func (d *Deliverer) deliver(ctx context.Context, msgs []jetstream.Msg) {
+	events := make([]json.RawMessage, len(msgs))
+	for i, m := range msgs {
+		events[i] = m.Data()
+	}
+	began := time.Now()
+	stop := d.keepAlive(msgs)
+	callCtx, cancel := context.WithTimeout(ctx, d.q.spec.RequestTimeout)
+	res, err := d.amazon.Send(callCtx, events)
+	cancel()
+	stop()
+	d.batches.Add(1)
+	if res != nil && res.Status == http.StatusRequestEntityTooLarge && len(msgs) > 1 {
+		d.deliver(ctx, msgs[:len(msgs)/2])
+		d.deliver(ctx, msgs[len(msgs)/2:])
+		return
+	}
+	r := d.settle(msgs, res, err)
+	r.Took = time.Since(began)
+	d.note(r, res)
+	if d.After != nil {
+		d.After(r)
+	}
+}
+
+// keepAlive tells JetStream the batch is being worked on while a call to
+// Amazon runs, so that a slow call does not see it given to another
+// replica; it returns the function that stops it.
+func (d *Deliverer) keepAlive(msgs []jetstream.Msg) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(d.q.ackWait() / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				for _, m := range msgs {
+					_ = m.InProgress()
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// settle acknowledges, retries or dead-letters each message on Amazon's
+// answer.
+func (d *Deliverer) settle(msgs []jetstream.Msg, res *amazon.Result, err error) Report {
+	r := Report{Events: len(msgs), Err: err}
+	if res != nil {
+		r.Status = res.Status
+	}
+	switch {
+	case err != nil, res.Status == http.StatusTooManyRequests, res.Status >= 500,
+		res.Status == http.StatusUnauthorized, res.Status == http.StatusForbidden:
+		var wait time.Duration
+		if res != nil {
+			wait = res.RetryAfter
+		}
+		for _, m := range msgs {
+			d.retry(m, wait)
+		}
+		r.Retried = len(msgs)
+	case res.Status >= 200 && res.Status < 300:
+		refused := map[int]amazon.Rejection{}
+		for _, rej := range res.Rejected {
+			if prev, seen := refused[rej.Index]; !seen || prev.Transient() {
+				refused[rej.Index] = rej
+			}
+		}
+		for i, m := range msgs {
+			rej, ok := refused[i]
+			switch {
+			case !ok:
+				d.ack(m)
+				r.Delivered++
+			case rej.Transient():
+				d.retry(m, 0)
+				r.Retried++
+			default:
+				d.dead(m, res.Status, rejectionCode(rej), rejectionReason(rej))
+				r.DeadLettered++
+			}
+		}
+	default: // the whole batch refused for good
+		for _, m := range msgs {
+			d.dead(m, res.Status, fmt.Sprintf("HTTP_%d", res.Status), fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message))
+		}
+		r.DeadLettered = len(msgs)
+	}
+	return r
+}
+
+func (d *Deliverer) ack(m jetstream.Msg) {
+	if err := m.Ack(); err != nil {
+		// JetStream gives the event again after the acknowledgement wait;
+		// Amazon keeps the first of an event ID.
+		d.log.Debug("acknowledging a delivered event", zap.Error(err))
+	}
+	d.delivered.Add(1)
+}
+
+// retry leaves m for JetStream to give again after a backoff that grows
+// with its deliveries (at least wait, Amazon's Retry-After).
+func (d *Deliverer) retry(m jetstream.Msg, wait time.Duration) {
+	n := uint64(1)
+	if meta, err := m.Metadata(); err == nil {
+		n = max(meta.NumDelivered, 1)
+	}
+	_ = m.NakWithDelay(max(wait, backoff(n)))
+	d.retried.Add(1)
+}
+
+func backoff(deliveries uint64) time.Duration {
+	d := time.Second << min(deliveries-1, 6)
+	d = min(d, maxBackoff)
+	return d/2 + rand.N(d/2+1)
+}
+
+// dead puts m in the dead-letter stream, then terminates it. When the
+// dead letter cannot be stored, m is left for a retry: never lost.
+func (d *Deliverer) dead(m jetstream.Msg, status int, code, reason string) {
+	letter := &nats.Msg{Subject: d.q.names.DeadSubject, Data: m.Data(), Header: nats.Header{}}
+	letter.Header.Set("Amazon-Capi-Status", fmt.Sprint(status))
+	letter.Header.Set("Amazon-Capi-Code", cut(code, 64))
+	letter.Header.Set("Amazon-Capi-Reason", cut(reason, 1024))
+	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(d.q.names.DeadStream)}
+	if meta, err := m.Metadata(); err == nil {
+		opts = append(opts, jetstream.WithMsgID(fmt.Sprint(meta.Sequence.Stream)))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := d.q.js.PublishMsg(ctx, letter, opts...); err != nil {
+		d.log.Warn("storing a dead letter in NATS failed; the event is given again later", zap.String("stream", d.q.names.DeadStream), zap.Error(err))
+		_ = m.NakWithDelay(backoff(4))
+		return
+	}
+	_ = m.TermWithReason(cut(code, 64))
+	d.deadLettered.Add(1)
+}
+
+func rejectionCode(r amazon.Rejection) string {
+	if len(r.Errors) > 0 {
+		return r.Errors[0].Code
+	}
+	return fmt.Sprintf("HTTP_%d", r.Status)
+}
+
+func rejectionReason(r amazon.Rejection) string {
+	var parts []string
+	for _, e := range r.Errors {
+		parts = append(parts, strings.TrimSpace(e.FieldLocation+" "+e.Message))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (d *Deliverer) note(r Report, res *amazon.Result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case r.Err != nil:
+		d.lastError, d.lastErrorAt = cut(r.Err.Error(), 1024), time.Now()
+	case r.Delivered > 0:
+		d.lastSuccess = time.Now()
+	case res != nil && (res.Status < 200 || res.Status >= 300):
+		d.lastError, d.lastErrorAt = cut(strings.TrimSpace(fmt.Sprintf("HTTP %d %s %s", res.Status, res.Code, res.Message)), 1024), time.Now()
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// DeliverStats are a replica's deliveries from the queue.
+type DeliverStats struct {
+	// Delivered counts events Amazon took from this replica.
+	Delivered uint64 `json:"delivered"`
+	// DeadLettered counts events Amazon refused for good, now in the
+	// dead-letter stream.
+	DeadLettered uint64 `json:"dead_lettered"`
+	// Retried counts events left for JetStream to give again.
+	Retried uint64 `json:"retried"`
+	// Batches counts calls to Amazon.
+	Batches uint64 `json:"batches"`
+	// LastError is the last failed call's error, with its time, and
+	// LastSuccess the last call Amazon took events from.
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+}
+
+// Stats returns the deliverer's counts.
+func (d *Deliverer) Stats() DeliverStats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return DeliverStats{Delivered: d.delivered.Load(), DeadLettered: d.deadLettered.Load(), Retried: d.retried.Load(),
+		Batches: d.batches.Load(), LastError: d.lastError, LastErrorAt: d.lastErrorAt, LastSuccess: d.lastSuccess}
+}

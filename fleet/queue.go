@@ -1,0 +1,187 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Queue is one destination's stream, its dead-letter stream and their
+// consumer, reached through one connection.
+type Queue struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	names Names
+	spec  Spec
+	// replicas and maxBytes are Config's, for the streams.
+	replicas int
+	maxBytes int64
+
+	mu       sync.Mutex
+	consumer jetstream.Consumer // set once the streams exist (ready)
+}
+
+// Names are the NATS names of a destination's queue.
+type Names struct {
+	Stream, Subject         string // the events
+	DeadStream, DeadSubject string // the dead letters
+	Consumer                string // the durable consumer every replica shares
+}
+
+// NamesFor names a destination's queue: id tells destinations apart (the
+// same on every replica that sends to the same account), account is
+// there to be read by an operator.
+func NamesFor(cfg Config, account, id string) Names {
+	stream := cfg.stream() + "_" + safe(account) + "_" + safe(id)
+	return Names{
+		Stream:      stream,
+		Subject:     "amazon_capi.events." + stream,
+		DeadStream:  stream + "_DEAD",
+		DeadSubject: "amazon_capi.dead." + stream,
+		Consumer:    "deliver",
+	}
+}
+
+func safe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b[:min(len(b), 40)])
+}
+
+// Spec is what the streams and the consumer are made with, from the
+// destination's options.
+type Spec struct {
+	// DedupeWindow is the stream's duplicate window: an event ID published
+	// twice within it is stored once. At least 2 minutes, so that a
+	// replica that publishes again after a lost acknowledgement never
+	// stores an event twice.
+	DedupeWindow time.Duration
+	// MaxAge is how long an event stays in the stream: Amazon's oldest
+	// accepted event time.
+	MaxAge time.Duration
+	// BatchSize is the most events a replica takes from the stream for
+	// one call to Amazon.
+	BatchSize int
+	// RequestTimeout bounds one call to Amazon; the acknowledgement wait
+	// is longer, and kept alive while a call runs.
+	RequestTimeout time.Duration
+	// BatchesInFlight bounds the batches the whole fleet has out to Amazon
+	// at once; default 2.
+	BatchesInFlight int
+}
+
+// minDuplicates is the shortest duplicate window a stream is made with.
+const minDuplicates = 2 * time.Minute
+
+// deadLetterAge is how long a dead letter is kept.
+const deadLetterAge = 30 * 24 * time.Hour
+
+// Open connects to NATS for a destination. It does not wait for NATS: the
+// connection is made, and the streams created, as soon as NATS answers.
+func Open(cfg Config, names Names, spec Spec, client string) (*Queue, error) {
+	opts, err := cfg.options(client)
+	if err != nil {
+		return nil, err
+	}
+	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1024))
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	if spec.BatchesInFlight <= 0 {
+		spec.BatchesInFlight = 2
+	}
+	spec.DedupeWindow = max(spec.DedupeWindow, minDuplicates)
+	return &Queue{nc: nc, js: js, names: names, spec: spec, replicas: cfg.replicas(), maxBytes: cfg.MaxBytes}, nil
+}
+
+// Names are the queue's NATS names.
+func (q *Queue) Names() Names { return q.names }
+
+// Close closes the connection; publishes still waiting for an
+// acknowledgement fail (their events stay in the spool).
+func (q *Queue) Close() { q.nc.Close() }
+
+// ready makes the streams and the consumer once NATS answers, and returns
+// the consumer.
+func (q *Queue) ready(ctx context.Context) (jetstream.Consumer, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.consumer != nil {
+		return q.consumer, nil
+	}
+	if !q.nc.IsConnected() {
+		return nil, errors.New("nats: not connected")
+	}
+	if _, err := q.js.CreateOrUpdateStream(ctx, q.streamConfig()); err != nil {
+		return nil, fmt.Errorf("making stream %s: %w", q.names.Stream, err)
+	}
+	if _, err := q.js.CreateOrUpdateStream(ctx, q.deadStreamConfig()); err != nil {
+		return nil, fmt.Errorf("making stream %s: %w", q.names.DeadStream, err)
+	}
+	c, err := q.js.CreateOrUpdateConsumer(ctx, q.names.Stream, q.consumerConfig())
+	if err != nil {
+		return nil, fmt.Errorf("making consumer %s on %s: %w", q.names.Consumer, q.names.Stream, err)
+	}
+	q.consumer = c
+	return c, nil
+}
+
+func (q *Queue) streamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        q.names.Stream,
+		Description: "amazon_capi: conversion events waiting for Amazon",
+		Subjects:    []string{q.names.Subject},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.replicas,
+		MaxAge:      q.spec.MaxAge,
+		MaxBytes:    q.maxBytes,
+		Discard:     jetstream.DiscardNew, // a full stream refuses: events wait in the spools
+		Duplicates:  q.spec.DedupeWindow,
+	}
+}
+
+func (q *Queue) deadStreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        q.names.DeadStream,
+		Description: "amazon_capi: events Amazon refused for good, to list and replay",
+		Subjects:    []string{q.names.DeadSubject},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Replicas:    q.replicas,
+		MaxAge:      deadLetterAge,
+		Duplicates:  minDuplicates,
+	}
+}
+
+// consumerConfig is the shared durable consumer. MaxAckPending bounds the
+// events out to Amazon across the fleet; the acknowledgement wait is
+// longer than a call to Amazon (and kept alive during one, see Deliverer).
+func (q *Queue) consumerConfig() jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       q.names.Consumer,
+		Description:   "amazon_capi: every replica delivers from here",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       q.ackWait(),
+		MaxAckPending: q.spec.BatchSize * q.spec.BatchesInFlight,
+		MaxDeliver:    -1,
+		FilterSubject: q.names.Subject,
+	}
+}
+
+func (q *Queue) ackWait() time.Duration { return 2*q.spec.RequestTimeout + 2*time.Second }

@@ -1,0 +1,209 @@
+package fleettest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tidwall/gjson"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/shopsignal/caddy-amazon-capi/amazon"
+	"github.com/shopsignal/caddy-amazon-capi/fleet"
+	"github.com/shopsignal/caddy-amazon-capi/forward"
+)
+
+// fakeAmazon counts the event IDs it takes; it answers 503 while down,
+// and refuses for good the IDs in refuse.
+type fakeAmazon struct {
+	mu      sync.Mutex
+	down    bool
+	refuse  map[string]bool
+	taken   map[string]int
+	total   int
+	changed chan struct{} // a value after each call
+}
+
+func newFakeAmazon() *fakeAmazon {
+	return &fakeAmazon{refuse: map[string]bool{}, taken: map[string]int{}, changed: make(chan struct{}, 1)}
+}
+
+func (a *fakeAmazon) Send(_ context.Context, events []json.RawMessage) (*amazon.Result, error) {
+	a.mu.Lock()
+	defer func() {
+		a.mu.Unlock()
+		select {
+		case a.changed <- struct{}{}:
+		default:
+		}
+	}()
+	if a.down {
+		return &amazon.Result{Status: http.StatusServiceUnavailable}, nil
+	}
+	res := &amazon.Result{Status: http.StatusMultiStatus}
+	for i, e := range events {
+		id := gjson.GetBytes(e, "eventId").String()
+		if a.refuse[id] {
+			res.Rejected = append(res.Rejected, amazon.Rejection{Index: i, Errors: []amazon.FieldError{{Code: "FIELD_VALUE_IS_INVALID", Message: "refused by the test"}}})
+			continue
+		}
+		a.taken[id]++
+		a.total++
+		res.Accepted++
+	}
+	return res, nil
+}
+
+func (a *fakeAmazon) setDown(down bool) {
+	a.mu.Lock()
+	a.down = down
+	a.mu.Unlock()
+}
+
+// awaitTaken waits until Amazon took n distinct events.
+func (a *fakeAmazon) awaitTaken(t *testing.T, n int, timeout time.Duration) {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		a.mu.Lock()
+		got := len(a.taken)
+		a.mu.Unlock()
+		if got >= n {
+			return
+		}
+		select {
+		case <-a.changed:
+		case <-deadline:
+			t.Fatalf("Amazon took %d distinct events, want %d", got, n)
+		}
+	}
+}
+
+// twice lists the IDs Amazon took more than once.
+func (a *fakeAmazon) twice() (ids []string, total int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, n := range a.taken {
+		if n > 1 {
+			ids = append(ids, id)
+		}
+	}
+	return ids, a.total
+}
+
+// replica is one Caddy's share of a fleet, without Caddy: a spool, a
+// forwarder that ships through the queue, and a deliverer.
+type replica struct {
+	forwarder *forward.Forwarder
+	shipper   *fleet.Shipper
+	queue     *fleet.Queue
+	deliverer *fleet.Deliverer
+	stop      context.CancelFunc
+	done      chan struct{}
+}
+
+var testSpec = fleet.Spec{DedupeWindow: 10 * time.Minute, MaxAge: 24 * time.Hour, BatchSize: 50, RequestTimeout: 5 * time.Second}
+
+func startReplica(t *testing.T, urls []string, dir string, a fleet.Sender) *replica {
+	t.Helper()
+	cfg := fleet.Config{URLs: urls, Replicas: 1}
+	if len(urls) > 1 {
+		cfg.Replicas = 3
+	}
+	names := fleet.NamesFor(cfg, "ACCOUNT", "test")
+	q, err := fleet.Open(cfg, names, testSpec, "test replica")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shipper := q.Shipper()
+	spool := func() (*forward.Spool, error) { return forward.OpenSpool(filepath.Join(dir, "spool")) }
+	f := forward.NewDeferred(forward.Config{BatchSize: 50, FlushInterval: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		DedupeWindow: -1, Logger: zaptest.NewLogger(t)}, shipper, spool)
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d := q.Deliverer(a, zaptest.NewLogger(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{forwarder: f, shipper: shipper, queue: q, deliverer: d, stop: cancel, done: make(chan struct{})}
+	go func() { defer close(r.done); d.Run(ctx) }()
+	t.Cleanup(r.close)
+	return r
+}
+
+func (r *replica) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r.forwarder.Stop(ctx)
+	r.stop()
+	<-r.done
+	r.queue.Close()
+}
+
+func purchase(id string) amazon.Event {
+	return amazon.Event{
+		EventDescription: amazon.EventDescription{Name: "purchase", ConversionType: "OFF_AMAZON_PURCHASES", EventSource: "WEBSITE", EventIngestionMethod: amazon.IngestionServerToServer},
+		EventTime:        time.Now().UTC().Format(time.RFC3339Nano),
+		EventID:          id,
+		CountryCode:      "US",
+		MatchKeys:        []amazon.MatchKey{{Type: "FIP", Values: []string{"203.0.113.7"}}},
+	}
+}
+
+func enqueue(t *testing.T, r *replica, id string) {
+	t.Helper()
+	if o := r.forwarder.Enqueue(purchase(id)); o != forward.Queued {
+		t.Fatalf("event %s: %v", id, o)
+	}
+}
+
+// awaitEmpty waits until the stream holds nothing: every event was
+// acknowledged (taken by Amazon) or dead-lettered, so no more can come.
+func awaitEmpty(t *testing.T, q *fleet.Queue) {
+	t.Helper()
+	waitFor(t, "the stream to empty", 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		st := q.State(ctx)
+		return st.Err == "" && st.Messages == 0 && st.AckPending == 0
+	})
+}
+
+// Orders spread over three replicas, some sent to two of them: Amazon
+// takes each event ID once, and the shipped duplicates are counted.
+func TestOrdersSpreadOverReplicasReachAmazonOnce(t *testing.T) {
+	ns := startNATS(t)
+	a := newFakeAmazon()
+	replicas := []*replica{
+		startReplica(t, []string{ns.url()}, t.TempDir(), a),
+		startReplica(t, []string{ns.url()}, t.TempDir(), a),
+		startReplica(t, []string{ns.url()}, t.TempDir(), a),
+	}
+	const orders, twice = 600, 30
+	for i := range orders {
+		enqueue(t, replicas[i%3], fmt.Sprintf("order-%d", i))
+	}
+	for i := range twice { // a retried checkout that landed on another replica
+		enqueue(t, replicas[(i+1)%3], fmt.Sprintf("order-%d", i))
+	}
+	a.awaitTaken(t, orders, 30*time.Second)
+	awaitEmpty(t, replicas[0].queue)
+	if ids, total := a.twice(); len(ids) > 0 || total != orders {
+		t.Errorf("Amazon took %d events for %d orders; twice: %v", total, orders, ids)
+	}
+	var shipped, duplicates, delivered uint64
+	for _, r := range replicas {
+		shipped += r.shipper.Stats().Shipped
+		duplicates += r.shipper.Stats().Duplicates
+		delivered += r.deliverer.Stats().Delivered
+	}
+	// The fleet's reconciliation: shipped = delivered + dead-lettered +
+	// waiting in the stream (none) + duplicates.
+	if delivered != orders || duplicates != twice || shipped != delivered+duplicates {
+		t.Errorf("shipped %d, delivered %d, duplicates %d; want %d delivered and %d duplicates", shipped, delivered, duplicates, orders, twice)
+	}
+}
