@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -125,7 +124,7 @@ func (q *Queue) ready(ctx context.Context) (jetstream.Consumer, error) {
 		return q.consumer, nil
 	}
 	if !q.nc.IsConnected() {
-		return nil, errors.New("nats: not connected")
+		return nil, errNotConnected
 	}
 	if _, err := q.js.CreateOrUpdateStream(ctx, q.streamConfig()); err != nil {
 		return nil, fmt.Errorf("making stream %s: %w", q.names.Stream, err)

@@ -31,6 +31,9 @@ type Shipper struct {
 // Shipper returns the queue's shipper.
 func (q *Queue) Shipper() *Shipper { return &Shipper{q: q} }
 
+// errNotConnected says why nothing is shipped while NATS is unreachable.
+var errNotConnected = errors.New("not connected to NATS (the client keeps trying every server); events stay in the spool")
+
 // errNotStored is the code of an event JetStream did not acknowledge; the
 // forwarder sends it again (amazon.Rejection.Transient).
 const errNotStored = "INTERNAL_ERROR"
@@ -40,6 +43,10 @@ const errNotStored = "INTERNAL_ERROR"
 // the others come back as passing refusals, to be shipped again. When no
 // event could be published, the error says why (NATS down, no stream).
 func (s *Shipper) Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error) {
+	if !s.q.nc.IsConnected() {
+		s.errors.Add(uint64(len(events)))
+		return nil, errNotConnected
+	}
 	if _, err := s.q.ready(ctx); err != nil {
 		s.errors.Add(uint64(len(events)))
 		return nil, err

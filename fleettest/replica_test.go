@@ -84,6 +84,12 @@ func (a *fakeAmazon) awaitTaken(t *testing.T, n int, timeout time.Duration) {
 	}
 }
 
+func (a *fakeAmazon) totalNow() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.total
+}
+
 // twice lists the IDs Amazon took more than once.
 func (a *fakeAmazon) twice() (ids []string, total int) {
 	a.mu.Lock()
@@ -205,5 +211,64 @@ func TestOrdersSpreadOverReplicasReachAmazonOnce(t *testing.T) {
 	// waiting in the stream (none) + duplicates.
 	if delivered != orders || duplicates != twice || shipped != delivered+duplicates {
 		t.Errorf("shipped %d, delivered %d, duplicates %d; want %d delivered and %d duplicates", shipped, delivered, duplicates, orders, twice)
+	}
+}
+
+// An event Amazon refuses for good goes to the dead-letter stream, with
+// Amazon's reason, where any replica lists it and can replay it.
+func TestARefusedEventIsDeadLetteredInTheStreamAndReplayed(t *testing.T) {
+	ns := startNATS(t)
+	a := newFakeAmazon()
+	a.refuse["bad-1"] = true
+	one := startReplica(t, []string{ns.url()}, t.TempDir(), a)
+	other := startReplica(t, []string{ns.url()}, t.TempDir(), a)
+	for _, id := range []string{"good-1", "bad-1", "good-2"} {
+		enqueue(t, one, id)
+	}
+	a.awaitTaken(t, 2, 30*time.Second)
+	awaitEmpty(t, one.queue)
+	ctx := context.Background()
+	letters, err := other.queue.DeadLetters(ctx, 10)
+	if err != nil || len(letters) != 1 || gjson.GetBytes(letters[0].Event, "eventId").String() != "bad-1" ||
+		letters[0].Code != "FIELD_VALUE_IS_INVALID" || letters[0].Reason == "" {
+		t.Fatalf("dead letters %+v, %v; want bad-1 with Amazon's code and reason", letters, err)
+	}
+	a.mu.Lock()
+	delete(a.refuse, "bad-1") // the mapping was fixed
+	a.mu.Unlock()
+	if n, err := other.queue.Replay(ctx, 10); n != 1 || err != nil {
+		t.Fatalf("replayed %d, %v", n, err)
+	}
+	a.awaitTaken(t, 3, 30*time.Second)
+	if letters, err := one.queue.DeadLetters(ctx, 10); len(letters) != 0 || err != nil {
+		t.Errorf("after the replay: %d dead letters, %v", len(letters), err)
+	}
+}
+
+// NATS down: the replicas' spools keep what they accept (the forwarder
+// counts it queued, the shipper's errors rise) and ship it when NATS is
+// back; Amazon gets every event once.
+func TestNATSDownTheSpoolKeepsEventsUntilItIsBack(t *testing.T) {
+	ns := startNATS(t)
+	a := newFakeAmazon()
+	r := startReplica(t, []string{ns.url()}, t.TempDir(), a)
+	enqueue(t, r, "before")
+	a.awaitTaken(t, 1, 30*time.Second)
+	awaitEmpty(t, r.queue) // its acknowledgement stored: a lost one would have Amazon take it again
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	for i := range 200 {
+		enqueue(t, r, fmt.Sprintf("while-down-%d", i))
+	}
+	waitFor(t, "a failed shipment", 30*time.Second, func() bool { return r.shipper.Stats().Errors > 0 })
+	if st := r.forwarder.Stats(); st.Spooled+st.QueueDepth == 0 {
+		t.Fatalf("nothing kept while NATS is down: %+v", st)
+	}
+	ns = ns.restart(t)
+	t.Cleanup(ns.Shutdown)
+	a.awaitTaken(t, 201, 60*time.Second)
+	awaitEmpty(t, r.queue)
+	if ids, total := a.twice(); len(ids) > 0 || total != 201 {
+		t.Errorf("Amazon took %d events for 201; twice: %v", total, ids)
 	}
 }
