@@ -117,11 +117,22 @@ type settings struct {
 // liveOptions are the forwarder options a reload changes in place (see
 // forward.Forwarder.Configure).
 func (s settings) liveOptions() forward.Config {
-	return forward.Config{
+	cfg := forward.Config{
 		BatchSize: s.batchSize, FlushInterval: s.flushInterval,
 		SpoolMaxBytes: s.spoolMaxBytes, SpoolSync: s.spoolSync, DedupeWindow: s.dedupeWindow,
 	}
+	if s.fleet != nil {
+		// The spool ships into NATS at once (flush_interval paces the
+		// calls to Amazon, from the queue): an event is on this replica's
+		// disk alone only until then.
+		cfg.FlushInterval = shipInterval
+	}
+	return cfg
 }
+
+// shipInterval is how long a replica gathers events before it ships them
+// into NATS, in fleet mode.
+const shipInterval = 20 * time.Millisecond
 
 // resolve expands {env.*} and {file.*} placeholders and checks the settings.
 // Errors name the field, never its value.

@@ -50,7 +50,7 @@ func newFleetMode(s settings) *fleetMode {
 		config: *s.fleet,
 		names:  fleet.NamesFor(*s.fleet, s.accountID, fleetID(s)),
 		spec: fleet.Spec{DedupeWindow: s.dedupeWindow, MaxAge: amazon.MaxEventAge(s.api),
-			BatchSize: s.batchSize, RequestTimeout: amazonRequestTimeout},
+			BatchSize: s.batchSize, RequestTimeout: amazonRequestTimeout, FlushInterval: s.flushInterval},
 	}
 }
 

@@ -56,9 +56,6 @@ func (q *Queue) Deliverer(amazon Sender, log *zap.Logger) *Deliverer {
 	return &Deliverer{q: q, amazon: amazon, log: log}
 }
 
-// fetchWait is how long one pull waits for events.
-const fetchWait = 2 * time.Second
-
 // maxBackoff caps the delay before an event is given out again.
 const maxBackoff = time.Minute
 
@@ -78,7 +75,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 }
 
 func (d *Deliverer) fetch(ctx context.Context, c jetstream.Consumer) error {
-	wait, cancel := context.WithTimeout(ctx, fetchWait)
+	wait, cancel := context.WithTimeout(ctx, d.q.spec.FlushInterval)
 	defer cancel()
 	batch, err := c.Fetch(d.q.spec.BatchSize, jetstream.FetchContext(wait))
 	if err != nil {

@@ -74,6 +74,9 @@ type Spec struct {
 	// RequestTimeout bounds one call to Amazon; the acknowledgement wait
 	// is longer, and kept alive while a call runs.
 	RequestTimeout time.Duration
+	// FlushInterval is how long a replica waits for a full batch before it
+	// sends what it has; default 1s.
+	FlushInterval time.Duration
 	// BatchesInFlight bounds the batches the whole fleet has out to Amazon
 	// at once; default 2.
 	BatchesInFlight int
@@ -100,6 +103,9 @@ func Open(cfg Config, names Names, spec Spec, client string) (*Queue, error) {
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("nats: %w", err)
+	}
+	if spec.FlushInterval <= 0 {
+		spec.FlushInterval = time.Second
 	}
 	if spec.BatchesInFlight <= 0 {
 		spec.BatchesInFlight = 2
