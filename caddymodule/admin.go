@@ -269,6 +269,9 @@ func deadLetters() map[string][]forward.Letter {
 		if err != nil {
 			d.logger.Error("reading the dead letter", zap.Error(err))
 		}
+		if d.fleet != nil {
+			letters = append(letters, d.fleet.deadLetters(1000)...)
+		}
 		if letters == nil {
 			letters = []forward.Letter{}
 		}
@@ -286,6 +289,11 @@ func replay(w http.ResponseWriter) error {
 			continue
 		}
 		n, err := d.forwarder.Replay()
+		if d.fleet != nil && err == nil {
+			var m int
+			m, err = d.fleet.replay()
+			n += m
+		}
 		out[d.settings.label()] = n
 		if err != nil {
 			failed[d.settings.label()] = err.Error()

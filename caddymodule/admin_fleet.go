@@ -1,9 +1,14 @@
 package caddymodule
 
 import (
+	"context"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/fleet"
+	"github.com/shopsignal/caddy-amazon-capi/forward"
 )
 
 // FleetStatus is a destination's part in the fleet, as GET /amazon_capi/
@@ -71,4 +76,39 @@ func (f *fleetMode) collect(ch chan<- prometheus.Metric, label string) {
 	gauge(fleetRedelivDesc, float64(st.Redelivered))
 	gauge(fleetDeadLetterDesc, float64(st.DeadLetters))
 	gauge(fleetUpDesc, up)
+}
+
+// deadLetters lists up to limit of the dead-letter stream's letters, in
+// the local dead letter's form.
+func (f *fleetMode) deadLetters(limit int) []forward.Letter {
+	f.mu.Lock()
+	q := f.queue
+	f.mu.Unlock()
+	if q == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	letters, err := q.DeadLetters(ctx, limit)
+	if err != nil {
+		f.logger.Error("reading the dead-letter stream", zap.String("stream", f.names.DeadStream), zap.Error(err))
+	}
+	out := make([]forward.Letter, 0, len(letters))
+	for _, l := range letters {
+		out = append(out, forward.Letter{Time: l.At, Status: l.Status, Code: l.Code, Reason: l.Reason, Event: l.Event})
+	}
+	return out
+}
+
+// replay puts the dead-letter stream's letters back in the queue.
+func (f *fleetMode) replay() (int, error) {
+	f.mu.Lock()
+	q := f.queue
+	f.mu.Unlock()
+	if q == nil {
+		return 0, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return q.Replay(ctx, 1<<30)
 }

@@ -122,7 +122,9 @@ type Reconciliation struct {
 	DryRun uint64 `json:"dry_run,omitempty"`
 	// Queued counts the events handed to the forwarder.
 	Queued uint64 `json:"queued"`
-	// Sent counts the events Amazon accepted.
+	// Sent counts the events Amazon accepted; in fleet mode, the events
+	// shipped into the NATS stream, from where any replica delivers them
+	// (the fleet's own reconciliation is in docs/fleet.md).
 	Sent uint64 `json:"sent"`
 	// DeadLettered counts events kept in the dead letter: refused by
 	// Amazon, or too old to send.

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -31,16 +30,18 @@ type NATS struct {
 	Credentials string `json:"credentials,omitempty"`
 	// NKey is an NKey seed (a secret: give a placeholder).
 	NKey string `json:"nkey,omitempty"`
-	// User and Password authenticate with the servers.
-	User     string `json:"user,omitempty"`
+	// User is the user name to authenticate with.
+	User string `json:"user,omitempty"`
+	// Password is the user's password (a secret: give a placeholder).
 	Password string `json:"password,omitempty"`
 	// Token authenticates with the servers.
 	Token string `json:"token,omitempty"`
 	// TLSCA is the CA file that signs the servers' certificates.
 	TLSCA string `json:"tls_ca,omitempty"`
-	// TLSCert and TLSKey are the client's certificate and key files.
+	// TLSCert is the client's certificate file, for servers that ask for one.
 	TLSCert string `json:"tls_cert,omitempty"`
-	TLSKey  string `json:"tls_key,omitempty"`
+	// TLSKey is the client certificate's key file.
+	TLSKey string `json:"tls_key,omitempty"`
 }
 
 // unmarshalNATS reads
@@ -94,15 +95,18 @@ func unmarshalNATS(d *caddyfile.Dispenser) (*NATS, error) {
 			return nil, err
 		}
 	}
-	probe := n.config(func(v string) string {
-		if strings.Contains(v, "{") { // a placeholder: resolved and checked when the config loads
-			return ""
+	// A value with a placeholder is checked when the config loads, with
+	// the placeholder resolved; here it stands in as set.
+	probe := n.config(func(v string) string { return v })
+	for i, u := range probe.URLs {
+		if strings.Contains(u, "{") {
+			probe.URLs[i] = "nats://127.0.0.1:4222"
 		}
-		return v
-	})
-	probe.URLs = slices.DeleteFunc(probe.URLs, func(u string) bool { return u == "" })
-	if len(probe.URLs) == 0 {
-		probe.URLs = []string{"nats://127.0.0.1:4222"}
+	}
+	for _, v := range []*string{&probe.Stream, &probe.NKeySeed} {
+		if strings.Contains(*v, "{") {
+			*v = ""
+		}
 	}
 	if err := probe.Validate(); err != nil {
 		return nil, d.Err(err.Error())

@@ -31,6 +31,7 @@ type fleetMode struct {
 	stop      context.CancelFunc
 	done      chan struct{}
 	state     cachedState
+	logger    *zap.Logger
 }
 
 // fleetStateTTL is how long the stream's state is reused between reads:
@@ -77,7 +78,7 @@ func (f *fleetMode) start(d *liveDestination) error {
 	if err != nil {
 		return err
 	}
-	f.queue, f.shipper = q, q.Shipper()
+	f.queue, f.shipper, f.logger = q, q.Shipper(), d.logger
 	f.deliverer = q.Deliverer(amazonOf{d}, d.logger)
 	label := d.settings.label()
 	f.deliverer.After = func(r fleet.Report) { theMetrics().onBatch(label, r.Status, r.Took) }

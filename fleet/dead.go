@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -12,11 +13,17 @@ import (
 
 // DeadLetter is an event in the dead-letter stream, with Amazon's reason.
 type DeadLetter struct {
-	Sequence uint64    `json:"sequence"`
-	At       time.Time `json:"at"`
-	Status   string    `json:"status"`
-	Code     string    `json:"code"`
-	Reason   string    `json:"reason"`
+	// Sequence is the letter's place in the dead-letter stream.
+	Sequence uint64 `json:"sequence"`
+	// At is when it was dead-lettered.
+	At time.Time `json:"at"`
+	// Status is Amazon's HTTP status.
+	Status int `json:"status,omitempty"`
+	// Code is Amazon's error code for the event, or HTTP_<status> for a
+	// batch refused whole.
+	Code string `json:"code"`
+	// Reason is Amazon's explanation.
+	Reason string `json:"reason"`
 	// Event is the event as it was sent: match keys hashed.
 	Event []byte `json:"event"`
 }
@@ -102,6 +109,7 @@ func (q *Queue) eachDead(ctx context.Context, limit int, do func(jetstream.Msg, 
 
 func letterOf(m jetstream.Msg, meta *jetstream.MsgMetadata) DeadLetter {
 	h := m.Headers()
-	return DeadLetter{Sequence: meta.Sequence.Stream, At: meta.Timestamp, Status: h.Get("Amazon-Capi-Status"),
+	status, _ := strconv.Atoi(h.Get("Amazon-Capi-Status"))
+	return DeadLetter{Sequence: meta.Sequence.Stream, At: meta.Timestamp, Status: status,
 		Code: h.Get("Amazon-Capi-Code"), Reason: h.Get("Amazon-Capi-Reason"), Event: m.Data()}
 }

@@ -45,10 +45,20 @@ type Deliverer struct {
 
 // Report is one call to Amazon made by a Deliverer.
 type Report struct {
-	Events, Delivered, DeadLettered, Retried int
-	Status                                   int
-	Err                                      error
-	Took                                     time.Duration
+	// Events counts the batch's events.
+	Events int
+	// Delivered counts those Amazon took.
+	Delivered int
+	// DeadLettered counts those Amazon refused for good.
+	DeadLettered int
+	// Retried counts those given back to the stream for later.
+	Retried int
+	// Status is Amazon's HTTP status, 0 when the call failed.
+	Status int
+	// Err is the call's error.
+	Err error
+	// Took is how long the call took.
+	Took time.Duration
 }
 
 // Deliverer returns a deliverer that sends through amazon.
@@ -96,6 +106,9 @@ func (d *Deliverer) fetch(ctx context.Context, c jetstream.Consumer) error {
 
 // deliver sends msgs in one call and settles each.
 func (d *Deliverer) deliver(ctx context.Context, msgs []jetstream.Msg) {
+	if msgs = d.dropTooOld(msgs); len(msgs) == 0 {
+		return
+	}
 	events := make([]json.RawMessage, len(msgs))
 	for i, m := range msgs {
 		events[i] = m.Data()
@@ -118,6 +131,23 @@ func (d *Deliverer) deliver(ctx context.Context, msgs []jetstream.Msg) {
 	if d.After != nil {
 		d.After(r)
 	}
+}
+
+// dropTooOld dead-letters the events stored longer ago than Amazon
+// accepts (TOO_OLD, as the local spool does) and returns the others.
+func (d *Deliverer) dropTooOld(msgs []jetstream.Msg) []jetstream.Msg {
+	if d.q.spec.MaxAge <= 0 {
+		return msgs
+	}
+	keep := msgs[:0]
+	for _, m := range msgs {
+		if meta, err := m.Metadata(); err == nil && time.Since(meta.Timestamp) > d.q.spec.MaxAge {
+			d.dead(m, 0, "TOO_OLD", fmt.Sprintf("older than Amazon accepts (%v): not sent", d.q.spec.MaxAge))
+			continue
+		}
+		keep = append(keep, m)
+	}
+	return keep
 }
 
 // keepAlive tells JetStream the batch is being worked on while a call to
@@ -296,10 +326,11 @@ type DeliverStats struct {
 	Retried uint64 `json:"retried"`
 	// Batches counts calls to Amazon.
 	Batches uint64 `json:"batches"`
-	// LastError is the last failed call's error, with its time, and
-	// LastSuccess the last call Amazon took events from.
-	LastError   string    `json:"last_error,omitempty"`
+	// LastError is the last failed call's error.
+	LastError string `json:"last_error,omitempty"`
+	// LastErrorAt is when that call failed.
 	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	// LastSuccess is when Amazon last took events from this replica.
 	LastSuccess time.Time `json:"last_success,omitzero"`
 }
 

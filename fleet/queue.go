@@ -65,8 +65,9 @@ type Spec struct {
 	// replica that publishes again after a lost acknowledgement never
 	// stores an event twice.
 	DedupeWindow time.Duration
-	// MaxAge is how long an event stays in the stream: Amazon's oldest
-	// accepted event time.
+	// MaxAge is Amazon's oldest accepted event: an event stored in the
+	// stream longer ago is dead-lettered as TOO_OLD, not sent (the stream
+	// itself expires nothing, so nothing leaves it uncounted).
 	MaxAge time.Duration
 	// BatchSize is the most events a replica takes from the stream for
 	// one call to Amazon.
@@ -154,7 +155,6 @@ func (q *Queue) streamConfig() jetstream.StreamConfig {
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    q.replicas,
-		MaxAge:      q.spec.MaxAge,
 		MaxBytes:    q.maxBytes,
 		Discard:     jetstream.DiscardNew, // a full stream refuses: events wait in the spools
 		Duplicates:  q.spec.DedupeWindow,

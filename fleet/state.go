@@ -7,10 +7,11 @@ import (
 
 // State is the queue as NATS sees it, shared by the fleet.
 type State struct {
-	// Messages and Bytes are the events in the stream: waiting, or out
-	// to a replica and not yet acknowledged.
+	// Messages counts the events in the stream: waiting, or out to a
+	// replica and not yet acknowledged.
 	Messages uint64 `json:"messages"`
-	Bytes    uint64 `json:"bytes"`
+	// Bytes is their size.
+	Bytes uint64 `json:"bytes"`
 	// Pending counts events no replica has taken yet.
 	Pending uint64 `json:"consumer_pending"`
 	// AckPending counts events out to a replica, not yet acknowledged.
