@@ -41,6 +41,7 @@ type Deliverer struct {
 	mu                       sync.Mutex
 	lastError                string
 	lastErrorAt, lastSuccess time.Time
+	unconfirmed              []unconfirmedAck
 }
 
 // Report is one call to Amazon made by a Deliverer.
@@ -73,6 +74,7 @@ const maxBackoff = time.Minute
 // it waits and tries again.
 func (d *Deliverer) Run(ctx context.Context) {
 	for ctx.Err() == nil {
+		d.retryAcks()
 		c, err := d.q.ready(ctx)
 		if err == nil {
 			err = d.fetch(ctx, c)
@@ -85,9 +87,11 @@ func (d *Deliverer) Run(ctx context.Context) {
 }
 
 func (d *Deliverer) fetch(ctx context.Context, c jetstream.Consumer) error {
-	wait, cancel := context.WithTimeout(ctx, d.q.spec.FlushInterval)
-	defer cancel()
-	batch, err := c.Fetch(d.q.spec.BatchSize, jetstream.FetchContext(wait))
+	// The wait goes to the server with the pull request (FetchMaxWait),
+	// which ends the batch itself: a client-side deadline could end it
+	// while the server is still sending, and a message it sent then would
+	// be unseen here and wait out the acknowledgement wait.
+	batch, err := c.Fetch(d.q.spec.BatchSize, jetstream.FetchMaxWait(d.q.spec.FlushInterval))
 	if err != nil {
 		return err
 	}
@@ -200,11 +204,12 @@ func (d *Deliverer) settle(msgs []jetstream.Msg, res *amazon.Result, err error) 
 				refused[rej.Index] = rej
 			}
 		}
+		var taken []jetstream.Msg
 		for i, m := range msgs {
 			rej, ok := refused[i]
 			switch {
 			case !ok:
-				d.ack(m)
+				taken = append(taken, m)
 				r.Delivered++
 			case rej.Transient():
 				d.retry(m, 0)
@@ -214,6 +219,7 @@ func (d *Deliverer) settle(msgs []jetstream.Msg, res *amazon.Result, err error) 
 				r.DeadLettered++
 			}
 		}
+		d.ack(taken)
 	default: // the whole batch refused for good
 		for _, m := range msgs {
 			d.dead(m, res.Status, fmt.Sprintf("HTTP_%d", res.Status), fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message))
@@ -223,13 +229,60 @@ func (d *Deliverer) settle(msgs []jetstream.Msg, res *amazon.Result, err error) 
 	return r
 }
 
-func (d *Deliverer) ack(m jetstream.Msg) {
-	if err := m.Ack(); err != nil {
-		// JetStream gives the event again after the acknowledgement wait;
-		// Amazon keeps the first of an event ID.
-		d.log.Debug("acknowledging a delivered event", zap.Error(err))
+// ack acknowledges the events Amazon took, and makes sure NATS has the
+// acknowledgements (one round trip for the batch). When it may not (the
+// connection dropped), they are sent again once NATS is back, for as long
+// as JetStream would still take them: an acknowledgement lost makes
+// JetStream give the event again, and Amazon would get it twice.
+func (d *Deliverer) ack(msgs []jetstream.Msg) {
+	if len(msgs) == 0 {
+		return
 	}
-	d.delivered.Add(1)
+	for _, m := range msgs {
+		_ = m.Ack()
+	}
+	d.delivered.Add(uint64(len(msgs)))
+	if err := d.q.nc.FlushTimeout(ackConfirmWait); err != nil {
+		until := time.Now().Add(d.q.ackWait() - d.q.spec.RequestTimeout)
+		d.mu.Lock()
+		for _, m := range msgs {
+			d.unconfirmed = append(d.unconfirmed, unconfirmedAck{msg: m, until: until})
+		}
+		d.mu.Unlock()
+	}
+}
+
+// ackConfirmWait bounds the wait for NATS to confirm a batch's
+// acknowledgements.
+const ackConfirmWait = 5 * time.Second
+
+// unconfirmedAck is an event Amazon took whose acknowledgement NATS may
+// not have, and until when JetStream would still take it.
+type unconfirmedAck struct {
+	msg   jetstream.Msg
+	until time.Time
+}
+
+// retryAcks sends again the acknowledgements NATS may not have, once it
+// is reachable.
+func (d *Deliverer) retryAcks() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.unconfirmed) == 0 || !d.q.nc.IsConnected() {
+		return
+	}
+	keep := d.unconfirmed[:0]
+	for _, u := range d.unconfirmed {
+		if time.Now().Before(u.until) {
+			_ = u.msg.Ack()
+			keep = append(keep, u)
+		}
+	}
+	if err := d.q.nc.FlushTimeout(ackConfirmWait); err == nil {
+		keep = keep[:0]
+	}
+	clear(d.unconfirmed[len(keep):])
+	d.unconfirmed = keep
 }
 
 // retry leaves m for JetStream to give again after a backoff that grows

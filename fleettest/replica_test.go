@@ -66,7 +66,7 @@ func (a *fakeAmazon) setDown(down bool) {
 }
 
 // awaitTaken waits until Amazon took n distinct events.
-func (a *fakeAmazon) awaitTaken(t *testing.T, n int, timeout time.Duration) {
+func (a *fakeAmazon) awaitTaken(t testing.TB, n int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.After(timeout)
 	for {

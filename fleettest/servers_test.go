@@ -17,7 +17,7 @@ type natsServer struct {
 	opts *server.Options
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	port, err := testnet.FreePort()
 	if err != nil {
@@ -28,7 +28,7 @@ func freePort(t *testing.T) int {
 
 // startNATS starts one JetStream server, storing under a directory of
 // the test's.
-func startNATS(t *testing.T) *natsServer {
+func startNATS(t testing.TB) *natsServer {
 	t.Helper()
 	opts := &server.Options{Host: "127.0.0.1", Port: freePort(t), JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true}
 	s := runNATS(t, opts)
@@ -66,7 +66,7 @@ func startCluster(t *testing.T, n int) []*natsServer {
 	return servers
 }
 
-func runNATS(t *testing.T, opts *server.Options) *natsServer {
+func runNATS(t testing.TB, opts *server.Options) *natsServer {
 	t.Helper()
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -99,7 +99,7 @@ func urlsOf(servers []*natsServer) []string {
 
 // waitFor polls a condition that no signal reports (a NATS server's
 // state, another process), until timeout.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
