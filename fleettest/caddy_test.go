@@ -202,8 +202,14 @@ func (c *fleetCaddy) unshipped() int {
 }
 
 // orders posts checkouts, each to the replica pick names, from eight
-// workers; it returns the answers that were not 200.
+// workers; it returns the answers that were not 200 (and how long the
+// slowest answer took, see ordersTimed).
 func orders(replicas []*fleetCaddy, ids []string, pick func(i int) int) (failed []string) {
+	failed, _ = ordersTimed(replicas, ids, pick)
+	return failed
+}
+
+func ordersTimed(replicas []*fleetCaddy, ids []string, pick func(i int) int) (failed []string, slowest time.Duration) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	work := make(chan int)
@@ -214,6 +220,7 @@ func orders(replicas []*fleetCaddy, ids []string, pick func(i int) int) (failed 
 			defer wg.Done()
 			for i := range work {
 				c := replicas[pick(i)]
+				began := time.Now()
 				resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/checkout?order=%s&email=user%d@example.com&phone=%%2B1206555%04d", c.site, ids[i], i, i%10000))
 				status := 0
 				if err == nil {
@@ -221,11 +228,13 @@ func orders(replicas []*fleetCaddy, ids []string, pick func(i int) int) (failed 
 					resp.Body.Close()
 					status = resp.StatusCode
 				}
+				took := time.Since(began)
+				mu.Lock()
+				slowest = max(slowest, took)
 				if status != http.StatusOK {
-					mu.Lock()
 					failed = append(failed, fmt.Sprintf("%s: %d %v", ids[i], status, err))
-					mu.Unlock()
 				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -234,7 +243,36 @@ func orders(replicas []*fleetCaddy, ids []string, pick func(i int) int) (failed 
 	}
 	close(work)
 	wg.Wait()
-	return failed
+	return failed, slowest
+}
+
+// steadyLoad posts ids in rounds of 100 spread over the replicas, a round
+// every 30 ms, and runs fault once 500 have been answered; it returns
+// the failed answers and the slowest answer before and after the fault.
+func steadyLoad(t *testing.T, replicas []*fleetCaddy, ids []string, fault func()) (failed []string, before, after time.Duration) {
+	t.Helper()
+	var sent atomic.Int64
+	var faulted atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for start := 0; start < len(ids); start += 100 {
+			f, slowest := ordersTimed(replicas, ids[start:start+100], func(i int) int { return (start + i) % 3 })
+			failed = append(failed, f...)
+			if faulted.Load() {
+				after = max(after, slowest)
+			} else {
+				before = max(before, slowest)
+			}
+			sent.Add(100)
+			time.Sleep(30 * time.Millisecond) // a shop's steady traffic, not a flood
+		}
+	}()
+	waitFor(t, "the load to start", 30*time.Second, func() bool { return sent.Load() >= 500 })
+	faulted.Store(true)
+	fault()
+	<-done
+	return failed, before, after
 }
 
 func orderIDs(prefix string, n int) []string {
@@ -328,6 +366,52 @@ func TestCaddyReplicasDeliverEachOrderOnce(t *testing.T) {
 	if duplicates != uint64(len(again)) {
 		t.Errorf("the replicas counted %d duplicates, want %d", duplicates, len(again))
 	}
+	// One view of the fleet: each replica's /metrics has its own shipping
+	// and the stream's state; summed, they account for every event.
+	sum := map[string]float64{}
+	for _, r := range replicas {
+		for name, v := range fleetMetrics(t, r) {
+			sum[name] += v
+		}
+		page := get(t, fmt.Sprintf("http://127.0.0.1:%d/amazon_capi/status", r.admin))
+		if !strings.Contains(page, "Fleet (NATS stream AMAZON_CAPI_FLEET_") {
+			t.Errorf("the status page shows no fleet section")
+		}
+	}
+	shipped, delivered, dups := sum["caddy_amazon_capi_fleet_shipped_total"], sum["caddy_amazon_capi_fleet_delivered_total"], sum["caddy_amazon_capi_fleet_duplicates_total"]
+	if shipped != float64(len(ids)+len(again)) || delivered != float64(len(ids)) || dups != float64(len(again)) ||
+		shipped-delivered-sum["caddy_amazon_capi_fleet_dead_lettered_total"]-dups-sum["caddy_amazon_capi_fleet_stream_messages"] != 0 ||
+		sum["caddy_amazon_capi_fleet_nats_up"] != 3 {
+		t.Errorf("the fleet's metrics do not add up: %v", sum)
+	}
+}
+
+// fleetMetrics reads a replica's caddy_amazon_capi_fleet_* series.
+func fleetMetrics(t *testing.T, c *fleetCaddy) map[string]float64 {
+	t.Helper()
+	out := map[string]float64{}
+	for _, line := range strings.Split(get(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", c.admin)), "\n") {
+		if !strings.HasPrefix(line, "caddy_amazon_capi_fleet_") {
+			continue
+		}
+		name, _, _ := strings.Cut(line, "{")
+		var v float64
+		if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err == nil {
+			out[name] += v
+		}
+	}
+	return out
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return string(raw)
 }
 
 // Amazon down; orders accepted by three replicas; one replica killed with
@@ -425,33 +509,92 @@ func TestEveryNATSServerDownForTenSeconds(t *testing.T) {
 		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
 	}
 	ids := orderIDs("OUT", 3000)
-	var failed []string
-	var sent atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for start := 0; start < len(ids); start += 100 {
-			failed = append(failed, orders(replicas, ids[start:start+100], func(i int) int { return (start + i) % 3 })...)
-			sent.Add(100)
-			time.Sleep(30 * time.Millisecond) // a steady load for about 10 s on each side of the outage
+	failed, before, during := steadyLoad(t, replicas, ids, func() {
+		for _, s := range servers {
+			s.Shutdown()
 		}
-	}()
-	waitFor(t, "the load to start", 30*time.Second, func() bool { return sent.Load() >= 500 })
-	for _, s := range servers {
-		s.Shutdown()
-	}
-	down := time.Now()
-	t.Logf("all NATS servers down with %d orders posted", sent.Load())
-	time.Sleep(10 * time.Second) // the outage itself: its length is the test's point
-	for i, s := range servers {
-		servers[i] = s.restart(t)
-	}
-	t.Logf("NATS back after %v with %d orders posted", time.Since(down).Round(time.Millisecond), sent.Load())
-	<-done
+		time.Sleep(10 * time.Second) // the outage itself: its length is the test's point
+		for i, s := range servers {
+			servers[i] = s.restart(t)
+		}
+	})
+	t.Logf("slowest answer before the outage %v, from its start on %v", before, during)
 	if len(failed) > 0 {
 		t.Fatalf("%d orders failed during the outage: %v", len(failed), failed[:min(5, len(failed))])
+	}
+	// The site never waits on NATS: a request that did would have waited
+	// for the outage, seconds.
+	if during > 2*time.Second {
+		t.Errorf("an order took %v to answer during the outage", during)
 	}
 	awaitReceived(t, sb, len(ids))
 	awaitStreamEmpty(t, replicas[0])
 	receivedOnce(t, sb, ids)
+}
+
+// The stream's leader killed under load, with three Caddy replicas:
+// nothing is lost, and the orders Amazon gets twice (acknowledgements
+// lost with the leader, given out again) are at most 1 %.
+func TestTheStreamLeaderKilledUnderLoadWithCaddyReplicas(t *testing.T) {
+	bin := buildCaddy(t)
+	servers := startCluster(t, 3)
+	sb, amazonPort := amazonFor(t)
+	var replicas []*fleetCaddy
+	for range 3 {
+		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
+	}
+	ids := orderIDs("LEAD", 3000)
+	failed, _, _ := steadyLoad(t, replicas, ids, func() {
+		stream := streamName(t, urlsOf(servers))
+		leader := leaderOf(t, urlsOf(servers), stream)
+		for _, s := range servers {
+			if s.Name() == leader {
+				s.Shutdown()
+				t.Logf("killed %s, the leader of %s", leader, stream)
+			}
+		}
+	})
+	if len(failed) > 0 {
+		t.Fatalf("%d orders failed: %v", len(failed), failed[:min(5, len(failed))])
+	}
+	awaitReceived(t, sb, len(ids))
+	awaitStreamEmpty(t, replicas[1])
+	counts := map[string]int{}
+	for _, r := range sb.Received() {
+		counts[r.EventID]++
+	}
+	twice := 0
+	for _, id := range ids {
+		switch counts[id] {
+		case 0:
+			t.Errorf("order %s was lost", id)
+		case 1:
+		default:
+			twice++
+		}
+	}
+	t.Logf("%d orders, %d reached Amazon twice", len(ids), twice)
+	if twice > len(ids)/100 {
+		t.Errorf("%d orders reached Amazon twice, more than 1%%", twice)
+	}
+}
+
+// streamName finds the destination's events stream.
+func streamName(t *testing.T, urls []string) string {
+	t.Helper()
+	nc, err := nats.Connect(strings.Join(urls, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for name := range js.StreamNames(ctx).Name() {
+		if strings.HasPrefix(name, "AMAZON_CAPI_") && !strings.HasSuffix(name, "_DEAD") {
+			return name
+		}
+	}
+	t.Fatal("no stream")
+	return ""
 }
