@@ -18,8 +18,9 @@
 //     for good and the refusal is in the dead-letter stream; a replica
 //     that dies mid-batch leaves its events unacknowledged, and JetStream
 //     gives them to another replica after the acknowledgement wait.
-//   - The consumer's MaxAckPending bounds the events in flight to Amazon
-//     across the fleet, so the fleet calls Amazon at one destination's pace.
+//   - The consumer's MaxAckPending (2 × the batch size) bounds the events
+//     out to Amazon across the fleet, so the fleet calls Amazon at one
+//     destination's pace.
 //   - The queue carries only what Amazon receives: match keys are hashed
 //     before an event reaches the spool.
 //

@@ -272,3 +272,87 @@ func TestNATSDownTheSpoolKeepsEventsUntilItIsBack(t *testing.T) {
 		t.Errorf("Amazon took %d events for 201; twice: %v", total, ids)
 	}
 }
+
+// gate is an Amazon that holds every call until released, and counts the
+// calls in flight at once.
+type gate struct {
+	*fakeAmazon
+	mu             sync.Mutex
+	inFlight, most int // events in calls not answered yet
+	entered        chan struct{} // a value per call that starts
+	release        chan struct{} // closed: every call goes on
+}
+
+func newGate(a *fakeAmazon) *gate {
+	return &gate{fakeAmazon: a, entered: make(chan struct{}, 100), release: make(chan struct{})}
+}
+
+func (g *gate) Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error) {
+	g.mu.Lock()
+	g.inFlight += len(events)
+	g.most = max(g.most, g.inFlight)
+	g.mu.Unlock()
+	defer func() { g.mu.Lock(); g.inFlight -= len(events); g.mu.Unlock() }()
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.fakeAmazon.Send(ctx, events)
+}
+
+// However many replicas deliver, at most two batches' worth of events
+// (2 × batch_size) are out to Amazon at once: the fleet calls Amazon at
+// one destination's pace. Here Amazon holds every call until all 1,000
+// events are in the stream, so each of the four replicas could take some.
+func TestTheFleetCallsAmazonAtOneDestinationsPace(t *testing.T) {
+	ns := startNATS(t)
+	a := newFakeAmazon()
+	g := newGate(a)
+	var replicas []*replica
+	for range 4 {
+		replicas = append(replicas, startReplica(t, []string{ns.url()}, t.TempDir(), g))
+	}
+	const orders, window = 1000, 2 * 50
+	for i := range orders {
+		enqueue(t, replicas[i%4], fmt.Sprintf("order-%d", i))
+	}
+	waitFor(t, "every event in the stream, a window's worth out", 30*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		st := replicas[0].queue.State(ctx)
+		return st.Err == "" && st.Messages == orders && st.AckPending == window
+	})
+	close(g.release)
+	a.awaitTaken(t, orders, 60*time.Second)
+	if g.most > window {
+		t.Errorf("%d events out to Amazon at once, want at most %d", g.most, window)
+	}
+}
+
+// A replica that dies in the middle of a call to Amazon (its connection
+// gone, nothing acknowledged): JetStream gives its batch to another
+// replica once the acknowledgement wait has passed, and every event
+// reaches Amazon.
+func TestAReplicaThatDiesMidBatchIsCoveredByTheOthers(t *testing.T) {
+	ns := startNATS(t)
+	a := newFakeAmazon()
+	g := newGate(a)
+	dying := startReplica(t, []string{ns.url()}, t.TempDir(), g)
+	for i := range 50 {
+		enqueue(t, dying, fmt.Sprintf("order-%d", i))
+	}
+	<-g.entered // its batch is out to Amazon
+	dying.queue.Close()
+	close(g.release) // Amazon answers, too late for the dead replica to acknowledge
+	other := startReplica(t, []string{ns.url()}, t.TempDir(), a)
+	a.awaitTaken(t, 50, 60*time.Second)
+	awaitEmpty(t, other.queue)
+	if st := other.deliverer.Stats(); st.Delivered < 50 {
+		t.Errorf("the other replica delivered %d, want the 50 of the dead one", st.Delivered)
+	}
+}
