@@ -278,7 +278,7 @@ func TestNATSDownTheSpoolKeepsEventsUntilItIsBack(t *testing.T) {
 type gate struct {
 	*fakeAmazon
 	mu             sync.Mutex
-	inFlight, most int // events in calls not answered yet
+	inFlight, most int           // events in calls not answered yet
 	entered        chan struct{} // a value per call that starts
 	release        chan struct{} // closed: every call goes on
 }
