@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -30,8 +31,12 @@ type fleetMode struct {
 	deliverer *fleet.Deliverer
 	stop      context.CancelFunc
 	done      chan struct{}
-	state     cachedState
 	logger    *zap.Logger
+
+	// stateMu guards state, apart from mu: reading NATS for it must not
+	// hold up shipping.
+	stateMu sync.Mutex
+	state   cachedState
 }
 
 // fleetStateTTL is how long the stream's state is reused between reads:
@@ -97,6 +102,9 @@ func (f *fleetMode) ship(ctx context.Context, events []json.RawMessage) (*amazon
 	f.mu.Lock()
 	s := f.shipper
 	f.mu.Unlock()
+	if s == nil { // a forwarder stopped before its config started spools what it holds, and sends nothing yet
+		return nil, errors.New("fleet mode has not started: the events stay in the spool")
+	}
 	return s.Send(ctx, events)
 }
 
@@ -116,13 +124,16 @@ func (f *fleetMode) close() {
 // stateNow is the queue's state, read from NATS at most every fleetStateTTL.
 func (f *fleetMode) stateNow() fleet.State {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.queue == nil {
+	q := f.queue
+	f.mu.Unlock()
+	if q == nil {
 		return fleet.State{Err: "not started"}
 	}
+	f.stateMu.Lock()
+	defer f.stateMu.Unlock()
 	if time.Since(f.state.at) > fleetStateTTL {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		f.state = cachedState{at: time.Now(), state: f.queue.State(ctx)}
+		f.state = cachedState{at: time.Now(), state: q.State(ctx)}
 		cancel()
 	}
 	return f.state.state

@@ -598,3 +598,59 @@ func streamName(t *testing.T, urls []string) string {
 	t.Fatal("no stream")
 	return ""
 }
+
+// Amazon refuses the batches for good (400): the events go to the
+// dead-letter stream, any replica lists them (GET /amazon_capi/dead_letter)
+// and any replica replays them (POST /amazon_capi/replay); Amazon, fixed,
+// then takes each once.
+func TestDeadLettersAreTheFleetsToListAndReplay(t *testing.T) {
+	bin := buildCaddy(t)
+	servers := startCluster(t, 3)
+	sb, amazonPort := amazonFor(t)
+	sb.SetFaults(sandbox.Faults{Status: http.StatusBadRequest})
+	var replicas []*fleetCaddy
+	for range 3 {
+		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
+	}
+	ids := orderIDs("DEAD", 60)
+	if failed := orders(replicas[:1], ids, func(int) int { return 0 }); len(failed) > 0 {
+		t.Fatalf("orders failed: %v", failed)
+	}
+	var letters map[string][]struct {
+		Code  string          `json:"code"`
+		Event json.RawMessage `json:"event"`
+	}
+	waitFor(t, "the dead letters in the stream", 60*time.Second, func() bool {
+		letters = nil
+		_ = json.Unmarshal([]byte(get(t, fmt.Sprintf("http://127.0.0.1:%d/amazon_capi/dead_letter", replicas[1].admin))), &letters)
+		n := 0
+		for _, l := range letters {
+			n += len(l)
+		}
+		return n == len(ids)
+	})
+	for _, list := range letters {
+		for _, l := range list {
+			if l.Code != "HTTP_400" || bytes.Contains(l.Event, []byte("@example.com")) {
+				t.Fatalf("dead letter %s: %s", l.Code, l.Event)
+			}
+		}
+	}
+	sb.SetFaults(sandbox.Faults{})
+	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/amazon_capi/replay", replicas[2].admin), "", nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("replay: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	awaitReceived(t, sb, len(ids))
+	awaitStreamEmpty(t, replicas[0])
+	counts := map[string]int{}
+	for _, r := range sb.Received() {
+		counts[r.EventID]++
+	}
+	for _, id := range ids {
+		if counts[id] != 1 {
+			t.Errorf("order %s reached Amazon %d times after the replay", id, counts[id])
+		}
+	}
+}
