@@ -42,7 +42,7 @@ func TestTheNATSOptionIsCheckedWithoutNetwork(t *testing.T) {
 		"nats " + natsURL + " {\n\t\t\tstream A.B\n\t\t}":                    "use 1 to 64 letters",
 		"nats " + natsURL + " {\n\t\t\tuser capi\n\t\t}":                     "wrong argument count",
 		"nats " + natsURL + " {\n\t\t\tnkey {env.NATS_TEST_PASSWORD}\n\t\t}": "not an NKey seed",
-		"nats nats://capi:hunter2@127.0.0.1:x":                               `"…@127.0.0.1:x"`,
+		"nats nats://capi:hunter2@127.0.0.1:x":                               `"nats://…@127.0.0.1:x"`,
 	} {
 		err := validate(t, withNATS(endpoint, dir, bad))
 		if err == nil || !strings.Contains(err.Error(), want) {

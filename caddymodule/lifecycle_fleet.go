@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
 	"github.com/shopsignal/caddy-amazon-capi/fleet"
+	"github.com/shopsignal/caddy-amazon-capi/forward"
 )
 
 // fleetMode is a destination's part in a fleet (the nats option): the
@@ -52,10 +53,14 @@ func newFleetMode(s settings) *fleetMode {
 	if s.fleet == nil {
 		return nil
 	}
+	window := s.dedupeWindow
+	if window == 0 {
+		window = forward.DefaultDedupeWindow
+	}
 	return &fleetMode{
 		config: *s.fleet,
 		names:  fleet.NamesFor(*s.fleet, s.accountID, fleetID(s)),
-		spec: fleet.Spec{DedupeWindow: s.dedupeWindow, MaxAge: amazon.MaxEventAge(s.api),
+		spec: fleet.Spec{DedupeWindow: window, MaxAge: amazon.MaxEventAge(s.api),
 			BatchSize: s.batchSize, RequestTimeout: amazonRequestTimeout, FlushInterval: s.flushInterval},
 	}
 }
@@ -112,13 +117,19 @@ func (f *fleetMode) ship(ctx context.Context, events []json.RawMessage) (*amazon
 // queue) and closes the connection; after the forwarder stopped.
 func (f *fleetMode) close() {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.queue == nil {
+	q, stop, done := f.queue, f.stop, f.done
+	f.mu.Unlock()
+	if q == nil {
 		return
 	}
-	f.stop()
-	<-f.done
-	f.queue.Close()
+	stop()
+	select {
+	case <-done:
+	case <-time.After(stopTimeout):
+		f.logger.Warn("a call to Amazon outlasted the stop; JetStream gives its events to another replica, and Amazon keeps the first of an eventId",
+			zap.String("stream", f.names.Stream))
+	}
+	q.Close()
 }
 
 // stateNow is the queue's state, read from NATS at most every fleetStateTTL.

@@ -98,16 +98,17 @@ func checkURL(raw string) error {
 	return fmt.Errorf("nats server %q: the scheme must be nats, tls, ws or wss", redact(raw))
 }
 
-// redact hides a password or token in a server URL.
+// redact hides whatever a server URL carries before its host: a user
+// and password, or a token.
 func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			return "…@" + raw[i+1:]
+	if i := strings.LastIndex(raw, "@"); i >= 0 {
+		scheme, _, found := strings.Cut(raw[:i], "://")
+		if found {
+			return scheme + "://…@" + raw[i+1:]
 		}
-		return raw
+		return "…@" + raw[i+1:]
 	}
-	return u.Redacted()
+	return raw
 }
 
 func (c *Config) stream() string {

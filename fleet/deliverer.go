@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tidwall/gjson"
 	"go.uber.org/zap"
 
 	"github.com/shopsignal/caddy-amazon-capi/amazon"
@@ -41,7 +42,9 @@ type Deliverer struct {
 	mu                       sync.Mutex
 	lastError                string
 	lastErrorAt, lastSuccess time.Time
-	unconfirmed              []unconfirmedAck
+
+	ackMu       sync.Mutex
+	unconfirmed []unconfirmedAck
 }
 
 // Report is one call to Amazon made by a Deliverer.
@@ -93,6 +96,7 @@ func (d *Deliverer) fetch(ctx context.Context, c jetstream.Consumer) error {
 	// be unseen here and wait out the acknowledgement wait.
 	batch, err := c.Fetch(d.q.spec.BatchSize, jetstream.FetchMaxWait(d.q.spec.FlushInterval))
 	if err != nil {
+		d.q.forgetIfGone(err)
 		return err
 	}
 	var msgs []jetstream.Msg
@@ -103,14 +107,26 @@ func (d *Deliverer) fetch(ctx context.Context, c jetstream.Consumer) error {
 		d.deliver(ctx, msgs)
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+		d.q.forgetIfGone(err)
 		return err
 	}
 	return nil
 }
 
-// deliver sends msgs in one call and settles each.
+// deliver sends msgs and settles each, keeping the whole batch alive in
+// JetStream until then (a split batch's second half waits for the first).
 func (d *Deliverer) deliver(ctx context.Context, msgs []jetstream.Msg) {
-	if msgs = d.dropTooOld(msgs); len(msgs) == 0 {
+	stop := d.keepAlive(msgs)
+	defer stop()
+	d.send(ctx, d.dropTooOld(msgs))
+}
+
+// send makes one call for msgs (halves, for a batch Amazon finds too
+// large) and settles each. A call runs to its end, or its timeout, even
+// when the replica stops meanwhile: cancelling a call Amazon may have
+// taken would make another replica send its events again.
+func (d *Deliverer) send(ctx context.Context, msgs []jetstream.Msg) {
+	if len(msgs) == 0 {
 		return
 	}
 	events := make([]json.RawMessage, len(msgs))
@@ -118,15 +134,13 @@ func (d *Deliverer) deliver(ctx context.Context, msgs []jetstream.Msg) {
 		events[i] = m.Data()
 	}
 	began := time.Now()
-	stop := d.keepAlive(msgs)
-	callCtx, cancel := context.WithTimeout(ctx, d.q.spec.RequestTimeout)
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.q.spec.RequestTimeout)
 	res, err := d.amazon.Send(callCtx, events)
 	cancel()
-	stop()
 	d.batches.Add(1)
 	if res != nil && res.Status == http.StatusRequestEntityTooLarge && len(msgs) > 1 {
-		d.deliver(ctx, msgs[:len(msgs)/2])
-		d.deliver(ctx, msgs[len(msgs)/2:])
+		d.send(ctx, msgs[:len(msgs)/2])
+		d.send(ctx, msgs[len(msgs)/2:])
 		return
 	}
 	r := d.settle(msgs, res, err)
@@ -137,21 +151,34 @@ func (d *Deliverer) deliver(ctx context.Context, msgs []jetstream.Msg) {
 	}
 }
 
-// dropTooOld dead-letters the events stored longer ago than Amazon
-// accepts (TOO_OLD, as the local spool does) and returns the others.
+// dropTooOld dead-letters the events older than Amazon accepts (their
+// eventTime, or when the stream stored them if that cannot be read;
+// TOO_OLD, as the local spool does) and returns the others.
 func (d *Deliverer) dropTooOld(msgs []jetstream.Msg) []jetstream.Msg {
 	if d.q.spec.MaxAge <= 0 {
 		return msgs
 	}
-	keep := msgs[:0]
+	keep := msgs[:0:0]
 	for _, m := range msgs {
-		if meta, err := m.Metadata(); err == nil && time.Since(meta.Timestamp) > d.q.spec.MaxAge {
+		if time.Since(eventTime(m)) > d.q.spec.MaxAge {
 			d.dead(m, 0, "TOO_OLD", fmt.Sprintf("older than Amazon accepts (%v): not sent", d.q.spec.MaxAge))
 			continue
 		}
 		keep = append(keep, m)
 	}
 	return keep
+}
+
+// eventTime is when the event happened, as it says; when the stream
+// stored it if it does not say.
+func eventTime(m jetstream.Msg) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, gjson.GetBytes(m.Data(), "eventTime").String()); err == nil {
+		return t
+	}
+	if meta, err := m.Metadata(); err == nil {
+		return meta.Timestamp
+	}
+	return time.Now()
 }
 
 // keepAlive tells JetStream the batch is being worked on while a call to
@@ -205,21 +232,29 @@ func (d *Deliverer) settle(msgs []jetstream.Msg, res *amazon.Result, err error) 
 			}
 		}
 		var taken []jetstream.Msg
+		type final struct {
+			m   jetstream.Msg
+			rej amazon.Rejection
+		}
+		var finals []final
 		for i, m := range msgs {
 			rej, ok := refused[i]
 			switch {
 			case !ok:
 				taken = append(taken, m)
-				r.Delivered++
 			case rej.Transient():
 				d.retry(m, 0)
 				r.Retried++
 			default:
-				d.dead(m, res.Status, rejectionCode(rej), rejectionReason(rej))
-				r.DeadLettered++
+				finals = append(finals, final{m, rej})
 			}
 		}
-		d.ack(taken)
+		d.ack(taken) // first: what Amazon took must not wait on storing dead letters
+		r.Delivered = len(taken)
+		for _, f := range finals {
+			d.dead(f.m, res.Status, rejectionCode(f.rej), rejectionReason(f.rej))
+		}
+		r.DeadLettered = len(finals)
 	default: // the whole batch refused for good
 		for _, m := range msgs {
 			d.dead(m, res.Status, fmt.Sprintf("HTTP_%d", res.Status), fmt.Sprintf("Amazon refused the batch: %d %s %s", res.Status, res.Code, res.Message))
@@ -244,13 +279,16 @@ func (d *Deliverer) ack(msgs []jetstream.Msg) {
 	d.delivered.Add(uint64(len(msgs)))
 	if err := d.q.nc.FlushTimeout(ackConfirmWait); err != nil {
 		until := time.Now().Add(d.q.ackWait() - d.q.spec.RequestTimeout)
-		d.mu.Lock()
+		d.ackMu.Lock()
 		for _, m := range msgs {
 			d.unconfirmed = append(d.unconfirmed, unconfirmedAck{msg: m, until: until})
 		}
-		d.mu.Unlock()
+		d.ackMu.Unlock()
 	}
 }
+
+// ackPayload is JetStream's acknowledgement, as Msg.Ack sends it.
+var ackPayload = []byte("+ACK")
 
 // ackConfirmWait bounds the wait for NATS to confirm a batch's
 // acknowledgements.
@@ -266,15 +304,17 @@ type unconfirmedAck struct {
 // retryAcks sends again the acknowledgements NATS may not have, once it
 // is reachable.
 func (d *Deliverer) retryAcks() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.ackMu.Lock()
+	defer d.ackMu.Unlock()
 	if len(d.unconfirmed) == 0 || !d.q.nc.IsConnected() {
 		return
 	}
 	keep := d.unconfirmed[:0]
 	for _, u := range d.unconfirmed {
 		if time.Now().Before(u.until) {
-			_ = u.msg.Ack()
+			// Msg.Ack sends once per message and refuses after that, so
+			// the acknowledgement is sent again as it is on the wire.
+			_ = d.q.nc.Publish(u.msg.Reply(), ackPayload)
 			keep = append(keep, u)
 		}
 	}
@@ -311,7 +351,9 @@ func (d *Deliverer) dead(m jetstream.Msg, status int, code, reason string) {
 	letter.Header.Set("Amazon-Capi-Reason", cut(reason, 1024))
 	opts := []jetstream.PublishOpt{jetstream.WithExpectStream(d.q.names.DeadStream)}
 	if meta, err := m.Metadata(); err == nil {
-		opts = append(opts, jetstream.WithMsgID(fmt.Sprint(meta.Sequence.Stream)))
+		// The event's ID and its place in the stream: the same letter
+		// stored twice (a term lost, the event refused again) is kept once.
+		opts = append(opts, jetstream.WithMsgID(fmt.Sprintf("%s/%d", gjson.GetBytes(m.Data(), "eventId").String(), meta.Sequence.Stream)))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -100,7 +101,10 @@ func Open(cfg Config, names Names, spec Spec, client string) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1024))
+	// A publish whose acknowledgement never comes (the stream's leader
+	// died first) fails after the request timeout, so that it cannot hold
+	// a slot of the 1024 for good.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(1024), jetstream.WithPublishAsyncTimeout(max(spec.RequestTimeout, time.Second)))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("nats: %w", err)
@@ -145,6 +149,18 @@ func (q *Queue) ready(ctx context.Context) (jetstream.Consumer, error) {
 	}
 	q.consumer = c
 	return c, nil
+}
+
+// forgetIfGone makes the next ready make the streams and the consumer
+// again when err says they are gone (an operator deleted them, or a
+// stream's only server was replaced).
+func (q *Queue) forgetIfGone(err error) {
+	if errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) ||
+		errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrNoStreamResponse) {
+		q.mu.Lock()
+		q.consumer = nil
+		q.mu.Unlock()
+	}
 }
 
 func (q *Queue) streamConfig() jetstream.StreamConfig {

@@ -72,6 +72,9 @@ func (s *Shipper) Send(ctx context.Context, events []json.RawMessage) (*amazon.R
 		res.Accepted++
 	}
 	s.errors.Add(uint64(len(res.Rejected)))
+	if firstErr != nil {
+		s.q.forgetIfGone(firstErr)
+	}
 	if res.Accepted == 0 && firstErr != nil {
 		return nil, fmt.Errorf("shipping to NATS stream %s: %w", s.q.names.Stream, firstErr)
 	}

@@ -19,6 +19,9 @@ type Sender interface {
 	Send(ctx context.Context, events []json.RawMessage) (*amazon.Result, error)
 }
 
+// DefaultDedupeWindow is Config.DedupeWindow when it is zero.
+const DefaultDedupeWindow = 10 * time.Minute
+
 // Config configures a Forwarder. Zero values take the defaults.
 type Config struct {
 	// Destination names the destination in logs.
@@ -124,7 +127,7 @@ func (c *Config) defaults() {
 		c.Logger = zap.NewNop()
 	}
 	if c.DedupeWindow == 0 {
-		c.DedupeWindow = 10 * time.Minute
+		c.DedupeWindow = DefaultDedupeWindow
 	}
 	if c.DedupeLimit <= 0 {
 		c.DedupeLimit = 200_000
