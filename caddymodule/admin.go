@@ -209,6 +209,12 @@ func (d *liveDestination) status() DestinationStatus {
 	st.BatchSize, st.FlushInterval, st.Spool = live.BatchSize, live.FlushInterval.String(), d.settings.spoolDir()
 	st.SpoolMaxSize = live.SpoolMaxBytes
 	st.SpoolSync, st.DedupeWindow = durationOr(live.SpoolSync, "always"), durationOr(live.DedupeWindow, "off")
+	if d.fleet != nil { // the forwarder ships at its own pace; flush_interval paces the pulls from the stream
+		st.FlushInterval = d.fleet.spec.FlushInterval.String()
+		if d.fleet.spec.FlushInterval <= 0 {
+			st.FlushInterval = time.Second.String()
+		}
+	}
 	if c := d.client.Load(); c != nil {
 		if e, ok := c.Tokens.(interface{ Expiry() time.Time }); ok {
 			st.TokenExpiry = e.Expiry()
