@@ -37,7 +37,7 @@ type Deliverer struct {
 	// After, when set, is called after each call to Amazon.
 	After func(Report)
 
-	delivered, deadLettered, retried, batches atomic.Uint64
+	delivered, deadLettered, retried, batches, redelivered atomic.Uint64
 
 	mu                       sync.Mutex
 	lastError                string
@@ -118,6 +118,11 @@ func (d *Deliverer) fetch(ctx context.Context, c jetstream.Consumer) error {
 func (d *Deliverer) deliver(ctx context.Context, msgs []jetstream.Msg) {
 	stop := d.keepAlive(msgs)
 	defer stop()
+	for _, m := range msgs {
+		if meta, err := m.Metadata(); err == nil && meta.NumDelivered > 1 {
+			d.redelivered.Add(1)
+		}
+	}
 	d.send(ctx, d.dropTooOld(msgs))
 }
 
@@ -264,65 +269,89 @@ func (d *Deliverer) settle(msgs []jetstream.Msg, res *amazon.Result, err error) 
 	return r
 }
 
-// ack acknowledges the events Amazon took, and makes sure NATS has the
-// acknowledgements (one round trip for the batch). When it may not (the
-// connection dropped), they are sent again once NATS is back, for as long
-// as JetStream would still take them: an acknowledgement lost makes
-// JetStream give the event again, and Amazon would get it twice.
+// ack acknowledges the events Amazon took, each as a request that
+// JetStream answers once the consumer has it (many at once), so that an
+// acknowledgement lost on the way (the connection dropped, the consumer's
+// leader changed or the whole cluster stopped) is known. Those are sent
+// again once NATS answers, for as long as JetStream would still take them:
+// an acknowledgement lost for good makes JetStream give the event again,
+// and Amazon would get it twice.
 func (d *Deliverer) ack(msgs []jetstream.Msg) {
 	if len(msgs) == 0 {
 		return
 	}
-	for _, m := range msgs {
-		_ = m.Ack()
-	}
 	d.delivered.Add(uint64(len(msgs)))
-	if err := d.q.nc.FlushTimeout(ackConfirmWait); err != nil {
+	if lost := d.confirmAcks(msgs); len(lost) > 0 {
 		until := time.Now().Add(d.q.ackWait() - d.q.spec.RequestTimeout)
 		d.ackMu.Lock()
-		for _, m := range msgs {
+		for _, m := range lost {
 			d.unconfirmed = append(d.unconfirmed, unconfirmedAck{msg: m, until: until})
 		}
 		d.ackMu.Unlock()
 	}
 }
 
+// confirmAcks acknowledges msgs and returns those JetStream did not
+// confirm.
+func (d *Deliverer) confirmAcks(msgs []jetstream.Msg) (lost []jetstream.Msg) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, acksAtOnce)
+	for _, m := range msgs {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			ctx, cancel := context.WithTimeout(context.Background(), ackConfirmWait)
+			defer cancel()
+			if _, err := d.q.nc.RequestWithContext(ctx, m.Reply(), ackPayload); err != nil {
+				mu.Lock()
+				lost = append(lost, m)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return lost
+}
+
+// acksAtOnce bounds the acknowledgements waiting for JetStream's answer.
+const acksAtOnce = 64
+
 // ackPayload is JetStream's acknowledgement, as Msg.Ack sends it.
 var ackPayload = []byte("+ACK")
 
-// ackConfirmWait bounds the wait for NATS to confirm a batch's
-// acknowledgements.
+// ackConfirmWait bounds the wait for JetStream to confirm an
+// acknowledgement.
 const ackConfirmWait = 5 * time.Second
 
-// unconfirmedAck is an event Amazon took whose acknowledgement NATS may
-// not have, and until when JetStream would still take it.
+// unconfirmedAck is an event Amazon took whose acknowledgement JetStream
+// has not confirmed, and until when it would still take it.
 type unconfirmedAck struct {
 	msg   jetstream.Msg
 	until time.Time
 }
 
-// retryAcks sends again the acknowledgements NATS may not have, once it
-// is reachable.
+// retryAcks sends again the acknowledgements JetStream has not confirmed,
+// once NATS is reachable.
 func (d *Deliverer) retryAcks() {
 	d.ackMu.Lock()
 	defer d.ackMu.Unlock()
 	if len(d.unconfirmed) == 0 || !d.q.nc.IsConnected() {
 		return
 	}
-	keep := d.unconfirmed[:0]
+	var msgs []jetstream.Msg
+	until := map[jetstream.Msg]time.Time{}
 	for _, u := range d.unconfirmed {
 		if time.Now().Before(u.until) {
-			// Msg.Ack sends once per message and refuses after that, so
-			// the acknowledgement is sent again as it is on the wire.
-			_ = d.q.nc.Publish(u.msg.Reply(), ackPayload)
-			keep = append(keep, u)
+			msgs = append(msgs, u.msg)
+			until[u.msg] = u.until
 		}
 	}
-	if err := d.q.nc.FlushTimeout(ackConfirmWait); err == nil {
-		keep = keep[:0]
+	d.unconfirmed = d.unconfirmed[:0]
+	for _, m := range d.confirmAcks(msgs) {
+		d.unconfirmed = append(d.unconfirmed, unconfirmedAck{msg: m, until: until[m]})
 	}
-	clear(d.unconfirmed[len(keep):])
-	d.unconfirmed = keep
 }
 
 // retry leaves m for JetStream to give again after a backoff that grows
@@ -421,6 +450,10 @@ type DeliverStats struct {
 	Retried uint64 `json:"retried"`
 	// Batches counts calls to Amazon.
 	Batches uint64 `json:"batches"`
+	// Redelivered counts events this replica got that JetStream had given
+	// out before (a retry, or a replica gone or late with its
+	// acknowledgement).
+	Redelivered uint64 `json:"redelivered"`
 	// LastError is the last failed call's error.
 	LastError string `json:"last_error,omitempty"`
 	// LastErrorAt is when that call failed.
@@ -434,5 +467,5 @@ func (d *Deliverer) Stats() DeliverStats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return DeliverStats{Delivered: d.delivered.Load(), DeadLettered: d.deadLettered.Load(), Retried: d.retried.Load(),
-		Batches: d.batches.Load(), LastError: d.lastError, LastErrorAt: d.lastErrorAt, LastSuccess: d.lastSuccess}
+		Batches: d.batches.Load(), Redelivered: d.redelivered.Load(), LastError: d.lastError, LastErrorAt: d.lastErrorAt, LastSuccess: d.lastSuccess}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/nats-io/nats-server/v2/server"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 	"go.uber.org/zap"
 
@@ -105,8 +106,10 @@ func BenchmarkServeHTTPCheckoutFleet(b *testing.B) {
 	for _, mode := range []string{"single", "fleet"} {
 		b.Run(mode, func(b *testing.B) {
 			natsURL := ""
+			var ns *natsServer
 			if mode == "fleet" {
-				natsURL = startNATS(b).url()
+				ns = startNATS(b)
+				natsURL = ns.url()
 			}
 			site := loadCheckoutSite(b, amazon.URL, natsURL)
 			delivered := sb.Stats().Accepted
@@ -123,6 +126,9 @@ func BenchmarkServeHTTPCheckoutFleet(b *testing.B) {
 				}
 			}
 			waitFor(b, "Amazon to take every event", 5*time.Minute, func() bool { return sb.Stats().Accepted-delivered >= i })
+			if ns != nil { // and JetStream to have every acknowledgement: the stream empties
+				waitFor(b, "the stream to empty", time.Minute, func() bool { return streamMessages(ns) == 0 })
+			}
 		})
 	}
 }
@@ -195,4 +201,13 @@ func processCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// streamMessages counts the messages in the server's streams.
+func streamMessages(ns *natsServer) uint64 {
+	info, err := ns.Jsz(&server.JSzOptions{Accounts: true, Streams: true})
+	if err != nil {
+		return 1
+	}
+	return info.Messages
 }

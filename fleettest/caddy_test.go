@@ -168,7 +168,9 @@ type fleetStatus struct {
 			Errors     uint64 `json:"ship_errors"`
 		} `json:"ship"`
 		Deliver struct {
-			Delivered uint64 `json:"delivered"`
+			Delivered   uint64 `json:"delivered"`
+			Redelivered uint64 `json:"redelivered"`
+			Retried     uint64 `json:"retried"`
 		} `json:"deliver"`
 		Queue struct {
 			Messages   uint64 `json:"messages"`
@@ -500,6 +502,9 @@ func checkStreamHoldsNoRawPII(t *testing.T, urls []string, want int) {
 
 // Every NATS server down for 10 s under load: the site answers every
 // order as before, and everything reaches Amazon once when NATS is back.
+// (Before each acknowledgement was confirmed, those of events Amazon took
+// just as the servers went down could be lost: 24 and 33 of 3,000 orders
+// reached Amazon twice in two of about eight runs.)
 func TestEveryNATSServerDownForTenSeconds(t *testing.T) {
 	bin := buildCaddy(t)
 	servers := startCluster(t, 3)
@@ -529,7 +534,37 @@ func TestEveryNATSServerDownForTenSeconds(t *testing.T) {
 	}
 	awaitReceived(t, sb, len(ids))
 	awaitStreamEmpty(t, replicas[0])
-	receivedOnce(t, sb, ids)
+	checkDelivered(t, sb, ids, replicas, 0)
+}
+
+// checkDelivered fails for an order Amazon never got, or for more than
+// mostTwice of them that it got twice, and says how many were.
+func checkDelivered(t *testing.T, sb *sandbox.Server, ids []string, replicas []*fleetCaddy, mostTwice int) {
+	t.Helper()
+	counts := map[string]int{}
+	for _, r := range sb.Received() {
+		counts[r.EventID]++
+	}
+	var twice []string
+	for _, id := range ids {
+		switch counts[id] {
+		case 0:
+			t.Errorf("order %s was lost", id)
+		case 1:
+		default:
+			twice = append(twice, id)
+		}
+	}
+	var redelivered []uint64
+	for _, r := range replicas {
+		if st, err := r.status(); err == nil {
+			redelivered = append(redelivered, st.Fleet.Deliver.Redelivered)
+		}
+	}
+	t.Logf("%d orders, %d reached Amazon twice %v; events given out again, per replica: %v", len(ids), len(twice), twice[:min(5, len(twice))], redelivered)
+	if len(twice) > mostTwice {
+		t.Errorf("%d orders reached Amazon twice, more than %d", len(twice), mostTwice)
+	}
 }
 
 // The stream's leader killed under load, with three Caddy replicas:
@@ -559,24 +594,7 @@ func TestTheStreamLeaderKilledUnderLoadWithCaddyReplicas(t *testing.T) {
 	}
 	awaitReceived(t, sb, len(ids))
 	awaitStreamEmpty(t, replicas[1])
-	counts := map[string]int{}
-	for _, r := range sb.Received() {
-		counts[r.EventID]++
-	}
-	twice := 0
-	for _, id := range ids {
-		switch counts[id] {
-		case 0:
-			t.Errorf("order %s was lost", id)
-		case 1:
-		default:
-			twice++
-		}
-	}
-	t.Logf("%d orders, %d reached Amazon twice", len(ids), twice)
-	if twice > len(ids)/100 {
-		t.Errorf("%d orders reached Amazon twice, more than 1%%", twice)
-	}
+	checkDelivered(t, sb, ids, replicas, len(ids)/100) // at most 1 %
 }
 
 // streamName finds the destination's events stream.
