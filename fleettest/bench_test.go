@@ -16,8 +16,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	_ "github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/nats-io/nats-server/v2/server"
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
+	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/zap"
 
 	_ "github.com/shopsignal/caddy-amazon-capi"
