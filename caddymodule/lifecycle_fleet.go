@@ -65,6 +65,10 @@ func newFleetMode(s settings) *fleetMode {
 	}
 }
 
+// shipMaxBackoff caps the wait between shipments that failed (NATS down
+// or partitioned): shipping resumes within it of NATS coming back.
+const shipMaxBackoff = 5 * time.Second
+
 // amazonRequestTimeout bounds a call to Amazon (forward.Config's default).
 const amazonRequestTimeout = 30 * time.Second
 

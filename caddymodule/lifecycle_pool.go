@@ -100,6 +100,9 @@ func newDestination(s settings, configLogger *zap.Logger) (*liveDestination, err
 	cfg.MaxAge = amazon.MaxEventAge(s.api)
 	cfg.Logger = live // the forwarder names the destination in each line itself
 	cfg.DeadLetter = d.deadLetter
+	if s.fleet != nil {
+		cfg.MaxBackoff = shipMaxBackoff
+	}
 	cfg.OnEvents = theMetrics().onEvents(s.label())
 	cfg.AfterBatch = func(r forward.BatchReport) {
 		if d.fleet == nil && r.Events > 0 && (r.Status != 0 || r.Err != nil) { // in fleet mode, the deliverer's calls are Amazon's

@@ -282,7 +282,7 @@ func (d *Deliverer) ack(msgs []jetstream.Msg) {
 	}
 	d.delivered.Add(uint64(len(msgs)))
 	if lost := d.confirmAcks(msgs); len(lost) > 0 {
-		until := time.Now().Add(d.q.ackWait() - d.q.spec.RequestTimeout)
+		until := time.Now().Add(d.q.ackWait())
 		d.ackMu.Lock()
 		for _, m := range lost {
 			d.unconfirmed = append(d.unconfirmed, unconfirmedAck{msg: m, until: until})

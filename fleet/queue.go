@@ -191,8 +191,8 @@ func (q *Queue) deadStreamConfig() jetstream.StreamConfig {
 }
 
 // consumerConfig is the shared durable consumer. MaxAckPending bounds the
-// events out to Amazon across the fleet; the acknowledgement wait is
-// longer than a call to Amazon (and kept alive during one, see Deliverer).
+// events out to Amazon across the fleet; the acknowledgement wait is kept
+// alive while a call to Amazon runs (see ackWait).
 func (q *Queue) consumerConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:       q.names.Consumer,
@@ -205,4 +205,11 @@ func (q *Queue) consumerConfig() jetstream.ConsumerConfig {
 	}
 }
 
-func (q *Queue) ackWait() time.Duration { return 2*q.spec.RequestTimeout + 2*time.Second }
+// ackWait is how long JetStream waits for a replica's word on an event
+// before it gives the event to another. A replica renews it every third of
+// it while a batch is out (Deliverer.keepAlive), so a call to Amazon may
+// last longer; a replica that dies, or a delivery lost with a NATS server,
+// costs its events this long.
+func (q *Queue) ackWait() time.Duration { return ackWait }
+
+const ackWait = 15 * time.Second
