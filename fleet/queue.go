@@ -62,9 +62,9 @@ func safe(s string) string {
 // destination's options.
 type Spec struct {
 	// DedupeWindow is the stream's duplicate window: an event ID published
-	// twice within it is stored once. At least 2 minutes, so that a
-	// replica that publishes again after a lost acknowledgement never
-	// stores an event twice.
+	// twice within it is stored once. Zero or less (dedupe_window off)
+	// takes 2 minutes: a shipment sent again after a lost acknowledgement
+	// must still be stored once.
 	DedupeWindow time.Duration
 	// MaxAge is Amazon's oldest accepted event: an event stored in the
 	// stream longer ago is dead-lettered as TOO_OLD, not sent (the stream
@@ -84,7 +84,7 @@ type Spec struct {
 	BatchesInFlight int
 }
 
-// minDuplicates is the shortest duplicate window a stream is made with.
+// minDuplicates is the duplicate window when dedupe_window is off.
 const minDuplicates = 2 * time.Minute
 
 // deadLetterAge is how long a dead letter is kept.
@@ -115,7 +115,9 @@ func Open(cfg Config, names Names, spec Spec, client string) (*Queue, error) {
 	if spec.BatchesInFlight <= 0 {
 		spec.BatchesInFlight = 2
 	}
-	spec.DedupeWindow = max(spec.DedupeWindow, minDuplicates)
+	if spec.DedupeWindow <= 0 {
+		spec.DedupeWindow = minDuplicates
+	}
 	return &Queue{nc: nc, js: js, names: names, spec: spec, replicas: cfg.replicas(), maxBytes: cfg.MaxBytes}, nil
 }
 

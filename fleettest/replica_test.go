@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/tidwall/gjson"
 	"go.uber.org/zap/zaptest"
 
@@ -355,4 +356,50 @@ func TestAReplicaThatDiesMidBatchIsCoveredByTheOthers(t *testing.T) {
 	if st := other.deliverer.Stats(); st.Delivered < 50 {
 		t.Errorf("the other replica delivered %d, want the 50 of the dead one", st.Delivered)
 	}
+}
+
+// The stream's duplicate window is dedupe_window; with dedupe_window off,
+// 2 minutes, so that a shipment sent again is still stored once.
+func TestTheStreamsDuplicateWindowIsDedupeWindow(t *testing.T) {
+	ns := startNATS(t)
+	for i, c := range []struct{ window, want time.Duration }{{time.Minute, time.Minute}, {25 * time.Minute, 25 * time.Minute}, {-1, 2 * time.Minute}} {
+		spec := testSpec
+		spec.DedupeWindow = c.window
+		cfg := fleet.Config{URLs: []string{ns.url()}}
+		q, err := fleet.Open(cfg, fleet.NamesFor(cfg, "ACCOUNT", fmt.Sprint("window", i)), spec, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer q.Close()
+		if res, err := q.Shipper().Send(context.Background(), []json.RawMessage{mustJSON(t, purchase("w"))}); err != nil || res.Accepted != 1 {
+			t.Fatalf("shipping: %v %+v", err, res)
+		}
+		info, err := ns.Jsz(&server.JSzOptions{Accounts: true, Streams: true, Config: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, a := range info.AccountDetails {
+			for _, st := range a.Streams {
+				if st.Name == q.Names().Stream {
+					found = true
+					if st.Config.Duplicates != c.want {
+						t.Errorf("dedupe_window %v: the stream's duplicate window is %v, want %v", c.window, st.Config.Duplicates, c.want)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no stream %s", q.Names().Stream)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
