@@ -294,6 +294,24 @@ func amazonFor(t *testing.T) (*sandbox.Server, int) {
 	return sb, srv.Listener.Addr().(*net.TCPAddr).Port
 }
 
+// fleetOfThree starts a 3-node NATS cluster, the sandbox as Amazon
+// (answering every events call with status, when not 0, until told
+// otherwise) and three Caddy replicas sending through the cluster.
+func fleetOfThree(t *testing.T, status int) ([]*natsServer, *sandbox.Server, []*fleetCaddy) {
+	t.Helper()
+	bin := buildCaddy(t)
+	servers := startCluster(t, 3)
+	sb, amazonPort := amazonFor(t)
+	if status != 0 {
+		sb.SetFaults(sandbox.Faults{Status: status})
+	}
+	var replicas []*fleetCaddy
+	for range 3 {
+		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
+	}
+	return servers, sb, replicas
+}
+
 // receivedOnce checks that the sandbox took each of ids exactly once, and
 // accepted it.
 func receivedOnce(t *testing.T, sb *sandbox.Server, ids []string) {
@@ -339,13 +357,7 @@ func awaitStreamEmpty(t *testing.T, c *fleetCaddy) {
 // Orders spread over three Caddy replicas, some posted to two of them: each
 // reaches Amazon once, and the duplicates are counted where they landed.
 func TestCaddyReplicasDeliverEachOrderOnce(t *testing.T) {
-	bin := buildCaddy(t)
-	servers := startCluster(t, 3)
-	sb, amazonPort := amazonFor(t)
-	var replicas []*fleetCaddy
-	for range 3 {
-		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
-	}
+	_, sb, replicas := fleetOfThree(t, 0)
 	ids := orderIDs("ORD", 600)
 	if failed := orders(replicas, ids, func(i int) int { return i % 3 }); len(failed) > 0 {
 		t.Fatalf("%d orders failed: %v", len(failed), failed[:min(5, len(failed))])
@@ -422,14 +434,7 @@ func get(t *testing.T, url string) string {
 // wait, the stream holds only what Amazon would receive: no e-mail
 // address or phone number in the clear.
 func TestAReplicaKilledWithItsDiskLosesNothing(t *testing.T) {
-	bin := buildCaddy(t)
-	servers := startCluster(t, 3)
-	sb, amazonPort := amazonFor(t)
-	sb.SetFaults(sandbox.Faults{Status: http.StatusServiceUnavailable})
-	var replicas []*fleetCaddy
-	for range 3 {
-		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
-	}
+	servers, sb, replicas := fleetOfThree(t, http.StatusServiceUnavailable)
 	ids := orderIDs("KILL", 900)
 	if failed := orders(replicas, ids, func(i int) int { return i % 3 }); len(failed) > 0 {
 		t.Fatalf("%d orders failed: %v", len(failed), failed[:min(5, len(failed))])
@@ -455,25 +460,12 @@ func TestAReplicaKilledWithItsDiskLosesNothing(t *testing.T) {
 // stored and looks for the orders' e-mail addresses and phone numbers.
 func checkStreamHoldsNoRawPII(t *testing.T, urls []string, want int) {
 	t.Helper()
-	nc, err := nats.Connect(strings.Join(urls, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := jetStreamOf(t, urls)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var stream jetstream.Stream
-	for name := range js.StreamNames(ctx).Name() {
-		if strings.HasPrefix(name, "AMAZON_CAPI_FLEET_") && !strings.HasSuffix(name, "_DEAD") {
-			stream, err = js.Stream(ctx, name)
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if stream == nil {
-		t.Fatal("no stream")
+	stream, err := js.Stream(ctx, streamName(t, urls))
+	if err != nil {
+		t.Fatal(err)
 	}
 	info, err := stream.Info(ctx)
 	if err != nil {
@@ -506,13 +498,7 @@ func checkStreamHoldsNoRawPII(t *testing.T, urls []string, want int) {
 // just as the servers went down could be lost: 24 and 33 of 3,000 orders
 // reached Amazon twice in two of about eight runs.)
 func TestEveryNATSServerDownForTenSeconds(t *testing.T) {
-	bin := buildCaddy(t)
-	servers := startCluster(t, 3)
-	sb, amazonPort := amazonFor(t)
-	var replicas []*fleetCaddy
-	for range 3 {
-		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
-	}
+	servers, sb, replicas := fleetOfThree(t, 0)
 	ids := orderIDs("OUT", 3000)
 	failed, before, during := steadyLoad(t, replicas, ids, func() {
 		for _, s := range servers {
@@ -571,13 +557,7 @@ func checkDelivered(t *testing.T, sb *sandbox.Server, ids []string, replicas []*
 // nothing is lost, and the orders Amazon gets twice (acknowledgements
 // lost with the leader, given out again) are at most 1 %.
 func TestTheStreamLeaderKilledUnderLoadWithCaddyReplicas(t *testing.T) {
-	bin := buildCaddy(t)
-	servers := startCluster(t, 3)
-	sb, amazonPort := amazonFor(t)
-	var replicas []*fleetCaddy
-	for range 3 {
-		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
-	}
+	servers, sb, replicas := fleetOfThree(t, 0)
 	ids := orderIDs("LEAD", 3000)
 	failed, _, _ := steadyLoad(t, replicas, ids, func() {
 		stream := streamName(t, urlsOf(servers))
@@ -600,12 +580,7 @@ func TestTheStreamLeaderKilledUnderLoadWithCaddyReplicas(t *testing.T) {
 // streamName finds the destination's events stream.
 func streamName(t *testing.T, urls []string) string {
 	t.Helper()
-	nc, err := nats.Connect(strings.Join(urls, ","))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := jetStreamOf(t, urls)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for name := range js.StreamNames(ctx).Name() {
@@ -622,14 +597,7 @@ func streamName(t *testing.T, urls []string) string {
 // and any replica replays them (POST /amazon_capi/replay); Amazon, fixed,
 // then takes each once.
 func TestDeadLettersAreTheFleetsToListAndReplay(t *testing.T) {
-	bin := buildCaddy(t)
-	servers := startCluster(t, 3)
-	sb, amazonPort := amazonFor(t)
-	sb.SetFaults(sandbox.Faults{Status: http.StatusBadRequest})
-	var replicas []*fleetCaddy
-	for range 3 {
-		replicas = append(replicas, startFleetCaddy(t, bin, amazonPort, urlsOf(servers)))
-	}
+	_, sb, replicas := fleetOfThree(t, http.StatusBadRequest)
 	ids := orderIDs("DEAD", 60)
 	if failed := orders(replicas[:1], ids, func(int) int { return 0 }); len(failed) > 0 {
 		t.Fatalf("orders failed: %v", failed)
@@ -671,4 +639,20 @@ func TestDeadLettersAreTheFleetsToListAndReplay(t *testing.T) {
 			t.Errorf("order %s reached Amazon %d times after the replay", id, counts[id])
 		}
 	}
+}
+
+// jetStreamOf is a JetStream client of the cluster at urls, closed with
+// the test.
+func jetStreamOf(t *testing.T, urls []string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(strings.Join(urls, ","))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }

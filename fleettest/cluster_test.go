@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/shopsignal/caddy-amazon-capi/fleet"
 	"github.com/shopsignal/caddy-amazon-capi/forward"
 )
@@ -17,12 +14,7 @@ import (
 // leaderOf names the server that leads stream.
 func leaderOf(t *testing.T, urls []string, stream string) string {
 	t.Helper()
-	nc, err := nats.Connect(fmt.Sprint(urls[0], ",", urls[1], ",", urls[2]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
+	js := jetStreamOf(t, urls)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
